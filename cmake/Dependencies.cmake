@@ -1,0 +1,26 @@
+# Every dependency is a Debian 12 package listed in scripts/packages.txt.
+find_package(Threads REQUIRED)
+find_package(Boost 1.74 REQUIRED COMPONENTS system)
+find_package(OpenSSL 3 REQUIRED)
+find_package(CURL REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(nlohmann_json 3.11 REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(tomlplusplus REQUIRED)
+
+# mbedTLS 2.28 ships no CMake package on Debian: wrap its three libraries.
+find_path(MBEDTLS_INCLUDE_DIR mbedtls/ssl.h REQUIRED)
+find_library(MBEDTLS_LIB mbedtls REQUIRED)
+find_library(MBEDX509_LIB mbedx509 REQUIRED)
+find_library(MBEDCRYPTO_LIB mbedcrypto REQUIRED)
+add_library(civicbox_mbedtls INTERFACE)
+target_include_directories(civicbox_mbedtls SYSTEM INTERFACE ${MBEDTLS_INCLUDE_DIR})
+target_link_libraries(civicbox_mbedtls INTERFACE ${MBEDTLS_LIB} ${MBEDX509_LIB} ${MBEDCRYPTO_LIB})
+
+if(CIVICBOX_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(CIVICBOX_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()
