@@ -1,0 +1,224 @@
+#include "controller/config.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace civicbox::controller {
+
+namespace {
+
+std::string where(const toml::node& node) {
+  const auto& src = node.source();
+  return "line " + std::to_string(src.begin.line);
+}
+
+Error config_error(ErrorCode code, const std::string& key, const toml::node& node,
+                   const std::string& what) {
+  return make_error(code, "'" + key + "' (" + where(node) + "): " + what);
+}
+
+// Reads the keys of one table; each reader marks its key as known so leftovers are reported.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string prefix) : table_(table), prefix_(std::move(prefix)) {}
+
+  Expected<void> string(const char* key, std::string& out) {
+    known_.push_back(key);
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return {};
+    auto value = node->value<std::string>();
+    if (!value) return config_error(ErrorCode::wrong_type, name(key), *node, "must be a string");
+    out = *value;
+    return {};
+  }
+  Expected<void> path(const char* key, std::filesystem::path& out, const std::filesystem::path& base) {
+    std::string text;
+    CIVICBOX_CHECK(string(key, text));
+    if (!text.empty()) out = std::filesystem::path(text).is_absolute() ? std::filesystem::path(text) : base / text;
+    return {};
+  }
+  Expected<void> integer(const char* key, std::int64_t min, std::int64_t max, std::int64_t& out) {
+    known_.push_back(key);
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return {};
+    auto value = node->value<std::int64_t>();
+    if (!node->is_integer() || !value) {
+      return config_error(ErrorCode::wrong_type, name(key), *node, "must be a whole number");
+    }
+    if (*value < min || *value > max) {
+      return config_error(ErrorCode::invalid_argument, name(key), *node,
+                          "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    out = *value;
+    return {};
+  }
+  Expected<void> endpoint(const char* key, Endpoint& out) {
+    std::string text;
+    CIVICBOX_CHECK(string(key, text));
+    if (text.empty()) return {};
+    auto ep = parse_endpoint(text);
+    if (!ep) return config_error(ErrorCode::invalid_argument, name(key), *table_.get(key), ep.error().message);
+    out = *ep;
+    return {};
+  }
+  Expected<void> strings(const char* key, std::vector<std::string>& out) {
+    known_.push_back(key);
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return {};
+    const toml::array* array = node->as_array();
+    if (array == nullptr) return config_error(ErrorCode::wrong_type, name(key), *node, "must be a list of strings");
+    std::vector<std::string> values;
+    for (const auto& item : *array) {
+      auto value = item.value<std::string>();
+      if (!value || value->empty()) {
+        return config_error(ErrorCode::wrong_type, name(key), item, "must be a list of non-empty strings");
+      }
+      values.push_back(*value);
+    }
+    out = std::move(values);
+    return {};
+  }
+  Expected<void> finish() const {
+    for (const auto& [key, node] : table_) {
+      bool ok = false;
+      for (const auto* k : known_) ok = ok || key.str() == k;
+      if (!ok) {
+        return config_error(ErrorCode::unknown_field, name(std::string(key.str())), node,
+                            "unknown setting (a typo?)");
+      }
+    }
+    return {};
+  }
+
+ private:
+  std::string name(const std::string& key) const { return prefix_ + "." + key; }
+  const toml::table& table_;
+  std::string prefix_;
+  std::vector<const char*> known_;
+};
+
+}  // namespace
+
+Expected<Endpoint> parse_endpoint(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return make_error(ErrorCode::invalid_argument, "an address is host:port, e.g. 127.0.0.1:8443");
+  }
+  Endpoint ep;
+  ep.host = std::string(text.substr(0, colon));
+  auto port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || port > 65535) {
+    return make_error(ErrorCode::invalid_argument, "the port must be a number from 0 to 65535");
+  }
+  ep.port = static_cast<std::uint16_t>(port);
+  return ep;
+}
+
+Expected<Config> parse_config(std::string_view toml_text, const std::filesystem::path& base) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text);
+  } catch (const toml::parse_error& e) {
+    return make_error(ErrorCode::parse, "line " + std::to_string(e.source().begin.line) + ": " +
+                                            std::string(e.description()));
+  }
+  Config config;
+  static constexpr const char* kTables[] = {"server", "tls", "storage", "institution", "backoffice",
+                                            "pickup"};
+  for (const auto& [key, node] : root) {
+    bool ok = false;
+    for (const auto* t : kTables) ok = ok || key.str() == t;
+    if (!ok || !node.is_table()) {
+      return config_error(ErrorCode::unknown_field, std::string(key.str()), node,
+                          "unknown section; sections are [server], [tls], [storage], "
+                          "[institution], [backoffice], [pickup]");
+    }
+  }
+  auto table = [&](const char* name) -> const toml::table& {
+    static const toml::table kEmpty;
+    const toml::table* t = root[name].as_table();
+    return t != nullptr ? *t : kEmpty;
+  };
+
+  TableReader server(table("server"), "server");
+  std::int64_t threads = config.threads;
+  std::int64_t max_body = static_cast<std::int64_t>(config.max_body_bytes);
+  std::int64_t idle = config.idle_timeout_s;
+  CIVICBOX_CHECK(server.endpoint("device_listen", config.device_listen));
+  CIVICBOX_CHECK(server.endpoint("public_listen", config.public_listen));
+  CIVICBOX_CHECK(server.integer("threads", 1, 64, threads));
+  CIVICBOX_CHECK(server.integer("max_body_bytes", 1024, 64 << 20, max_body));
+  CIVICBOX_CHECK(server.integer("idle_timeout_s", 1, 3600, idle));
+  CIVICBOX_CHECK(server.finish());
+  config.threads = static_cast<int>(threads);
+  config.max_body_bytes = static_cast<std::size_t>(max_body);
+  config.idle_timeout_s = static_cast<int>(idle);
+
+  TableReader tls(table("tls"), "tls");
+  CIVICBOX_CHECK(tls.path("cert", config.tls_cert, base));
+  CIVICBOX_CHECK(tls.path("key", config.tls_key, base));
+  CIVICBOX_CHECK(tls.path("fleet_ca", config.fleet_ca, base));
+  CIVICBOX_CHECK(tls.finish());
+
+  TableReader storage(table("storage"), "storage");
+  CIVICBOX_CHECK(storage.path("data_dir", config.data_dir, base));
+  CIVICBOX_CHECK(storage.finish());
+
+  TableReader institution(table("institution"), "institution");
+  CIVICBOX_CHECK(institution.string("id", config.institution_id));
+  CIVICBOX_CHECK(institution.string("name", config.institution_name));
+  CIVICBOX_CHECK(institution.string("track_url", config.track_url));
+  CIVICBOX_CHECK(institution.strings("document_kinds", config.document_kinds));
+  CIVICBOX_CHECK(institution.finish());
+
+  TableReader backoffice(table("backoffice"), "backoffice");
+  CIVICBOX_CHECK(backoffice.string("token", config.backoffice_token));
+  std::filesystem::path token_file;
+  CIVICBOX_CHECK(backoffice.path("token_file", token_file, base));
+  CIVICBOX_CHECK(backoffice.finish());
+  if (!token_file.empty()) {
+    std::ifstream in(token_file);
+    if (!in) return make_error(ErrorCode::io, "backoffice.token_file: cannot read " + token_file.string());
+    std::getline(in, config.backoffice_token);
+  }
+
+  TableReader pickup(table("pickup"), "pickup");
+  std::int64_t hold = config.pickup_hold_days;
+  CIVICBOX_CHECK(pickup.integer("hold_days", 1, 365, hold));
+  CIVICBOX_CHECK(pickup.finish());
+  config.pickup_hold_days = static_cast<int>(hold);
+  return config;
+}
+
+Expected<Config> load_config(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) return make_error(ErrorCode::io, "cannot read the configuration file " + file.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  auto config = parse_config(text.str(), file.parent_path());
+  if (!config) return config.error().context(file.string());
+  return config;
+}
+
+Expected<void> validate(const Config& c) {
+  if (c.tls_cert.empty() || c.tls_key.empty() || c.fleet_ca.empty()) {
+    return make_error(ErrorCode::invalid_argument,
+                      "[tls] cert, key and fleet_ca are required (make a development set with "
+                      "civicbox-pki)");
+  }
+  if (c.backoffice_token.size() < 16) {
+    return make_error(ErrorCode::invalid_argument,
+                      "[backoffice] token (or token_file) must hold at least 16 characters");
+  }
+  if (c.institution_id.empty()) {
+    return make_error(ErrorCode::invalid_argument, "[institution] id must not be empty");
+  }
+  return {};
+}
+
+}  // namespace civicbox::controller

@@ -1,0 +1,49 @@
+// The controller's configuration: a TOML file, then command-line flags on top. Strict: an
+// unknown key (a typo) or a wrong type is an error that names the key and its line.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace civicbox::controller {
+
+struct Endpoint {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: any free port (printed at start)
+};
+
+struct Config {
+  Endpoint device_listen{"127.0.0.1", 8443};  // mutual TLS: boxes only
+  Endpoint public_listen{"127.0.0.1", 8444};  // server TLS: tracking and back office
+  int threads = 2;
+  std::size_t max_body_bytes = 1 << 20;
+  int idle_timeout_s = 30;
+
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
+  std::filesystem::path fleet_ca;
+
+  std::filesystem::path data_dir = "data";
+
+  std::string institution_id = "town-hall";
+  std::string institution_name = "Town hall";
+  std::string track_url = "https://127.0.0.1:8444/v1/track/";
+  std::vector<std::string> document_kinds{"request", "complaint", "other"};
+
+  std::string backoffice_token;  // bearer token for /v1/backoffice/*
+  int pickup_hold_days = 7;
+};
+
+// Paths in the file are taken relative to the file's folder.
+Expected<Config> load_config(const std::filesystem::path& file);
+Expected<Config> parse_config(std::string_view toml_text, const std::filesystem::path& base_dir);
+Expected<Endpoint> parse_endpoint(std::string_view text);
+// Errors: invalid_argument naming what is missing (certificate paths, token).
+Expected<void> validate(const Config& config);
+
+}  // namespace civicbox::controller
