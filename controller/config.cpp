@@ -23,7 +23,8 @@ Error config_error(ErrorCode code, const std::string& key, const toml::node& nod
 // Reads the keys of one table; each reader marks its key as known so leftovers are reported.
 class TableReader {
  public:
-  TableReader(const toml::table& table, std::string prefix) : table_(table), prefix_(std::move(prefix)) {}
+  TableReader(const toml::table& table, std::string prefix)
+      : table_(table), prefix_(std::move(prefix)) {}
 
   Expected<void> string(const char* key, std::string& out) {
     known_.push_back(key);
@@ -34,10 +35,12 @@ class TableReader {
     out = *value;
     return {};
   }
-  Expected<void> path(const char* key, std::filesystem::path& out, const std::filesystem::path& base) {
+  Expected<void> path(const char* key, std::filesystem::path& out,
+                      const std::filesystem::path& base) {
     std::string text;
     CIVICBOX_CHECK(string(key, text));
-    if (!text.empty()) out = std::filesystem::path(text).is_absolute() ? std::filesystem::path(text) : base / text;
+    if (!text.empty())
+      out = std::filesystem::path(text).is_absolute() ? std::filesystem::path(text) : base / text;
     return {};
   }
   Expected<void> integer(const char* key, std::int64_t min, std::int64_t max, std::int64_t& out) {
@@ -60,7 +63,9 @@ class TableReader {
     CIVICBOX_CHECK(string(key, text));
     if (text.empty()) return {};
     auto ep = parse_endpoint(text);
-    if (!ep) return config_error(ErrorCode::invalid_argument, name(key), *table_.get(key), ep.error().message);
+    if (!ep)
+      return config_error(ErrorCode::invalid_argument, name(key), *table_.get(key),
+                          ep.error().message);
     out = *ep;
     return {};
   }
@@ -69,12 +74,14 @@ class TableReader {
     const toml::node* node = table_.get(key);
     if (node == nullptr) return {};
     const toml::array* array = node->as_array();
-    if (array == nullptr) return config_error(ErrorCode::wrong_type, name(key), *node, "must be a list of strings");
+    if (array == nullptr)
+      return config_error(ErrorCode::wrong_type, name(key), *node, "must be a list of strings");
     std::vector<std::string> values;
     for (const auto& item : *array) {
       auto value = item.value<std::string>();
       if (!value || value->empty()) {
-        return config_error(ErrorCode::wrong_type, name(key), item, "must be a list of non-empty strings");
+        return config_error(ErrorCode::wrong_type, name(key), item,
+                            "must be a list of non-empty strings");
       }
       values.push_back(*value);
     }
@@ -128,8 +135,8 @@ Expected<Config> parse_config(std::string_view toml_text, const std::filesystem:
                                             std::string(e.description()));
   }
   Config config;
-  static constexpr const char* kTables[] = {"server", "tls", "storage", "institution", "backoffice",
-                                            "pickup"};
+  static constexpr const char* kTables[] = {"server",      "tls",        "storage",
+                                            "institution", "backoffice", "pickup"};
   for (const auto& [key, node] : root) {
     bool ok = false;
     for (const auto* t : kTables) ok = ok || key.str() == t;
@@ -183,7 +190,8 @@ Expected<Config> parse_config(std::string_view toml_text, const std::filesystem:
   CIVICBOX_CHECK(backoffice.finish());
   if (!token_file.empty()) {
     std::ifstream in(token_file);
-    if (!in) return make_error(ErrorCode::io, "backoffice.token_file: cannot read " + token_file.string());
+    if (!in)
+      return make_error(ErrorCode::io, "backoffice.token_file: cannot read " + token_file.string());
     std::getline(in, config.backoffice_token);
   }
 

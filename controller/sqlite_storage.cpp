@@ -108,7 +108,8 @@ class SqliteStorage final : public Storage {
         if (number) result.registrations.push_back({filed->tracking_code, *number});
       }
     }
-    CIVICBOX_TRY(auto update, db_.prepare("UPDATE devices SET applied_through = ?1 WHERE device_id = ?2"));
+    CIVICBOX_TRY(auto update,
+                 db_.prepare("UPDATE devices SET applied_through = ?1 WHERE device_id = ?2"));
     CIVICBOX_CHECK(update.bind(1, static_cast<std::int64_t>(applied)).bind(2, device.str()).run());
     CIVICBOX_CHECK(tx.commit());
     result.applied_through = applied;
@@ -123,15 +124,28 @@ class SqliteStorage final : public Storage {
     return row ? static_cast<std::uint64_t>(q.integer(0)) : 0;
   }
 
+  Expected<bool> device_known(const DeviceId& device) override {
+    std::lock_guard lock(mutex_);
+    CIVICBOX_TRY(auto q, db_.prepare("SELECT 1 FROM devices WHERE device_id = ?1"));
+    q.bind(1, device.str());
+    return q.step();
+  }
+
   Expected<wire::PullResponse> assignments_since(const DeviceId& device, std::uint64_t cursor,
                                                  std::int64_t now_ms) override {
     std::lock_guard lock(mutex_);
+    CIVICBOX_TRY(auto tx, Transaction::begin(db_));
+    CIVICBOX_CHECK(touch_device(device, now_ms));  // a box that only pulls is known, too
+    CIVICBOX_CHECK(tx.commit());
     wire::PullResponse response;
     response.cursor = cursor;
-    CIVICBOX_TRY(auto q, db_.prepare(
-        "SELECT parcel_id, salt, iterations, hash, expires_at, state, change_seq FROM parcels "
-        "WHERE device_id = ?1 AND change_seq > ?2 ORDER BY change_seq LIMIT ?3"));
-    q.bind(1, device.str()).bind(2, static_cast<std::int64_t>(cursor))
+    CIVICBOX_TRY(
+        auto q,
+        db_.prepare(
+            "SELECT parcel_id, salt, iterations, hash, expires_at, state, change_seq FROM parcels "
+            "WHERE device_id = ?1 AND change_seq > ?2 ORDER BY change_seq LIMIT ?3"));
+    q.bind(1, device.str())
+        .bind(2, static_cast<std::int64_t>(cursor))
         .bind(3, static_cast<std::int64_t>(wire::kMaxListItems));
     for (;;) {
       CIVICBOX_TRY(bool row, q.step());
@@ -143,7 +157,9 @@ class SqliteStorage final : public Storage {
       a.iterations = static_cast<std::uint32_t>(q.integer(2));
       a.hash_hex = q.text(3);
       a.expires_at_ms = q.integer(4);
-      a.active = (state == "issued" || state == "loaded") && a.expires_at_ms > now_ms;
+      // Expiry is the box's to judge (it knows "expired" from "wrong code"); only a parcel that
+      // can no longer be collected at all is withdrawn.
+      a.active = state == "issued" || state == "loaded";
       response.cursor = static_cast<std::uint64_t>(q.integer(6));
       response.assignments.push_back(std::move(a));
     }
@@ -155,11 +171,13 @@ class SqliteStorage final : public Storage {
     return find_locked(code.str());
   }
 
-  Expected<std::vector<SubmissionRecord>> list_submissions(const SubmissionFilter& filter) override {
+  Expected<std::vector<SubmissionRecord>> list_submissions(
+      const SubmissionFilter& filter) override {
     std::lock_guard lock(mutex_);
-    CIVICBOX_TRY(auto q, db_.prepare(
-        "SELECT tracking_code FROM submissions WHERE (?1 IS NULL OR state = ?1) "
-        "AND (?2 IS NULL OR device_id = ?2) ORDER BY year, number LIMIT ?3"));
+    CIVICBOX_TRY(
+        auto q,
+        db_.prepare("SELECT tracking_code FROM submissions WHERE (?1 IS NULL OR state = ?1) "
+                    "AND (?2 IS NULL OR device_id = ?2) ORDER BY year, number LIMIT ?3"));
     std::optional<std::string> state;
     if (filter.state) state = std::string(to_string(*filter.state));
     q.bind(1, state).bind(2, filter.device_id).bind(3, static_cast<std::int64_t>(filter.limit));
@@ -184,7 +202,8 @@ class SqliteStorage final : public Storage {
                                                  std::string(to_string(record->state)) +
                                                  " cannot become " + std::string(to_string(to)));
     }
-    CIVICBOX_TRY(auto update, db_.prepare("UPDATE submissions SET state = ?1 WHERE tracking_code = ?2"));
+    CIVICBOX_TRY(auto update,
+                 db_.prepare("UPDATE submissions SET state = ?1 WHERE tracking_code = ?2"));
     CIVICBOX_CHECK(update.bind(1, to_string(to)).bind(2, code.str()).run());
     CIVICBOX_CHECK(add_history(code.str(), to, now_ms));
     CIVICBOX_CHECK(tx.commit());
@@ -197,23 +216,33 @@ class SqliteStorage final : public Storage {
     std::lock_guard lock(mutex_);
     CIVICBOX_TRY(auto tx, Transaction::begin(db_));
     CIVICBOX_TRY(std::int64_t change, next_change());
-    CIVICBOX_TRY(auto insert, db_.prepare(
-        "INSERT INTO parcels(parcel_id, device_id, reference, salt, iterations, hash, expires_at, "
-        "state, compartment, created_at, change_seq) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'issued', NULL, ?8, ?9)"));
-    insert.bind(1, p.parcel_id).bind(2, p.device_id).bind(3, p.reference)
-        .bind(4, p.code_hash.salt_hex).bind(5, static_cast<std::int64_t>(p.code_hash.iterations))
-        .bind(6, p.code_hash.hash_hex).bind(7, p.expires_at_ms).bind(8, now_ms).bind(9, change);
+    CIVICBOX_TRY(auto insert,
+                 db_.prepare("INSERT INTO parcels(parcel_id, device_id, reference, salt, "
+                             "iterations, hash, expires_at, "
+                             "state, compartment, created_at, change_seq) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'issued', NULL, ?8, ?9)"));
+    insert.bind(1, p.parcel_id)
+        .bind(2, p.device_id)
+        .bind(3, p.reference)
+        .bind(4, p.code_hash.salt_hex)
+        .bind(5, static_cast<std::int64_t>(p.code_hash.iterations))
+        .bind(6, p.code_hash.hash_hex)
+        .bind(7, p.expires_at_ms)
+        .bind(8, now_ms)
+        .bind(9, change);
     auto done = insert.run();
     if (!done) return make_error(ErrorCode::conflict, "parcel id already used: " + p.parcel_id);
     return tx.commit();
   }
 
-  Expected<std::vector<ParcelRecord>> list_parcels(const std::optional<std::string>& device) override {
+  Expected<std::vector<ParcelRecord>> list_parcels(
+      const std::optional<std::string>& device) override {
     std::lock_guard lock(mutex_);
-    CIVICBOX_TRY(auto q, db_.prepare(
-        "SELECT parcel_id, device_id, reference, state, compartment, expires_at FROM parcels "
-        "WHERE (?1 IS NULL OR device_id = ?1) ORDER BY created_at LIMIT 1000"));
+    CIVICBOX_TRY(
+        auto q,
+        db_.prepare(
+            "SELECT parcel_id, device_id, reference, state, compartment, expires_at FROM parcels "
+            "WHERE (?1 IS NULL OR device_id = ?1) ORDER BY created_at LIMIT 1000"));
     q.bind(1, device);
     std::vector<ParcelRecord> out;
     for (;;) {
@@ -230,9 +259,9 @@ class SqliteStorage final : public Storage {
 
  private:
   Expected<std::uint64_t> touch_device(const DeviceId& device, std::int64_t now_ms) {
-    CIVICBOX_TRY(auto upsert, db_.prepare(
-        "INSERT INTO devices(device_id, applied_through, first_seen, last_seen) VALUES (?1, 0, ?2, ?2) "
-        "ON CONFLICT(device_id) DO UPDATE SET last_seen = ?2"));
+    CIVICBOX_TRY(auto upsert, db_.prepare("INSERT INTO devices(device_id, applied_through, "
+                                          "first_seen, last_seen) VALUES (?1, 0, ?2, ?2) "
+                                          "ON CONFLICT(device_id) DO UPDATE SET last_seen = ?2"));
     CIVICBOX_CHECK(upsert.bind(1, device.str()).bind(2, now_ms).run());
     CIVICBOX_TRY(auto q, db_.prepare("SELECT applied_through FROM devices WHERE device_id = ?1"));
     q.bind(1, device.str());
@@ -242,7 +271,8 @@ class SqliteStorage final : public Storage {
   }
 
   Expected<void> check_same_event(const DeviceId& device, const wire::Event& event) {
-    CIVICBOX_TRY(auto q, db_.prepare("SELECT event_id FROM events WHERE device_id = ?1 AND seq = ?2"));
+    CIVICBOX_TRY(auto q,
+                 db_.prepare("SELECT event_id FROM events WHERE device_id = ?1 AND seq = ?2"));
     q.bind(1, device.str()).bind(2, static_cast<std::int64_t>(event.seq));
     CIVICBOX_TRY(bool row, q.step());
     if (row && q.text(0) != event.id.str()) {
@@ -256,12 +286,20 @@ class SqliteStorage final : public Storage {
 
   Expected<void> store_event(const DeviceId& device, const wire::Event& event, std::int64_t now_ms,
                              const std::string& outcome) {
-    CIVICBOX_TRY(auto insert, db_.prepare(
-        "INSERT INTO events(device_id, seq, event_id, type, at, body, received_at, outcome) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-    return insert.bind(1, device.str()).bind(2, static_cast<std::int64_t>(event.seq))
-        .bind(3, event.id.str()).bind(4, wire::event_type(event.body)).bind(5, event.at_ms)
-        .bind(6, wire::to_json(event)).bind(7, now_ms).bind(8, outcome).run();
+    CIVICBOX_TRY(
+        auto insert,
+        db_.prepare(
+            "INSERT INTO events(device_id, seq, event_id, type, at, body, received_at, outcome) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+    return insert.bind(1, device.str())
+        .bind(2, static_cast<std::int64_t>(event.seq))
+        .bind(3, event.id.str())
+        .bind(4, wire::event_type(event.body))
+        .bind(5, event.at_ms)
+        .bind(6, wire::to_json(event))
+        .bind(7, now_ms)
+        .bind(8, outcome)
+        .run();
   }
 
   // Returns the outcome recorded with the event: "applied" or why it changed nothing. An event
@@ -275,7 +313,8 @@ class SqliteStorage final : public Storage {
       return move_parcel(device, loaded->parcel_id, "issued", "loaded", loaded->compartment);
     }
     if (const auto* collected = std::get_if<wire::ParcelCollected>(&event.body)) {
-      return move_parcel(device, collected->parcel_id, "loaded", "collected", collected->compartment);
+      return move_parcel(device, collected->parcel_id, "loaded", "collected",
+                         collected->compartment);
     }
     return std::string("recorded");
   }
@@ -283,27 +322,40 @@ class SqliteStorage final : public Storage {
   Expected<std::string> file_submission(const DeviceId& device, const wire::SubmissionFiled& s,
                                         std::int64_t filed_at_ms, std::int64_t now_ms) {
     CIVICBOX_TRY(auto existing, find_locked(s.tracking_code.str()));
-    if (existing) return std::string("rejected: tracking code already used by ") + existing->device_id;
+    if (existing)
+      return std::string("rejected: tracking code already used by ") + existing->device_id;
     int year = utc_year(now_ms);
-    CIVICBOX_TRY(auto counter, db_.prepare(
-        "INSERT INTO registry_counters(institution, year, last_number) VALUES (?1, ?2, 1) "
-        "ON CONFLICT(institution, year) DO UPDATE SET last_number = last_number + 1 "
-        "RETURNING last_number"));
+    CIVICBOX_TRY(
+        auto counter,
+        db_.prepare(
+            "INSERT INTO registry_counters(institution, year, last_number) VALUES (?1, ?2, 1) "
+            "ON CONFLICT(institution, year) DO UPDATE SET last_number = last_number + 1 "
+            "RETURNING last_number"));
     counter.bind(1, institution_).bind(2, static_cast<std::int64_t>(year));
     CIVICBOX_TRY(bool row, counter.step());
     if (!row) return make_error(ErrorCode::internal, "registry counter returned nothing");
     std::int64_t number = counter.integer(0);
     CIVICBOX_CHECK(counter.run());
     std::string registration = format_registration_number(year, number);
-    CIVICBOX_TRY(auto insert, db_.prepare(
-        "INSERT INTO submissions(tracking_code, device_id, kind, compartment, provisional_number, "
-        "contact, interrupted, institution, year, number, registration_number, state, filed_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'registered', ?12)"));
-    insert.bind(1, s.tracking_code.str()).bind(2, device.str()).bind(3, s.kind)
-        .bind(4, static_cast<std::int64_t>(s.compartment)).bind(5, s.provisional_number)
-        .bind(6, s.contact).bind(7, static_cast<std::int64_t>(s.interrupted ? 1 : 0))
-        .bind(8, institution_).bind(9, static_cast<std::int64_t>(year)).bind(10, number)
-        .bind(11, registration).bind(12, filed_at_ms);
+    CIVICBOX_TRY(
+        auto insert,
+        db_.prepare("INSERT INTO submissions(tracking_code, device_id, kind, compartment, "
+                    "provisional_number, "
+                    "contact, interrupted, institution, year, number, registration_number, state, "
+                    "filed_at) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'registered', ?12)"));
+    insert.bind(1, s.tracking_code.str())
+        .bind(2, device.str())
+        .bind(3, s.kind)
+        .bind(4, static_cast<std::int64_t>(s.compartment))
+        .bind(5, s.provisional_number)
+        .bind(6, s.contact)
+        .bind(7, static_cast<std::int64_t>(s.interrupted ? 1 : 0))
+        .bind(8, institution_)
+        .bind(9, static_cast<std::int64_t>(year))
+        .bind(10, number)
+        .bind(11, registration)
+        .bind(12, filed_at_ms);
     CIVICBOX_CHECK(insert.run());
     CIVICBOX_CHECK(add_history(s.tracking_code.str(), SubmissionState::received, filed_at_ms));
     CIVICBOX_CHECK(add_history(s.tracking_code.str(), SubmissionState::registered, now_ms));
@@ -313,11 +365,16 @@ class SqliteStorage final : public Storage {
   Expected<std::string> move_parcel(const DeviceId& device, const std::string& parcel_id,
                                     const char* from, const char* to, int compartment) {
     CIVICBOX_TRY(std::int64_t change, next_change());
-    CIVICBOX_TRY(auto update, db_.prepare(
-        "UPDATE parcels SET state = ?1, compartment = ?2, change_seq = ?3 "
-        "WHERE parcel_id = ?4 AND device_id = ?5 AND state = ?6"));
-    CIVICBOX_CHECK(update.bind(1, to).bind(2, static_cast<std::int64_t>(compartment)).bind(3, change)
-                       .bind(4, parcel_id).bind(5, device.str()).bind(6, from).run());
+    CIVICBOX_TRY(auto update,
+                 db_.prepare("UPDATE parcels SET state = ?1, compartment = ?2, change_seq = ?3 "
+                             "WHERE parcel_id = ?4 AND device_id = ?5 AND state = ?6"));
+    CIVICBOX_CHECK(update.bind(1, to)
+                       .bind(2, static_cast<std::int64_t>(compartment))
+                       .bind(3, change)
+                       .bind(4, parcel_id)
+                       .bind(5, device.str())
+                       .bind(6, from)
+                       .run());
     if (db_.changes() == 0) {
       return std::string("rejected: parcel ") + parcel_id + " is not " + from + " at this box";
     }
@@ -326,8 +383,8 @@ class SqliteStorage final : public Storage {
 
   Expected<std::optional<std::string>> registration_of(const TrackingCode& code,
                                                        const DeviceId& device) {
-    CIVICBOX_TRY(auto q, db_.prepare(
-        "SELECT registration_number FROM submissions WHERE tracking_code = ?1 AND device_id = ?2"));
+    CIVICBOX_TRY(auto q, db_.prepare("SELECT registration_number FROM submissions WHERE "
+                                     "tracking_code = ?1 AND device_id = ?2"));
     q.bind(1, code.str()).bind(2, device.str());
     CIVICBOX_TRY(bool row, q.step());
     if (!row) return std::optional<std::string>{};
@@ -335,8 +392,9 @@ class SqliteStorage final : public Storage {
   }
 
   Expected<std::int64_t> next_change() {
-    CIVICBOX_TRY(auto q, db_.prepare(
-        "UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"));
+    CIVICBOX_TRY(
+        auto q,
+        db_.prepare("UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"));
     CIVICBOX_TRY(bool row, q.step());
     if (!row) return make_error(ErrorCode::internal, "change counter missing");
     std::int64_t value = q.integer(0);
@@ -345,15 +403,19 @@ class SqliteStorage final : public Storage {
   }
 
   Expected<void> add_history(const std::string& code, SubmissionState state, std::int64_t at_ms) {
-    CIVICBOX_TRY(auto insert, db_.prepare(
-        "INSERT INTO submission_history(tracking_code, state, at) VALUES (?1, ?2, ?3)"));
+    CIVICBOX_TRY(
+        auto insert,
+        db_.prepare(
+            "INSERT INTO submission_history(tracking_code, state, at) VALUES (?1, ?2, ?3)"));
     return insert.bind(1, code).bind(2, to_string(state)).bind(3, at_ms).run();
   }
 
   Expected<std::optional<SubmissionRecord>> find_locked(const std::string& code) {
-    CIVICBOX_TRY(auto q, db_.prepare(
-        "SELECT tracking_code, device_id, kind, compartment, provisional_number, contact, "
-        "registration_number, state, filed_at FROM submissions WHERE tracking_code = ?1"));
+    CIVICBOX_TRY(
+        auto q,
+        db_.prepare(
+            "SELECT tracking_code, device_id, kind, compartment, provisional_number, contact, "
+            "registration_number, state, filed_at FROM submissions WHERE tracking_code = ?1"));
     q.bind(1, code);
     CIVICBOX_TRY(bool row, q.step());
     if (!row) return std::optional<SubmissionRecord>{};
@@ -367,8 +429,10 @@ class SqliteStorage final : public Storage {
     r.registration_number = q.text(6);
     CIVICBOX_TRY(r.state, parse_submission_state(q.text(7)));
     r.filed_at_ms = q.integer(8);
-    CIVICBOX_TRY(auto h, db_.prepare(
-        "SELECT state, at FROM submission_history WHERE tracking_code = ?1 ORDER BY rowid"));
+    CIVICBOX_TRY(
+        auto h,
+        db_.prepare(
+            "SELECT state, at FROM submission_history WHERE tracking_code = ?1 ORDER BY rowid"));
     h.bind(1, code);
     for (;;) {
       CIVICBOX_TRY(bool more, h.step());

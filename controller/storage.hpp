@@ -77,6 +77,8 @@ class Storage {
                                              const std::vector<wire::Event>& events,
                                              std::int64_t now_ms) = 0;
   virtual Expected<std::uint64_t> applied_through(const DeviceId& device) = 0;
+  // Whether this device has ever synced (the back office may only issue parcels to known boxes).
+  virtual Expected<bool> device_known(const DeviceId& device) = 0;
 
   // Assignments of this device changed after `cursor`, and the new cursor.
   virtual Expected<wire::PullResponse> assignments_since(const DeviceId& device,
@@ -90,7 +92,8 @@ class Storage {
                                                      std::int64_t now_ms) = 0;
 
   virtual Expected<void> add_parcel(const NewParcel& parcel, std::int64_t now_ms) = 0;
-  virtual Expected<std::vector<ParcelRecord>> list_parcels(const std::optional<std::string>& device) = 0;
+  virtual Expected<std::vector<ParcelRecord>> list_parcels(
+      const std::optional<std::string>& device) = 0;
 };
 
 struct StorageOptions {

@@ -1,0 +1,371 @@
+#include "controller/https_server.hpp"
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "common/wire.hpp"
+
+namespace civicbox::controller {
+
+namespace {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+
+constexpr auto kHandshakeTimeout = 10s;
+constexpr std::uint32_t kHeaderLimit = 16 * 1024;
+
+struct Counters {
+  std::atomic<std::uint64_t> handshakes{0};
+  std::atomic<std::uint64_t> handshake_failures{0};
+  std::atomic<std::uint64_t> requests{0};
+};
+
+std::string openssl_error() {
+  unsigned long code = ERR_get_error();
+  if (code == 0) return "unknown OpenSSL error";
+  char buf[256];
+  ERR_error_string_n(code, buf, sizeof buf);
+  ERR_clear_error();
+  return buf;
+}
+
+// TLS 1.2 and 1.3 only, our certificate and key; on the device listener also the fleet CA and a
+// required client certificate.
+Expected<std::unique_ptr<ssl::context>> make_tls_context(const Config& config, bool mutual) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::single_dh_use);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  // Forward-secret AEAD suites only for TLS 1.2 (1.3's defaults are all good).
+  SSL_CTX_set_cipher_list(native,
+                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+                          "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"
+                          "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305");
+  if (SSL_CTX_use_certificate_chain_file(native, config.tls_cert.c_str()) != 1) {
+    return make_error(ErrorCode::crypto, "loading the server certificate " +
+                                             config.tls_cert.string() + ": " + openssl_error());
+  }
+  if (SSL_CTX_use_PrivateKey_file(native, config.tls_key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return make_error(ErrorCode::crypto,
+                      "loading the server key " + config.tls_key.string() + ": " + openssl_error());
+  }
+  if (SSL_CTX_check_private_key(native) != 1) {
+    return make_error(ErrorCode::crypto, "the server key " + config.tls_key.string() +
+                                             " does not belong to " + config.tls_cert.string());
+  }
+  if (mutual) {
+    if (SSL_CTX_load_verify_locations(native, config.fleet_ca.c_str(), nullptr) != 1) {
+      return make_error(ErrorCode::crypto, "loading the fleet CA " + config.fleet_ca.string() +
+                                               ": " + openssl_error());
+    }
+    if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(config.fleet_ca.c_str())) {
+      SSL_CTX_set_client_CA_list(native, names);
+    }
+    SSL_CTX_set_verify(native, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    SSL_CTX_set_verify_depth(native, 4);
+    static const unsigned char kSessionContext[] = "civicbox-device";
+    SSL_CTX_set_session_id_context(native, kSessionContext, sizeof kSessionContext - 1);
+  }
+  return ctx;
+}
+
+// The device id is the common name of the verified client certificate.
+std::optional<DeviceId> device_of(SSL* ssl) {
+  if (SSL_get_verify_result(ssl) != X509_V_OK) return std::nullopt;
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (cert == nullptr) return std::nullopt;
+  char cn[128] = {};
+  int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+  X509_free(cert);
+  if (n <= 0 || n >= static_cast<int>(sizeof cn)) return std::nullopt;
+  auto id = DeviceId::parse(std::string_view(cn, static_cast<std::size_t>(n)));
+  if (!id) return std::nullopt;
+  return *id;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, ssl::context& ctx, Service& service, const Config& config,
+          Counters& counters, bool device)
+      : stream_(std::move(socket), ctx),
+        service_(service),
+        config_(config),
+        counters_(counters),
+        device_listener_(device) {}
+
+  void run() {
+    beast::get_lowest_layer(stream_).expires_after(kHandshakeTimeout);
+    stream_.async_handshake(
+        ssl::stream_base::server,
+        [self = shared_from_this()](beast::error_code ec) { self->on_handshake(ec); });
+  }
+
+ private:
+  void on_handshake(beast::error_code ec) {
+    if (ec) {
+      counters_.handshake_failures++;
+      spdlog::debug("TLS handshake refused from {}: {}", peer(), ec.message());
+      return;  // the socket closes with the session
+    }
+    counters_.handshakes++;
+    if (device_listener_) {
+      device_ = device_of(stream_.native_handle());
+      if (!device_) {
+        spdlog::warn("device certificate from {} names no valid device id", peer());
+        respond_error(403, "forbidden", "the client certificate names no valid device", false);
+        return;
+      }
+    }
+    read();
+  }
+
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(config_.max_body_bytes);
+    parser_->header_limit(kHeaderLimit);
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(config_.idle_timeout_s));
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::eof ||
+        ec == ssl::error::stream_truncated || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset) {
+      return close();
+    }
+    if (ec == http::error::body_limit) {
+      return respond_error(
+          413, "too_large",
+          "the body is over the limit of " + std::to_string(config_.max_body_bytes) + " bytes",
+          false);
+    }
+    if (ec) {
+      return respond_error(400, "bad_request", "the request is not valid HTTP: " + ec.message(),
+                           false);
+    }
+    counters_.requests++;
+    const auto& msg = parser_->get();
+    Request request;
+    request.method = std::string(msg.method_string());
+    request.target = std::string(msg.target());
+    request.content_type = std::string(msg[http::field::content_type]);
+    request.authorization = std::string(msg[http::field::authorization]);
+    request.body = msg.body();
+    Response response;
+    try {
+      response = device_listener_ ? service_.handle_device(*device_, request)
+                                  : service_.handle_public(request);
+    } catch (const std::exception& e) {
+      spdlog::error("handler failed on {} {}: {}", request.method, request.target, e.what());
+      response = {500, wire::to_json(wire::ErrorBody{"internal", "the controller failed"}), {}};
+    }
+    spdlog::debug("{} {} {} -> {}", device_ ? device_->str() : peer(), request.method,
+                  request.target, response.status);
+    write(std::move(response), msg.keep_alive(), msg.version());
+  }
+
+  void respond_error(int status, std::string word, std::string message, bool keep_alive) {
+    write({status, wire::to_json(wire::ErrorBody{std::move(word), std::move(message)}), {}},
+          keep_alive, 11);
+  }
+
+  void write(Response response, bool keep_alive, unsigned version) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(response.status), version);
+    res->set(http::field::server, "civicbox-controller");
+    res->set(http::field::content_type, "application/json");
+    res->set(http::field::cache_control, "no-store");
+    if (!response.allow.empty()) res->set(http::field::allow, response.allow);
+    if (response.status == 401) res->set(http::field::www_authenticate, "Bearer");
+    res->keep_alive(keep_alive);
+    res->body() = std::move(response.body);
+    res->prepare_payload();
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(config_.idle_timeout_s));
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        if (ec) return self->close();
+                        if (!res->keep_alive()) return self->close();
+                        self->read();
+                      });
+  }
+
+  void close() {
+    beast::get_lowest_layer(stream_).expires_after(2s);
+    stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    });
+  }
+
+  std::string peer() const {
+    beast::error_code ec;
+    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    if (ec) return "unknown peer";
+    return ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+
+  beast::ssl_stream<beast::tcp_stream> stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Service& service_;
+  const Config& config_;
+  Counters& counters_;
+  bool device_listener_;
+  std::optional<DeviceId> device_;
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& io, ssl::context& ctx, Service& service, const Config& config,
+           Counters& counters, bool device)
+      : io_(io),
+        acceptor_(io),
+        ctx_(ctx),
+        service_(service),
+        config_(config),
+        counters_(counters),
+        device_(device) {}
+
+  Expected<Endpoint> bind(const Endpoint& where) {
+    beast::error_code ec;
+    auto address = net::ip::make_address(where.host, ec);
+    if (ec) return make_error(ErrorCode::invalid_argument, "not an IP address: " + where.host);
+    tcp::endpoint endpoint(address, where.port);
+    const std::string name = where.host + ":" + std::to_string(where.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) return make_error(ErrorCode::io, "cannot listen on " + name + ": " + ec.message());
+    auto local = acceptor_.local_endpoint(ec);
+    return Endpoint{where.host, local.port()};
+  }
+
+  void accept() {
+    acceptor_.async_accept(net::make_strand(io_), [self = shared_from_this()](beast::error_code ec,
+                                                                              tcp::socket socket) {
+      if (ec == net::error::operation_aborted) return;
+      if (!ec) {
+        std::make_shared<Session>(std::move(socket), self->ctx_, self->service_, self->config_,
+                                  self->counters_, self->device_)
+            ->run();
+      } else {
+        spdlog::warn("accept failed: {}", ec.message());
+      }
+      self->accept();
+    });
+  }
+
+  void close() {
+    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      self->acceptor_.close(ignored);
+    });
+  }
+
+ private:
+  net::io_context& io_;
+  tcp::acceptor acceptor_;
+  ssl::context& ctx_;
+  Service& service_;
+  const Config& config_;
+  Counters& counters_;
+  bool device_;
+};
+
+class BeastServer final : public HttpsServer {
+ public:
+  BeastServer(const Config& config, Service& service)
+      : config_(config), service_(service), io_(config.threads) {}
+
+  ~BeastServer() override { stop(); }
+
+  Expected<void> start() {
+    CIVICBOX_TRY(device_ctx_, make_tls_context(config_, true));
+    CIVICBOX_TRY(public_ctx_, make_tls_context(config_, false));
+    device_listener_ =
+        std::make_shared<Listener>(io_, *device_ctx_, service_, config_, counters_, true);
+    public_listener_ =
+        std::make_shared<Listener>(io_, *public_ctx_, service_, config_, counters_, false);
+    CIVICBOX_TRY(device_endpoint_, device_listener_->bind(config_.device_listen));
+    CIVICBOX_TRY(public_endpoint_, public_listener_->bind(config_.public_listen));
+    device_listener_->accept();
+    public_listener_->accept();
+    for (int i = 0; i < std::max(1, config_.threads); ++i) {
+      threads_.emplace_back([this] {
+        for (;;) {
+          try {
+            io_.run();
+            return;
+          } catch (const std::exception& e) {
+            spdlog::error("I/O thread caught: {}", e.what());
+          }
+        }
+      });
+    }
+    return {};
+  }
+
+  Endpoint device_endpoint() const override { return device_endpoint_; }
+  Endpoint public_endpoint() const override { return public_endpoint_; }
+
+  ServerStats stats() const override {
+    return {counters_.handshakes.load(), counters_.handshake_failures.load(),
+            counters_.requests.load()};
+  }
+
+  void stop() override {
+    std::lock_guard lock(stop_mutex_);
+    if (threads_.empty()) return;
+    if (device_listener_) device_listener_->close();
+    if (public_listener_) public_listener_->close();
+    io_.stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+ private:
+  const Config& config_;
+  Service& service_;
+  net::io_context io_;
+  std::unique_ptr<ssl::context> device_ctx_;
+  std::unique_ptr<ssl::context> public_ctx_;
+  std::shared_ptr<Listener> device_listener_;
+  std::shared_ptr<Listener> public_listener_;
+  Endpoint device_endpoint_;
+  Endpoint public_endpoint_;
+  Counters counters_;
+  std::vector<std::thread> threads_;
+  std::mutex stop_mutex_;
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<HttpsServer>> HttpsServer::start(const Config& config, Service& service) {
+  auto server = std::make_unique<BeastServer>(config, service);
+  CIVICBOX_CHECK(server->start());
+  return std::unique_ptr<HttpsServer>(std::move(server));
+}
+
+}  // namespace civicbox::controller

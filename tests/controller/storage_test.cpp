@@ -1,0 +1,205 @@
+// The controller's store, on a real SQLite file: what the town hall relies on.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "common/pickup_hash.hpp"
+#include "controller/storage.hpp"
+#include "tests/controller/events.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace civicbox::controller {
+namespace {
+
+using testing::body_event;
+using testing::device;
+using testing::filed_event;
+
+constexpr std::int64_t kNow = 1'790'000'000'000;  // 2026-09-21
+
+class StorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override { reopen(); }
+  void reopen() {
+    storage_.reset();
+    auto opened = open_sqlite_storage(dir_.path(), {"town-hall", true});
+    ASSERT_TRUE(opened) << opened.error().describe();
+    storage_ = std::move(*opened);
+  }
+  testing::TempDir dir_;
+  SystemRandom random_;
+  std::unique_ptr<Storage> storage_;
+};
+
+TEST_F(StorageTest, AFiledSubmissionGetsTheFirstRegistrationNumberOfTheYear) {
+  auto e = filed_event(1, random_);
+  auto result = storage_->apply_events(device("box-a"), {e}, kNow);
+  ASSERT_TRUE(result) << result.error().describe();
+  EXPECT_EQ(result->applied_through, 1u);
+  ASSERT_EQ(result->registrations.size(), 1u);
+  EXPECT_EQ(result->registrations[0].registration_number, "2026/000001");
+  auto found = storage_->find_submission(std::get<wire::SubmissionFiled>(e.body).tracking_code);
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->state, SubmissionState::registered);
+  ASSERT_EQ((*found)->history.size(), 2u);
+  EXPECT_EQ((*found)->history[0].state, SubmissionState::received);
+}
+
+TEST_F(StorageTest, TheSameBatchSentTwiceIsAppliedOnceAndAnsweredTheSame) {
+  std::vector<wire::Event> batch;
+  for (std::uint64_t seq = 1; seq <= 5; ++seq) batch.push_back(filed_event(seq, random_));
+  auto first = storage_->apply_events(device("box-a"), batch, kNow);
+  auto second = storage_->apply_events(device("box-a"), batch, kNow + 1000);
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(second->applied_through, 5u);
+  ASSERT_EQ(second->registrations.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(first->registrations[i].registration_number,
+              second->registrations[i].registration_number);
+  }
+  auto all = storage_->list_submissions({});
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 5u);
+}
+
+TEST_F(StorageTest, AGapStopsTheBatchAndTheMissingEventsAreAppliedWhenTheyCome) {
+  auto e1 = filed_event(1, random_);
+  auto e2 = filed_event(2, random_);
+  auto e3 = filed_event(3, random_);
+  auto result = storage_->apply_events(device("box-a"), {e1, e3}, kNow);
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->applied_through, 1u);
+  result = storage_->apply_events(device("box-a"), {e2, e3}, kNow);
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->applied_through, 3u);
+  EXPECT_EQ(result->registrations.back().registration_number, "2026/000003");
+}
+
+TEST_F(StorageTest, ASequenceNumberReusedForAnotherEventIsAConflict) {
+  ASSERT_TRUE(storage_->apply_events(device("box-a"), {filed_event(1, random_)}, kNow));
+  auto result = storage_->apply_events(device("box-a"), {filed_event(1, random_)}, kNow);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, ErrorCode::conflict);
+}
+
+TEST_F(StorageTest, SequenceNumbersBelongToOneDevice) {
+  ASSERT_TRUE(storage_->apply_events(device("box-a"), {filed_event(1, random_)}, kNow));
+  auto other = storage_->apply_events(device("box-b"), {filed_event(1, random_)}, kNow);
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->applied_through, 1u);
+  EXPECT_EQ(other->registrations[0].registration_number, "2026/000002");
+  EXPECT_EQ(*storage_->applied_through(device("box-a")), 1u);
+}
+
+TEST_F(StorageTest, NumbersContinueAfterARestartAndStartAgainInANewYear) {
+  ASSERT_TRUE(storage_->apply_events(device("box-a"), {filed_event(1, random_)}, kNow));
+  reopen();
+  auto result = storage_->apply_events(device("box-a"), {filed_event(2, random_)}, kNow);
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->registrations[0].registration_number, "2026/000002");
+  const std::int64_t next_year = 1'800'000'000'000;  // 2027-01-15
+  result = storage_->apply_events(device("box-a"), {filed_event(3, random_)}, next_year);
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->registrations[0].registration_number, "2027/000001");
+}
+
+TEST_F(StorageTest, TwoHundredSubmissionsFromTenBoxesAtOnceGetUniqueGapFreeNumbers) {
+  std::vector<std::thread> boxes;
+  std::mutex mutex;
+  std::vector<std::string> numbers;
+  for (int b = 0; b < 10; ++b) {
+    boxes.emplace_back([&, b] {
+      SystemRandom random;
+      auto id = device("box-" + std::to_string(b));
+      for (std::uint64_t seq = 1; seq <= 20; ++seq) {
+        auto result = storage_->apply_events(id, {filed_event(seq, random)}, kNow);
+        ASSERT_TRUE(result) << result.error().describe();
+        std::lock_guard lock(mutex);
+        for (auto& r : result->registrations) numbers.push_back(r.registration_number);
+      }
+    });
+  }
+  for (auto& t : boxes) t.join();
+  std::sort(numbers.begin(), numbers.end());
+  ASSERT_EQ(numbers.size(), 200u);
+  for (int i = 0; i < 200; ++i) {
+    char expected[16];
+    std::snprintf(expected, sizeof expected, "2026/%06d", i + 1);
+    EXPECT_EQ(numbers[static_cast<std::size_t>(i)], expected);
+  }
+}
+
+TEST_F(StorageTest, ATrackingCodeFiledByTwoBoxesIsRegisteredOnlyOnce) {
+  auto e = filed_event(1, random_);
+  ASSERT_TRUE(storage_->apply_events(device("box-a"), {e}, kNow));
+  auto copy = e;
+  copy.id = EventId::generate(kNow, random_);
+  auto result = storage_->apply_events(device("box-b"), {copy}, kNow);
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->applied_through, 1u);      // the event is kept as a fact...
+  EXPECT_TRUE(result->registrations.empty());  // ...but box B gets no number for A's document
+  EXPECT_EQ(storage_->list_submissions({})->size(), 1u);
+}
+
+TEST_F(StorageTest, ParcelsFlowFromIssuedToLoadedToCollectedAndBoxesSeeOnlyTheirOwn) {
+  ASSERT_TRUE(storage_->assignments_since(device("box-a"), 0, kNow));
+  PickupCode code = PickupCode::generate(random_);
+  NewParcel parcel{"PARCEL1", "box-a", "ref-1", hash_pickup_code(code, random_, 10),
+                   kNow + 86'400'000};
+  ASSERT_TRUE(storage_->add_parcel(parcel, kNow));
+  EXPECT_FALSE(storage_->add_parcel(parcel, kNow));  // an id is never reused
+
+  auto pulled = storage_->assignments_since(device("box-a"), 0, kNow);
+  ASSERT_TRUE(pulled);
+  ASSERT_EQ(pulled->assignments.size(), 1u);
+  EXPECT_TRUE(pulled->assignments[0].active);
+  EXPECT_TRUE(*pickup_code_matches(
+      code, {pulled->assignments[0].salt_hex, pulled->assignments[0].iterations,
+             pulled->assignments[0].hash_hex}));
+  EXPECT_TRUE(storage_->assignments_since(device("box-b"), 0, kNow)->assignments.empty());
+  const std::uint64_t cursor = pulled->cursor;
+  EXPECT_TRUE(storage_->assignments_since(device("box-a"), cursor, kNow)->assignments.empty());
+
+  // Box B cannot collect box A's parcel.
+  ASSERT_TRUE(storage_->apply_events(
+      device("box-b"), {body_event(1, random_, wire::ParcelCollected{"PARCEL1", 5, false})}, kNow));
+  EXPECT_EQ(storage_->list_parcels(std::nullopt)->at(0).state, "issued");
+
+  ASSERT_TRUE(storage_->apply_events(
+      device("box-a"), {body_event(1, random_, wire::ParcelLoaded{"PARCEL1", 5})}, kNow));
+  ASSERT_TRUE(storage_->apply_events(
+      device("box-a"), {body_event(2, random_, wire::ParcelCollected{"PARCEL1", 5, false})}, kNow));
+  auto parcels = storage_->list_parcels(std::string("box-a"));
+  ASSERT_TRUE(parcels);
+  EXPECT_EQ(parcels->at(0).state, "collected");
+  EXPECT_EQ(parcels->at(0).compartment, 5);
+  auto changed = storage_->assignments_since(device("box-a"), cursor, kNow);
+  ASSERT_EQ(changed->assignments.size(), 1u);
+  EXPECT_FALSE(changed->assignments[0].active);  // withdrawn: it cannot be collected twice
+}
+
+TEST_F(StorageTest, TheBackOfficeMovesSubmissionsOnlyAlongTheAllowedPath) {
+  auto e = filed_event(1, random_);
+  const auto code = std::get<wire::SubmissionFiled>(e.body).tracking_code;
+  ASSERT_TRUE(storage_->apply_events(device("box-a"), {e}, kNow));
+  auto moved = storage_->move_submission(code, SubmissionState::in_progress, kNow + 1);
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(moved->history.size(), 3u);
+  auto back = storage_->move_submission(code, SubmissionState::registered, kNow + 2);
+  ASSERT_FALSE(back);
+  EXPECT_EQ(back.error().code, ErrorCode::conflict);
+  ASSERT_TRUE(storage_->move_submission(code, SubmissionState::resolved, kNow + 3));
+  auto unknown =
+      storage_->move_submission(TrackingCode::generate(random_), SubmissionState::resolved, kNow);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::not_found);
+  SubmissionFilter resolved;
+  resolved.state = SubmissionState::resolved;
+  EXPECT_EQ(storage_->list_submissions(resolved)->size(), 1u);
+}
+
+}  // namespace
+}  // namespace civicbox::controller
