@@ -28,7 +28,11 @@ int damm_step(int interim, int digit) { return times_two(interim) ^ digit; }
 
 char check_character(std::string_view payload) {
   int interim = 0;
-  for (char c : payload) interim = damm_step(interim, value_of(c));
+  for (char c : payload) {
+    // A character outside the alphabet (a caller's mistake; parse() never passes one) must not
+    // index past the table: fold it into the sum so the result simply will not match.
+    interim = damm_step(interim, value_of(c) & 0x1f);
+  }
   // The check digit d makes the final step zero: 2 * interim + d = 0, so d = 2 * interim.
   return kAlphabet[static_cast<std::size_t>(times_two(interim))];
 }

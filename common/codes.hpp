@@ -24,7 +24,8 @@ namespace crockford {
 inline constexpr std::string_view kAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 // Value 0..31 of a typed character after normalisation, or -1 if it is not in the alphabet.
 int value_of(char c);
-// The check character for a string of alphabet characters (already normalised).
+// The check character for a string of alphabet characters (already normalised). Characters
+// outside the alphabet give some check character, never undefined behaviour.
 char check_character(std::string_view payload);
 // Upper-cases, maps O->0, I/L->1, drops spaces and hyphens. Other characters are kept (and will
 // fail validation later).

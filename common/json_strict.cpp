@@ -13,6 +13,9 @@ Expected<json> parse(std::string_view text, std::size_t max_bytes) {
   bool in_string = false;
   bool escaped = false;
   for (char c : text) {
+    // nlohmann's lexer takes a NUL byte for the end of input and ignores what follows; valid
+    // JSON never holds a raw NUL (not even inside a string), so refuse it here.
+    if (c == '\0') return make_error(ErrorCode::parse, "not valid JSON: a NUL byte");
     if (in_string) {
       if (escaped) escaped = false;
       else if (c == '\\') escaped = true;

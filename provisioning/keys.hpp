@@ -1,0 +1,19 @@
+// A box's identity starts here: an ECDSA P-256 private key made on the box, and a certificate
+// signing request (PKCS#10) that proves possession of it. The CA (ca.hpp) turns the CSR into a
+// certificate; the private key never has to leave the machine that made it.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/error.hpp"
+
+namespace civicbox::provisioning {
+
+// A fresh ECDSA P-256 private key, PEM ("-----BEGIN EC PRIVATE KEY-----").
+Expected<std::string> generate_private_key();
+
+// A PEM CSR for `common_name`, signed with `private_key_pem` (SHA-256).
+Expected<std::string> make_csr(std::string_view private_key_pem, std::string_view common_name);
+
+}  // namespace civicbox::provisioning
