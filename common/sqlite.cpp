@@ -7,23 +7,52 @@
 namespace civicbox::sqlite {
 
 namespace {
+// A constraint violation is a conflict with what is stored; a busy or locked database is
+// unavailable for now (retrying helps); anything else is an I/O failure.
+ErrorCode code_of(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      return ErrorCode::conflict;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return ErrorCode::unavailable;
+    default:
+      return ErrorCode::io;
+  }
+}
+
 Error sqlite_error(sqlite3* db, std::string_view what) {
-  return make_error(ErrorCode::io, std::string(what) + ": " +
-                                       (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
+  if (db == nullptr) return make_error(ErrorCode::io, std::string(what) + ": out of memory");
+  return make_error(code_of(sqlite3_extended_errcode(db)),
+                    std::string(what) + ": " + sqlite3_errmsg(db));
 }
 }  // namespace
 
 Statement::Statement(Statement&& other) noexcept
-    : stmt_(std::exchange(other.stmt_, nullptr)), db_(other.db_) {}
+    : stmt_(std::exchange(other.stmt_, nullptr)), db_(other.db_), cached_(other.cached_) {}
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    sqlite3_finalize(stmt_);
+    release();
     stmt_ = std::exchange(other.stmt_, nullptr);
     db_ = other.db_;
+    cached_ = other.cached_;
   }
   return *this;
 }
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  release();
+}
+
+void Statement::release() {
+  if (stmt_ == nullptr) return;
+  if (cached_) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+  stmt_ = nullptr;
+}
 
 Statement& Statement::bind(int index, std::int64_t value) {
   sqlite3_bind_int64(stmt_, index, value);
@@ -63,7 +92,9 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t Statement::integer(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
 std::string Statement::text(int column) const {
   const auto* p = sqlite3_column_text(stmt_, column);
   if (p == nullptr) return {};
@@ -84,9 +115,9 @@ std::optional<std::int64_t> Statement::optional_integer(int column) const {
 
 Expected<Database> Database::open(const std::filesystem::path& file, bool synchronous_full) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(file.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(file.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   Database db(raw);
   if (rc != SQLITE_OK) return sqlite_error(raw, "opening " + file.string());
   sqlite3_busy_timeout(raw, 5000);
@@ -96,15 +127,22 @@ Expected<Database> Database::open(const std::filesystem::path& file, bool synchr
   return db;
 }
 
-Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+Database::Database(Database&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {
+  other.cache_.clear();
+}
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
-    sqlite3_close_v2(db_);
+    close();
     db_ = std::exchange(other.db_, nullptr);
+    cache_ = std::move(other.cache_);
+    other.cache_.clear();
   }
   return *this;
 }
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+  close();
+}
 
 Expected<void> Database::exec(std::string_view sql) {
   char* message = nullptr;
@@ -112,7 +150,7 @@ Expected<void> Database::exec(std::string_view sql) {
   if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
     std::string detail = message != nullptr ? message : "unknown";
     sqlite3_free(message);
-    return make_error(ErrorCode::io, "sqlite: " + detail);
+    return make_error(code_of(sqlite3_extended_errcode(db_)), "sqlite: " + detail);
   }
   return {};
 }
@@ -126,8 +164,33 @@ Expected<Statement> Database::prepare(std::string_view sql) {
   return Statement(stmt, db_);
 }
 
-std::int64_t Database::changes() const { return sqlite3_changes64(db_); }
-std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+Expected<Statement> Database::cached(std::string_view sql) {
+  std::string key(sql);
+  auto it = cache_.find(key);
+  if (it == cache_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, key.c_str(), static_cast<int>(key.size()),
+                           SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+      return sqlite_error(db_, "preparing SQL");
+    }
+    it = cache_.emplace(std::move(key), stmt).first;
+  }
+  return Statement(it->second, db_, true);
+}
+
+void Database::close() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  cache_.clear();
+  sqlite3_close_v2(db_);
+  db_ = nullptr;
+}
+
+std::int64_t Database::changes() const {
+  return sqlite3_changes64(db_);
+}
+std::int64_t Database::last_insert_rowid() const {
+  return sqlite3_last_insert_rowid(db_);
+}
 
 Expected<Transaction> Transaction::begin(Database& db) {
   CIVICBOX_CHECK(db.exec("BEGIN IMMEDIATE"));

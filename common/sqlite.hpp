@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "common/error.hpp"
 
@@ -48,9 +49,12 @@ class Statement {
 
  private:
   friend class Database;
-  Statement(sqlite3_stmt* stmt, sqlite3* db) : stmt_(stmt), db_(db) {}
+  Statement(sqlite3_stmt* stmt, sqlite3* db, bool cached = false)
+      : stmt_(stmt), db_(db), cached_(cached) {}
+  void release();
   sqlite3_stmt* stmt_ = nullptr;
   sqlite3* db_ = nullptr;
+  bool cached_ = false;  // owned by the Database's cache: reset, not finalized, when done
 };
 
 class Database {
@@ -64,13 +68,18 @@ class Database {
 
   Expected<void> exec(std::string_view sql);
   Expected<Statement> prepare(std::string_view sql);
+  // A statement compiled once and kept for the life of the connection, for SQL run often. The
+  // Do not hold two at once for the same SQL.
+  Expected<Statement> cached(std::string_view sql);
   [[nodiscard]] std::int64_t changes() const;
   [[nodiscard]] std::int64_t last_insert_rowid() const;
   [[nodiscard]] sqlite3* handle() const { return db_; }
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
+  void close();
   sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
 // BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless commit() succeeded.

@@ -1,5 +1,6 @@
 #include "controller/config.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -159,7 +160,11 @@ Expected<Config> parse_config(std::string_view toml_text, const std::filesystem:
   CIVICBOX_CHECK(server.endpoint("device_listen", config.device_listen));
   CIVICBOX_CHECK(server.endpoint("public_listen", config.public_listen));
   CIVICBOX_CHECK(server.integer("threads", 1, 64, threads));
-  CIVICBOX_CHECK(server.integer("max_body_bytes", 1024, 64 << 20, max_body));
+  // A push of 100 events is far below 1 MiB; the wire parser refuses more anyway.
+  CIVICBOX_CHECK(server.integer("max_body_bytes", 1024, 1 << 20, max_body));
+  std::int64_t max_connections = config.max_connections;
+  CIVICBOX_CHECK(server.integer("max_connections", 4, 100000, max_connections));
+  config.max_connections = static_cast<int>(max_connections);
   CIVICBOX_CHECK(server.integer("idle_timeout_s", 1, 3600, idle));
   CIVICBOX_CHECK(server.finish());
   config.threads = static_cast<int>(threads);
@@ -193,6 +198,11 @@ Expected<Config> parse_config(std::string_view toml_text, const std::filesystem:
     if (!in)
       return make_error(ErrorCode::io, "backoffice.token_file: cannot read " + token_file.string());
     std::getline(in, config.backoffice_token);
+    // A file saved on Windows ends in CR; a trailing space is never meant.
+    while (!config.backoffice_token.empty() &&
+           std::isspace(static_cast<unsigned char>(config.backoffice_token.back()))) {
+      config.backoffice_token.pop_back();
+    }
   }
 
   TableReader pickup(table("pickup"), "pickup");

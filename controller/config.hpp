@@ -23,6 +23,7 @@ struct Config {
   int threads = 2;
   std::size_t max_body_bytes = 1 << 20;
   int idle_timeout_s = 30;
+  int max_connections = 1024;  // open connections per listener; more are closed at once
 
   std::filesystem::path tls_cert;
   std::filesystem::path tls_key;

@@ -1,6 +1,7 @@
 #include "controller/https_server.hpp"
 
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -10,6 +11,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -30,8 +32,11 @@ using namespace std::chrono_literals;
 
 constexpr auto kHandshakeTimeout = 10s;
 constexpr std::uint32_t kHeaderLimit = 16 * 1024;
+constexpr int kMaxRequestsPerConnection = 1000;
+constexpr auto kAcceptRetryDelay = 100ms;
 
 struct Counters {
+  std::atomic<std::uint64_t> refused_connections{0};
   std::atomic<std::uint64_t> handshakes{0};
   std::atomic<std::uint64_t> handshake_failures{0};
   std::atomic<std::uint64_t> requests{0};
@@ -105,12 +110,18 @@ std::optional<DeviceId> device_of(SSL* ssl) {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, ssl::context& ctx, Service& service, const Config& config,
-          Counters& counters, bool device)
+          Counters& counters, std::atomic<int>& live, bool device)
       : stream_(std::move(socket), ctx),
         service_(service),
         config_(config),
         counters_(counters),
-        device_listener_(device) {}
+        live_(live),
+        device_listener_(device) {
+    live_++;
+  }
+  ~Session() { live_--; }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   void run() {
     beast::get_lowest_layer(stream_).expires_after(kHandshakeTimeout);
@@ -138,28 +149,66 @@ class Session : public std::enable_shared_from_this<Session> {
     read();
   }
 
+  static bool is_disconnect(beast::error_code ec) {
+    return ec == http::error::end_of_stream || ec == net::error::eof ||
+           ec == ssl::error::stream_truncated || ec == beast::error::timeout ||
+           ec == net::error::operation_aborted || ec == net::error::connection_reset;
+  }
+
+  // The header first: a back-office request without its token, or a body where none belongs,
+  // is answered before a single byte of the body is read, so a stranger cannot make the
+  // controller buffer megabytes.
   void read() {
     parser_.emplace();
     parser_->body_limit(config_.max_body_bytes);
     parser_->header_limit(kHeaderLimit);
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(config_.idle_timeout_s));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (is_disconnect(ec)) return close();
+    if (ec == http::error::body_limit) return body_too_large();  // by its Content-Length
+    if (ec) {
+      return respond_error(400, "bad_request", "the request is not valid HTTP: " + ec.message(),
+                           false);
+    }
+    const auto& msg = parser_->get();
+    if (!device_listener_ &&
+        std::string_view(msg.target().data(), msg.target().size()).starts_with("/v1/backoffice/") &&
+        !service_.backoffice_authorized(std::string(msg[http::field::authorization]))) {
+      counters_.requests++;
+      return respond_error(401, "unauthenticated", "a valid back-office bearer token is required",
+                           false);
+    }
+    if (msg.method() != http::verb::post &&
+        (parser_->chunked() || parser_->content_length().value_or(0) > 0)) {
+      return body_too_large();  // no other route takes a body
+    }
+    if (msg.method() == http::verb::post &&
+        beast::iequals(msg[http::field::expect], "100-continue")) {
+      auto go_on = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      http::async_write(stream_, *go_on,
+                        [self = shared_from_this(), go_on](beast::error_code wec, std::size_t) {
+                          if (wec) return self->close();
+                          self->read_body();
+                        });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == net::error::eof ||
-        ec == ssl::error::stream_truncated || ec == beast::error::timeout ||
-        ec == net::error::operation_aborted || ec == net::error::connection_reset) {
-      return close();
-    }
-    if (ec == http::error::body_limit) {
-      return respond_error(
-          413, "too_large",
-          "the body is over the limit of " + std::to_string(config_.max_body_bytes) + " bytes",
-          false);
-    }
+    if (is_disconnect(ec)) return close();
+    if (ec == http::error::body_limit) return body_too_large();
     if (ec) {
       return respond_error(400, "bad_request", "the request is not valid HTTP: " + ec.message(),
                            false);
@@ -182,7 +231,15 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     spdlog::debug("{} {} {} -> {}", device_ ? device_->str() : peer(), request.method,
                   request.target, response.status);
-    write(std::move(response), msg.keep_alive(), msg.version());
+    const bool keep_alive = msg.keep_alive() && ++served_ < kMaxRequestsPerConnection;
+    write(std::move(response), keep_alive, msg.version());
+  }
+
+  void body_too_large() {
+    respond_error(413, "too_large",
+                  "the body is over the limit of " + std::to_string(config_.max_body_bytes) +
+                      " bytes (or this route takes no body)",
+                  false);
   }
 
   void respond_error(int status, std::string word, std::string message, bool keep_alive) {
@@ -231,8 +288,10 @@ class Session : public std::enable_shared_from_this<Session> {
   Service& service_;
   const Config& config_;
   Counters& counters_;
+  std::atomic<int>& live_;  // sessions open on this listener
   bool device_listener_;
   std::optional<DeviceId> device_;
+  int served_ = 0;
 };
 
 class Listener : public std::enable_shared_from_this<Listener> {
@@ -240,7 +299,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   Listener(net::io_context& io, ssl::context& ctx, Service& service, const Config& config,
            Counters& counters, bool device)
       : io_(io),
-        acceptor_(io),
+        acceptor_(net::make_strand(io)),
+        retry_(acceptor_.get_executor()),
         ctx_(ctx),
         service_(service),
         config_(config),
@@ -263,30 +323,61 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   void accept() {
-    acceptor_.async_accept(net::make_strand(io_), [self = shared_from_this()](beast::error_code ec,
-                                                                              tcp::socket socket) {
-      if (ec == net::error::operation_aborted) return;
-      if (!ec) {
-        std::make_shared<Session>(std::move(socket), self->ctx_, self->service_, self->config_,
-                                  self->counters_, self->device_)
-            ->run();
-      } else {
-        spdlog::warn("accept failed: {}", ec.message());
-      }
-      self->accept();
-    });
+    acceptor_.async_accept(net::make_strand(io_),
+                           [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                             self->on_accept(ec, std::move(socket));
+                           });
   }
 
+  // Stops accepting; returns once the acceptor is closed (it lives on its own strand).
   void close() {
-    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    std::promise<void> closed;
+    net::dispatch(acceptor_.get_executor(), [this, &closed] {
       beast::error_code ignored;
-      self->acceptor_.close(ignored);
+      acceptor_.close(ignored);
+      retry_.cancel();
+      closed.set_value();
     });
+    closed.get_future().wait();
+  }
+
+ private:
+  void on_accept(beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+      // Out of file handles, say: wait a little instead of spinning on the same error.
+      if (++accept_errors_ % 100 == 1) {
+        spdlog::warn("accepting connections failed ({} times): {}", accept_errors_, ec.message());
+      }
+      retry_.expires_after(kAcceptRetryDelay);
+      retry_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+        if (!wait_ec) self->accept();
+      });
+      return;
+    }
+    if (live_.load() >= config_.max_connections) {
+      // Full: close at once, so the connections already open keep being served.
+      if (++counters_.refused_connections % 100 == 1) {
+        spdlog::warn("{} connections open on the {} listener, the limit: refusing new ones",
+                     config_.max_connections, device_ ? "device" : "public");
+      }
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      std::make_shared<Session>(std::move(socket), ctx_, service_, config_, counters_, live_,
+                                device_)
+          ->run();
+    }
+    accept();
   }
 
  private:
   net::io_context& io_;
   tcp::acceptor acceptor_;
+  net::steady_timer retry_;
+  std::uint64_t accept_errors_ = 0;
+  // Each listener has its own limit, so strangers filling the public one never lock boxes out.
+  std::atomic<int> live_{0};
   ssl::context& ctx_;
   Service& service_;
   const Config& config_;

@@ -1,5 +1,6 @@
 #include "controller/service.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <map>
 
@@ -333,20 +334,26 @@ Response Service::track(std::string_view text) {
                           "at a box that was offline, try again later");
   }
   const SubmissionRecord& r = **found;
-  // Only what the receipt already shows: no contact, no box, no compartment.
+  // Only what the receipt already shows: no contact, no box, no compartment. The kind is free
+  // text from a box: published only when it is one the town hall configured.
+  const auto& kinds = config_.document_kinds;
+  const bool known_kind = std::find(kinds.begin(), kinds.end(), r.kind) != kinds.end();
   return json_response(200, {{"tracking_code", code->display()},
                              {"registration_number", r.registration_number},
                              {"state", to_string(r.state)},
-                             {"kind", r.kind},
+                             {"kind", known_kind ? r.kind : std::string("other")},
                              {"filed_at", rfc3339(r.filed_at_ms)},
                              {"history", history_json(r)}});
 }
 
-Response Service::backoffice(const Request& request, std::string_view path) {
+bool Service::backoffice_authorized(std::string_view authorization) const {
   constexpr std::string_view kBearer = "Bearer ";
-  std::string_view auth = request.authorization;
-  if (!auth.starts_with(kBearer) ||
-      !token_matches(auth.substr(kBearer.size()), config_.backoffice_token)) {
+  return authorization.starts_with(kBearer) &&
+         token_matches(authorization.substr(kBearer.size()), config_.backoffice_token);
+}
+
+Response Service::backoffice(const Request& request, std::string_view path) {
+  if (!backoffice_authorized(request.authorization)) {
     return error_response(401, "unauthenticated", "a valid back-office bearer token is required");
   }
   if (path == "parcels") {

@@ -48,6 +48,8 @@ class Service {
   Response handle_device(const DeviceId& device, const Request& request);
   // A request on the public listener.
   Response handle_public(const Request& request);
+  // Whether an Authorization header carries the back-office token (constant-time).
+  [[nodiscard]] bool backoffice_authorized(std::string_view authorization) const;
 
  private:
   Response push_events(const DeviceId& device, const Request& request);

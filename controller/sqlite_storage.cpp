@@ -109,7 +109,7 @@ class SqliteStorage final : public Storage {
       }
     }
     CIVICBOX_TRY(auto update,
-                 db_.prepare("UPDATE devices SET applied_through = ?1 WHERE device_id = ?2"));
+                 db_.cached("UPDATE devices SET applied_through = ?1 WHERE device_id = ?2"));
     CIVICBOX_CHECK(update.bind(1, static_cast<std::int64_t>(applied)).bind(2, device.str()).run());
     CIVICBOX_CHECK(tx.commit());
     result.applied_through = applied;
@@ -118,7 +118,7 @@ class SqliteStorage final : public Storage {
 
   Expected<std::uint64_t> applied_through(const DeviceId& device) override {
     std::lock_guard lock(mutex_);
-    CIVICBOX_TRY(auto q, db_.prepare("SELECT applied_through FROM devices WHERE device_id = ?1"));
+    CIVICBOX_TRY(auto q, db_.cached("SELECT applied_through FROM devices WHERE device_id = ?1"));
     q.bind(1, device.str());
     CIVICBOX_TRY(bool row, q.step());
     return row ? static_cast<std::uint64_t>(q.integer(0)) : 0;
@@ -126,7 +126,7 @@ class SqliteStorage final : public Storage {
 
   Expected<bool> device_known(const DeviceId& device) override {
     std::lock_guard lock(mutex_);
-    CIVICBOX_TRY(auto q, db_.prepare("SELECT 1 FROM devices WHERE device_id = ?1"));
+    CIVICBOX_TRY(auto q, db_.cached("SELECT 1 FROM devices WHERE device_id = ?1"));
     q.bind(1, device.str());
     return q.step();
   }
@@ -141,7 +141,7 @@ class SqliteStorage final : public Storage {
     response.cursor = cursor;
     CIVICBOX_TRY(
         auto q,
-        db_.prepare(
+        db_.cached(
             "SELECT parcel_id, salt, iterations, hash, expires_at, state, change_seq FROM parcels "
             "WHERE device_id = ?1 AND change_seq > ?2 ORDER BY change_seq LIMIT ?3"));
     q.bind(1, device.str())
@@ -175,9 +175,8 @@ class SqliteStorage final : public Storage {
       const SubmissionFilter& filter) override {
     std::lock_guard lock(mutex_);
     CIVICBOX_TRY(
-        auto q,
-        db_.prepare("SELECT tracking_code FROM submissions WHERE (?1 IS NULL OR state = ?1) "
-                    "AND (?2 IS NULL OR device_id = ?2) ORDER BY year, number LIMIT ?3"));
+        auto q, db_.cached("SELECT tracking_code FROM submissions WHERE (?1 IS NULL OR state = ?1) "
+                           "AND (?2 IS NULL OR device_id = ?2) ORDER BY year, number LIMIT ?3"));
     std::optional<std::string> state;
     if (filter.state) state = std::string(to_string(*filter.state));
     q.bind(1, state).bind(2, filter.device_id).bind(3, static_cast<std::int64_t>(filter.limit));
@@ -203,7 +202,7 @@ class SqliteStorage final : public Storage {
                                                  " cannot become " + std::string(to_string(to)));
     }
     CIVICBOX_TRY(auto update,
-                 db_.prepare("UPDATE submissions SET state = ?1 WHERE tracking_code = ?2"));
+                 db_.cached("UPDATE submissions SET state = ?1 WHERE tracking_code = ?2"));
     CIVICBOX_CHECK(update.bind(1, to_string(to)).bind(2, code.str()).run());
     CIVICBOX_CHECK(add_history(code.str(), to, now_ms));
     CIVICBOX_CHECK(tx.commit());
@@ -217,10 +216,10 @@ class SqliteStorage final : public Storage {
     CIVICBOX_TRY(auto tx, Transaction::begin(db_));
     CIVICBOX_TRY(std::int64_t change, next_change());
     CIVICBOX_TRY(auto insert,
-                 db_.prepare("INSERT INTO parcels(parcel_id, device_id, reference, salt, "
-                             "iterations, hash, expires_at, "
-                             "state, compartment, created_at, change_seq) "
-                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'issued', NULL, ?8, ?9)"));
+                 db_.cached("INSERT INTO parcels(parcel_id, device_id, reference, salt, "
+                            "iterations, hash, expires_at, "
+                            "state, compartment, created_at, change_seq) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'issued', NULL, ?8, ?9)"));
     insert.bind(1, p.parcel_id)
         .bind(2, p.device_id)
         .bind(3, p.reference)
@@ -231,7 +230,10 @@ class SqliteStorage final : public Storage {
         .bind(8, now_ms)
         .bind(9, change);
     auto done = insert.run();
-    if (!done) return make_error(ErrorCode::conflict, "parcel id already used: " + p.parcel_id);
+    if (!done && done.error().code == ErrorCode::conflict) {
+      return make_error(ErrorCode::conflict, "parcel id already used: " + p.parcel_id);
+    }
+    CIVICBOX_CHECK(done);
     return tx.commit();
   }
 
@@ -240,7 +242,7 @@ class SqliteStorage final : public Storage {
     std::lock_guard lock(mutex_);
     CIVICBOX_TRY(
         auto q,
-        db_.prepare(
+        db_.cached(
             "SELECT parcel_id, device_id, reference, state, compartment, expires_at FROM parcels "
             "WHERE (?1 IS NULL OR device_id = ?1) ORDER BY created_at LIMIT 1000"));
     q.bind(1, device);
@@ -258,12 +260,17 @@ class SqliteStorage final : public Storage {
   Expected<void> migrate() { return db_.exec(kSchema); }
 
  private:
+  // Registers a device on first contact; last_seen is refreshed at most once a minute, so a pull
+  // with nothing new writes nothing (and costs no fsync).
   Expected<std::uint64_t> touch_device(const DeviceId& device, std::int64_t now_ms) {
-    CIVICBOX_TRY(auto upsert, db_.prepare("INSERT INTO devices(device_id, applied_through, "
-                                          "first_seen, last_seen) VALUES (?1, 0, ?2, ?2) "
-                                          "ON CONFLICT(device_id) DO UPDATE SET last_seen = ?2"));
+    CIVICBOX_TRY(
+        auto upsert,
+        db_.cached(
+            "INSERT INTO devices(device_id, applied_through, "
+            "first_seen, last_seen) VALUES (?1, 0, ?2, ?2) "
+            "ON CONFLICT(device_id) DO UPDATE SET last_seen = ?2 WHERE last_seen < ?2 - 60000"));
     CIVICBOX_CHECK(upsert.bind(1, device.str()).bind(2, now_ms).run());
-    CIVICBOX_TRY(auto q, db_.prepare("SELECT applied_through FROM devices WHERE device_id = ?1"));
+    CIVICBOX_TRY(auto q, db_.cached("SELECT applied_through FROM devices WHERE device_id = ?1"));
     q.bind(1, device.str());
     CIVICBOX_TRY(bool row, q.step());
     if (!row) return make_error(ErrorCode::internal, "device row vanished");
@@ -272,7 +279,7 @@ class SqliteStorage final : public Storage {
 
   Expected<void> check_same_event(const DeviceId& device, const wire::Event& event) {
     CIVICBOX_TRY(auto q,
-                 db_.prepare("SELECT event_id FROM events WHERE device_id = ?1 AND seq = ?2"));
+                 db_.cached("SELECT event_id FROM events WHERE device_id = ?1 AND seq = ?2"));
     q.bind(1, device.str()).bind(2, static_cast<std::int64_t>(event.seq));
     CIVICBOX_TRY(bool row, q.step());
     if (row && q.text(0) != event.id.str()) {
@@ -288,7 +295,7 @@ class SqliteStorage final : public Storage {
                              const std::string& outcome) {
     CIVICBOX_TRY(
         auto insert,
-        db_.prepare(
+        db_.cached(
             "INSERT INTO events(device_id, seq, event_id, type, at, body, received_at, outcome) "
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
     return insert.bind(1, device.str())
@@ -327,7 +334,7 @@ class SqliteStorage final : public Storage {
     int year = utc_year(now_ms);
     CIVICBOX_TRY(
         auto counter,
-        db_.prepare(
+        db_.cached(
             "INSERT INTO registry_counters(institution, year, last_number) VALUES (?1, ?2, 1) "
             "ON CONFLICT(institution, year) DO UPDATE SET last_number = last_number + 1 "
             "RETURNING last_number"));
@@ -339,11 +346,11 @@ class SqliteStorage final : public Storage {
     std::string registration = format_registration_number(year, number);
     CIVICBOX_TRY(
         auto insert,
-        db_.prepare("INSERT INTO submissions(tracking_code, device_id, kind, compartment, "
-                    "provisional_number, "
-                    "contact, interrupted, institution, year, number, registration_number, state, "
-                    "filed_at) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'registered', ?12)"));
+        db_.cached("INSERT INTO submissions(tracking_code, device_id, kind, compartment, "
+                   "provisional_number, "
+                   "contact, interrupted, institution, year, number, registration_number, state, "
+                   "filed_at) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'registered', ?12)"));
     insert.bind(1, s.tracking_code.str())
         .bind(2, device.str())
         .bind(3, s.kind)
@@ -366,8 +373,8 @@ class SqliteStorage final : public Storage {
                                     const char* from, const char* to, int compartment) {
     CIVICBOX_TRY(std::int64_t change, next_change());
     CIVICBOX_TRY(auto update,
-                 db_.prepare("UPDATE parcels SET state = ?1, compartment = ?2, change_seq = ?3 "
-                             "WHERE parcel_id = ?4 AND device_id = ?5 AND state = ?6"));
+                 db_.cached("UPDATE parcels SET state = ?1, compartment = ?2, change_seq = ?3 "
+                            "WHERE parcel_id = ?4 AND device_id = ?5 AND state = ?6"));
     CIVICBOX_CHECK(update.bind(1, to)
                        .bind(2, static_cast<std::int64_t>(compartment))
                        .bind(3, change)
@@ -383,8 +390,8 @@ class SqliteStorage final : public Storage {
 
   Expected<std::optional<std::string>> registration_of(const TrackingCode& code,
                                                        const DeviceId& device) {
-    CIVICBOX_TRY(auto q, db_.prepare("SELECT registration_number FROM submissions WHERE "
-                                     "tracking_code = ?1 AND device_id = ?2"));
+    CIVICBOX_TRY(auto q, db_.cached("SELECT registration_number FROM submissions WHERE "
+                                    "tracking_code = ?1 AND device_id = ?2"));
     q.bind(1, code.str()).bind(2, device.str());
     CIVICBOX_TRY(bool row, q.step());
     if (!row) return std::optional<std::string>{};
@@ -394,7 +401,7 @@ class SqliteStorage final : public Storage {
   Expected<std::int64_t> next_change() {
     CIVICBOX_TRY(
         auto q,
-        db_.prepare("UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"));
+        db_.cached("UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"));
     CIVICBOX_TRY(bool row, q.step());
     if (!row) return make_error(ErrorCode::internal, "change counter missing");
     std::int64_t value = q.integer(0);
@@ -405,15 +412,14 @@ class SqliteStorage final : public Storage {
   Expected<void> add_history(const std::string& code, SubmissionState state, std::int64_t at_ms) {
     CIVICBOX_TRY(
         auto insert,
-        db_.prepare(
-            "INSERT INTO submission_history(tracking_code, state, at) VALUES (?1, ?2, ?3)"));
+        db_.cached("INSERT INTO submission_history(tracking_code, state, at) VALUES (?1, ?2, ?3)"));
     return insert.bind(1, code).bind(2, to_string(state)).bind(3, at_ms).run();
   }
 
   Expected<std::optional<SubmissionRecord>> find_locked(const std::string& code) {
     CIVICBOX_TRY(
         auto q,
-        db_.prepare(
+        db_.cached(
             "SELECT tracking_code, device_id, kind, compartment, provisional_number, contact, "
             "registration_number, state, filed_at FROM submissions WHERE tracking_code = ?1"));
     q.bind(1, code);
@@ -431,7 +437,7 @@ class SqliteStorage final : public Storage {
     r.filed_at_ms = q.integer(8);
     CIVICBOX_TRY(
         auto h,
-        db_.prepare(
+        db_.cached(
             "SELECT state, at FROM submission_history WHERE tracking_code = ?1 ORDER BY rowid"));
     h.bind(1, code);
     for (;;) {

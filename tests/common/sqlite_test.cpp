@@ -126,7 +126,8 @@ TEST_F(common_sqlite, StatementErrorsAreValuesNotExceptions) {
   ASSERT_TRUE(duplicate);
   auto step = duplicate->bind(1, "a").step();
   ASSERT_FALSE(step);
-  EXPECT_EQ(step.error().code, ErrorCode::io);
+  // A constraint violation is a conflict with what is stored, which callers can tell apart.
+  EXPECT_EQ(step.error().code, ErrorCode::conflict);
   EXPECT_NE(step.error().message.find("UNIQUE"), std::string::npos) << step.error().message;
 
   // Foreign keys are enforced.

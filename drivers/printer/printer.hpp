@@ -1,0 +1,51 @@
+// The receipt printer. A filing receipt is the citizen's proof: the printer gets the facts and
+// lays them out itself (ESC/POS on a thermal printer, a text file in the simulator).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/error.hpp"
+
+namespace civicbox::drivers {
+
+struct Receipt {
+  std::string institution;                         // "Town hall"
+  std::string box_id;                              // "box-0001"
+  std::int64_t at_ms = 0;                          // when the document was filed (Unix ms)
+  std::string tracking_code;                       // canonical form (file names, the QR)
+  std::string tracking_display;                    // grouped for people: "7K3M-Q9XR-2D4P"
+  std::optional<std::string> registration_number;  // "2026/000123" once the controller gave it
+  std::string provisional_number;                  // "P-box-0001-000007", printed when offline
+  std::string track_url;                           // the QR's content: base URL + code
+};
+
+enum class PrinterStatus { ready, paper_low, paper_out, offline };
+
+std::string_view to_string(PrinterStatus status);
+
+class ReceiptPrinter {
+ public:
+  virtual ~ReceiptPrinter() = default;
+  // Errors: unavailable (offline, paper out), io.
+  virtual Expected<void> print(const Receipt& receipt) = 0;
+  virtual Expected<PrinterStatus> status() = 0;
+};
+
+inline std::string_view to_string(PrinterStatus status) {
+  switch (status) {
+    case PrinterStatus::ready:
+      return "ready";
+    case PrinterStatus::paper_low:
+      return "paper_low";
+    case PrinterStatus::paper_out:
+      return "paper_out";
+    case PrinterStatus::offline:
+      break;
+  }
+  return "offline";
+}
+
+}  // namespace civicbox::drivers

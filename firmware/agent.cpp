@@ -1,0 +1,212 @@
+#include "firmware/agent.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+namespace civicbox::firmware {
+
+using drivers::DoorState;
+
+namespace {
+SyncClientOptions client_options(const AgentConfig& c) {
+  return SyncClientOptions{c.controller_url, c.ca, c.cert, c.key, c.timeout_ms};
+}
+}  // namespace
+
+Agent::Agent(AgentConfig config, Devices devices, Random& random, std::unique_ptr<Journal> journal)
+    : config_(std::move(config)),
+      devices_(devices),
+      random_(random),
+      journal_(std::move(journal)),
+      kiosk_(Layout{config_.box_id, config_.dropoff, config_.pickup}),
+      client_(client_options(config_)) {
+  syncer_ = std::make_unique<Syncer>(
+      *journal_, client_,
+      SyncerOptions{std::chrono::seconds(config_.interval_s),
+                    static_cast<std::size_t>(config_.batch)},
+      [this] { return now_ms(); }, random_);
+}
+
+Agent::~Agent() {
+  stop_sync();
+}
+
+Expected<std::unique_ptr<Agent>> Agent::open(const AgentConfig& config, Devices devices,
+                                             Random& random) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    return make_error(ErrorCode::io, "creating " + config.data_dir.string() + ": " + ec.message());
+  }
+  CIVICBOX_TRY(auto journal, Journal::open(config.data_dir / "journal.db"));
+  return std::unique_ptr<Agent>(new Agent(config, devices, random, std::move(journal)));
+}
+
+std::int64_t Agent::now_ms() const {
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  return now + offset_s_.load() * 1000;
+}
+
+Expected<std::vector<RecoveredIntent>> Agent::recover() {
+  return firmware::recover(
+      *journal_, devices_.lockers, [this] { return now_ms(); }, random_);
+}
+
+void Agent::start_sync() {
+  syncer_->start();
+}
+void Agent::stop_sync() {
+  if (syncer_) syncer_->stop();
+}
+Expected<SyncReport> Agent::sync_now() {
+  return syncer_->sync_once();
+}
+
+FlowResult Agent::file(const std::string& kind, const std::optional<std::string>& contact) {
+  return run(FileDocument{kind, contact});
+}
+FlowResult Agent::collect(const std::string& typed_code) {
+  return run(CollectParcel{typed_code});
+}
+FlowResult Agent::load(const std::string& parcel_id) {
+  return run(LoadParcel{parcel_id});
+}
+FlowResult Agent::empty() {
+  return run(EmptyDropoff{});
+}
+
+FlowResult Agent::run(const Input& input) {
+  FlowResult result;
+  auto state = journal_->box_state();
+  if (!state) {
+    result.error = state.error().context("reading the journal");
+    return result;
+  }
+  kiosk_.refresh(std::move(*state));
+  if (!execute(kiosk_.handle(input, now_ms(), random_), result)) kiosk_.abandon();
+  if (!result.events.empty()) syncer_->request();  // send what happened without waiting
+  return result;
+}
+
+bool Agent::execute(const std::vector<Action>& actions, FlowResult& result) {
+  for (const auto& action : actions) {
+    Expected<void> done;
+    if (const auto* a = std::get_if<RecordIntent>(&action)) {
+      done = journal_->record_intent(a->intent);
+    } else if (const auto* a = std::get_if<Unlock>(&action)) {
+      if (!execute_unlock(a->compartment, result)) return false;
+    } else if (const auto* a = std::get_if<MarkDoorOpened>(&action)) {
+      done = journal_->mark_door_opened(a->intent_id);
+    } else if (const auto* a = std::get_if<CancelIntent>(&action)) {
+      spdlog::warn("cancelling intent {}: {}", a->intent_id, a->why);
+      done = journal_->cancel_intent(a->intent_id, a->why);
+    } else if (const auto* a = std::get_if<RecordEvents>(&action)) {
+      auto seqs = journal_->append(a->events, now_ms(), random_, a->finishes_intent);
+      if (seqs) {
+        result.events.insert(result.events.end(), a->events.begin(), a->events.end());
+      } else {
+        done = seqs.error();
+      }
+    } else if (const auto* a = std::get_if<SaveKeypad>(&action)) {
+      done = journal_->save_keypad(a->keypad);
+    } else if (const auto* a = std::get_if<PrintReceipt>(&action)) {
+      print(*a, result);
+    } else if (const auto* a = std::get_if<Show>(&action)) {
+      devices_.screen.show(a->message);
+    } else if (const auto* a = std::get_if<Refuse>(&action)) {
+      devices_.screen.show(a->message);
+      result.refused = *a;
+    }
+    if (!done) {
+      // Journal first: when the journal cannot be written, nothing further happens.
+      spdlog::error("{}", done.error().describe());
+      result.error = done.error().context("writing the journal");
+      devices_.screen.show("The box is out of order. Please ask at the counter.");
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Agent::wait_door(int compartment, DoorState state, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto door = devices_.lockers.door(compartment);
+    if (door && *door == state) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+bool Agent::execute_unlock(int compartment, FlowResult& result) {
+  auto unlocked = devices_.lockers.unlock(compartment);
+  if (!unlocked || !wait_door(compartment, DoorState::open, door_open_wait)) {
+    std::string why = unlocked ? "nobody opened the door in time"
+                               : "opening compartment " + std::to_string(compartment) + ": " +
+                                     unlocked.error().describe();
+    spdlog::warn("{}", why);
+    return execute(kiosk_.handle(DoorNotOpened{compartment, why}, now_ms(), random_), result);
+  }
+  if (!execute(kiosk_.handle(DoorOpened{compartment}, now_ms(), random_), result)) return false;
+  bool alarmed = false;
+  while (!wait_door(compartment, DoorState::closed, std::chrono::minutes(2))) {
+    if (!alarmed) {
+      alarmed = true;
+      auto a = journal_->append(
+          wire::Alarm{"door_left_open",
+                      "compartment " + std::to_string(compartment) + " has been open for 2 minutes",
+                      compartment},
+          now_ms(), random_);
+      if (!a) spdlog::error("{}", a.error().describe());
+    }
+  }
+  return execute(kiosk_.handle(DoorClosed{compartment}, now_ms(), random_), result);
+}
+
+void Agent::print(const PrintReceipt& action, FlowResult& result) {
+  // One immediate sync so that an online box prints the registration number itself.
+  if (auto synced = syncer_->sync_once(); !synced) {
+    spdlog::info("printing a provisional receipt: {}", synced.error().describe());
+  }
+  const auto& config = kiosk_.state().config;
+  auto code = TrackingCode::parse(action.tracking_code);
+  drivers::Receipt receipt;
+  receipt.institution = config.institution;
+  receipt.box_id = config_.box_id;
+  receipt.at_ms = action.at_ms;
+  receipt.tracking_code = action.tracking_code;
+  receipt.tracking_display = code ? code->display() : action.tracking_code;
+  receipt.provisional_number = action.provisional_number;
+  receipt.track_url = config.track_url + action.tracking_code;
+  if (auto number = journal_->registration_number(action.tracking_code); number) {
+    receipt.registration_number = *number;
+  }
+  if (auto printed = devices_.printer.print(receipt); !printed) {
+    spdlog::error("{}", printed.error().describe());
+    auto a = journal_->append(
+        wire::Alarm{"printer_fault", printed.error().message.substr(0, 700), std::nullopt},
+        now_ms(), random_);
+    if (!a) spdlog::error("{}", a.error().describe());
+    devices_.screen.show("The receipt could not be printed. Write down your tracking code: " +
+                         receipt.tracking_display);
+    return;
+  }
+  result.receipt_for = action.tracking_code;
+}
+
+Expected<AgentStatus> Agent::status() {
+  AgentStatus s;
+  s.device = config_.box_id;
+  CIVICBOX_TRY(s.sync, journal_->sync_state());
+  CIVICBOX_TRY(s.assignments, journal_->active_assignments());
+  CIVICBOX_TRY(auto state, journal_->box_state());
+  kiosk_.refresh(std::move(state));
+  s.free_dropoff = kiosk_.free_dropoff();
+  s.free_pickup = kiosk_.free_pickup();
+  return s;
+}
+
+}  // namespace civicbox::firmware

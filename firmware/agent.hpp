@@ -1,0 +1,95 @@
+// The device agent: carries out the kiosk's actions against the journal and the devices, in
+// order and journal first, and owns the syncer. One thread drives the flows (the screen's, or
+// the script's); the syncer runs on its own thread and meets the flows only in the journal.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/random.hpp"
+#include "drivers/lockers/lockers.hpp"
+#include "drivers/printer/printer.hpp"
+#include "drivers/screen/screen.hpp"
+#include "firmware/config.hpp"
+#include "firmware/journal.hpp"
+#include "firmware/kiosk.hpp"
+#include "firmware/recovery.hpp"
+#include "firmware/sync_client.hpp"
+#include "firmware/syncer.hpp"
+
+namespace civicbox::firmware {
+
+struct Devices {
+  drivers::Lockers& lockers;
+  drivers::ReceiptPrinter& printer;
+  drivers::Screen& screen;
+};
+
+// What one flow did: the events it recorded, or why it was refused, or what failed.
+struct FlowResult {
+  std::vector<wire::EventBody> events;
+  std::optional<Refuse> refused;
+  std::optional<std::string> receipt_for;  // tracking code whose receipt was printed
+  std::optional<Error> error;
+};
+
+struct AgentStatus {
+  std::string device;
+  SyncState sync;
+  std::size_t assignments = 0;
+  int free_dropoff = 0;
+  int free_pickup = 0;
+};
+
+class Agent {
+ public:
+  static Expected<std::unique_ptr<Agent>> open(const AgentConfig& config, Devices devices,
+                                               Random& random);
+  ~Agent();
+
+  Expected<std::vector<RecoveredIntent>> recover();
+  void start_sync();
+  void stop_sync();
+  Expected<SyncReport> sync_now();
+
+  FlowResult file(const std::string& kind, const std::optional<std::string>& contact);
+  FlowResult collect(const std::string& typed_code);
+  FlowResult load(const std::string& parcel_id);
+  FlowResult empty();
+
+  Expected<AgentStatus> status();
+  // The agent's notion of now: the system clock plus an offset (tests of expiry move it).
+  [[nodiscard]] std::int64_t now_ms() const;
+  void advance_clock(std::chrono::seconds by) { offset_s_ += by.count(); }
+  [[nodiscard]] std::int64_t clock_offset_s() const { return offset_s_; }
+
+  Journal& journal() { return *journal_; }
+
+  // How long a person has to pull a door after it was unlocked.
+  std::chrono::milliseconds door_open_wait{std::chrono::seconds(60)};
+
+ private:
+  Agent(AgentConfig config, Devices devices, Random& random, std::unique_ptr<Journal> journal);
+  FlowResult run(const Input& input);
+  bool execute(const std::vector<Action>& actions, FlowResult& result);
+  bool execute_unlock(int compartment, FlowResult& result);
+  void print(const PrintReceipt& action, FlowResult& result);
+  bool wait_door(int compartment, drivers::DoorState state, std::chrono::milliseconds limit);
+
+  AgentConfig config_;
+  Devices devices_;
+  Random& random_;
+  std::unique_ptr<Journal> journal_;
+  Kiosk kiosk_;
+  SyncClient client_;
+  std::unique_ptr<Syncer> syncer_;
+  std::atomic<std::int64_t> offset_s_{0};
+};
+
+}  // namespace civicbox::firmware

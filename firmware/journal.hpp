@@ -1,0 +1,85 @@
+// The box's durable journal (SQLite, WAL, synchronous=FULL) at data_dir/journal.db: the
+// append-only, gap-free outbox of events toward the controller, the intents of flows that move a
+// door, and what the box must know offline (assignments, filed submissions, the last pulled
+// configuration, counters).
+//
+// Appending events and updating the rows they touch (a submission, an assignment, the intent
+// they finish) is one transaction: after a crash the journal holds all of it or none of it.
+// Thread-safe: the kiosk's thread and the syncer's thread share one Journal.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/random.hpp"
+#include "common/sqlite.hpp"
+#include "common/wire.hpp"
+#include "firmware/kiosk.hpp"
+
+namespace civicbox::firmware {
+
+struct SyncState {
+  std::uint64_t last_seq = 0;       // highest seq in the journal
+  std::uint64_t acked_through = 0;  // highest seq the controller said it holds
+  std::uint64_t pull_cursor = 0;
+  [[nodiscard]] std::uint64_t pending() const {
+    return last_seq > acked_through ? last_seq - acked_through : 0;
+  }
+};
+
+class Journal {
+ public:
+  static Expected<std::unique_ptr<Journal>> open(const std::filesystem::path& file);
+
+  // Appends events with the next seqs (gap-free from 1), updates the rows they touch and, when
+  // given, marks that intent done — all in one transaction. Returns the seqs given.
+  Expected<std::vector<std::uint64_t>> append(
+      const std::vector<wire::EventBody>& events, std::int64_t at_ms, Random& random,
+      const std::optional<std::string>& finishes_intent = std::nullopt);
+  Expected<std::uint64_t> append(const wire::EventBody& event, std::int64_t at_ms, Random& random);
+
+  // Stores a new intent (stage unlock_requested) and, for a filing, its provisional counter.
+  Expected<void> record_intent(const Intent& intent);
+  Expected<void> mark_door_opened(std::string_view intent_id);
+  Expected<void> cancel_intent(std::string_view intent_id, std::string_view why);
+  // Intents in stage unlock_requested or door_opened, oldest first.
+  Expected<std::vector<Intent>> unfinished_intents();
+  Expected<std::optional<Intent>> intent(std::string_view intent_id);
+
+  // Events with seq > acked_through, in order, at most `limit`.
+  Expected<std::vector<wire::Event>> pending(std::size_t limit);
+  Expected<std::vector<wire::Event>> events_after(std::uint64_t seq, std::size_t limit);
+  Expected<SyncState> sync_state();
+  // After a push: acked_through = applied_through (capped at the last seq), and the registration
+  // numbers the controller gave, in one transaction.
+  Expected<void> acknowledge(std::uint64_t applied_through,
+                             const std::vector<wire::Registration>& registrations);
+  // After a pull: assignments (what the box did with them is kept), configuration, cursor.
+  Expected<void> apply_pull(const wire::PullResponse& pull);
+
+  // What the kiosk's rules need; the default configuration until the first pull.
+  Expected<BoxState> box_state();
+  Expected<void> save_keypad(const Keypad& keypad);
+  Expected<std::optional<std::string>> registration_number(std::string_view tracking_code);
+  Expected<std::size_t> active_assignments();
+
+ private:
+  explicit Journal(sqlite::Database db) : db_(std::move(db)) {}
+  Expected<void> migrate();
+  Expected<SyncState> sync_state_locked();
+  Expected<void> apply_event_locked(const wire::EventBody& body);
+  Expected<std::int64_t> counter_locked(std::string_view name);
+  Expected<void> set_counter_locked(std::string_view name, std::int64_t value);
+
+  std::mutex mutex_;
+  sqlite::Database db_;
+};
+
+}  // namespace civicbox::firmware

@@ -1,0 +1,128 @@
+// civicbox-agent: the device agent. Recovers interrupted flows, then syncs with the controller;
+// either headless until SIGINT/SIGTERM, or driven by a script (tests, a person at a terminal).
+#include <signal.h>
+
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include "common/logging.hpp"
+#include "common/random.hpp"
+#include "firmware/agent.hpp"
+#include "firmware/config.hpp"
+#include "firmware/script.hpp"
+#include "hardware/sim/cabinet.hpp"
+#include "hardware/sim/log_screen.hpp"
+#include "hardware/sim/receipt_file.hpp"
+
+namespace {
+
+constexpr const char* kScriptHelp =
+    "Run the actions in FILE ('-' for standard input), one per line, and print one result line "
+    "per action on stdout:\n"
+    "  file <kind> [contact=<text>]   collect <code>   load <parcel_id>   empty\n"
+    "  sync   clock +<seconds>   status\n"
+    "Blank lines and lines starting with # are skipped.";
+
+int run(const std::string& config_file, const std::string& script) {
+  using namespace civicbox;
+  auto config = firmware::load_agent_config(config_file);
+  if (!config) {
+    spdlog::error("{}", config.error().describe());
+    return 2;
+  }
+  // Block the stop signals in every thread; the main thread waits for them (headless mode).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  if (script.empty()) pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::error_code ec;
+  std::filesystem::create_directories(config->data_dir, ec);
+  SystemRandom random;
+  auto cabinet_dirs = config->dropoff;
+  cabinet_dirs.insert(cabinet_dirs.end(), config->pickup.begin(), config->pickup.end());
+  auto cabinet = sim::Cabinet::open(sim::CabinetOptions{
+      config->data_dir, cabinet_dirs, std::chrono::milliseconds(config->door_close_ms),
+      sim::hold_doors_from_environment()});
+  if (!cabinet) {
+    spdlog::error("{}", cabinet.error().describe());
+    return 1;
+  }
+  sim::ReceiptFilePrinter printer(config->data_dir / "receipts");
+  sim::LogScreen screen;
+  auto agent =
+      firmware::Agent::open(*config, firmware::Devices{**cabinet, printer, screen}, random);
+  if (!agent) {
+    spdlog::error("{}", agent.error().describe());
+    return 1;
+  }
+  spdlog::info("box {} starting; data in {}; controller {}", config->box_id,
+               config->data_dir.string(), config->controller_url);
+
+  auto recovered = (*agent)->recover();
+  if (!recovered) {
+    spdlog::error("recovery failed: {}", recovered.error().describe());
+    return 1;
+  }
+  if (!recovered->empty())
+    spdlog::info("recovery: {} interrupted flow(s) handled", recovered->size());
+
+  (*agent)->start_sync();
+  if (script.empty()) {
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    spdlog::info("stopping on signal {}", signal);
+  } else {
+    auto receipt_path = [&printer](const std::string& code) { return printer.path_for(code); };
+    if (script == "-") {
+      firmware::run_script(**agent, std::cin, std::cout, receipt_path);
+    } else {
+      std::ifstream in(script);
+      if (!in) {
+        spdlog::error("cannot read the script {}", script);
+        (*agent)->stop_sync();
+        return 2;
+      }
+      firmware::run_script(**agent, in, std::cout, receipt_path);
+    }
+  }
+  (*agent)->stop_sync();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "civicbox-agent: the document box's device agent. It keeps the journal, runs the kiosk's "
+      "flows against the cabinet (simulated here), finishes flows a crash interrupted, and syncs "
+      "with the controller over mutual TLS. Logs go to stderr; script results to stdout."};
+  std::string config_file;
+  std::string script;
+  std::string level = "info";
+  app.add_option("--config", config_file, "The agent's TOML configuration file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("--script", script, kScriptHelp)->type_name("FILE|-");
+  app.add_option("--log-level", level, "How much to log on stderr")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.footer(
+      "Without --script the agent runs headless until SIGINT or SIGTERM.\n"
+      "Environment: CIVICBOX_LOG overrides --log-level; CIVICBOX_SIM_HOLD_DOORS=1 makes the "
+      "simulated person keep doors open (crash tests).\n"
+      "Example:\n"
+      "  echo 'file request' | civicbox-agent --config agent.toml --script -");
+  CLI11_PARSE(app, argc, argv);
+  civicbox::setup_logging("agent", level);
+  try {
+    return run(config_file, script);
+  } catch (const std::exception& e) {
+    spdlog::critical("stopped by an unexpected error: {}", e.what());
+    return 1;
+  }
+}

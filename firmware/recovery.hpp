@@ -1,0 +1,47 @@
+// What the agent does at start about flows a crash or power cut interrupted. For each intent not
+// done, it reads the door sensor:
+//  - unlock requested, door closed: the door never opened, nothing happened: cancel the intent;
+//  - door opened (journal says so, or the door is open or its sensor unsure now): wait for the
+//    door to close, then finish the flow as if it had ended, marked interrupted — a filing
+//    becomes submission.filed (a document may be inside: never lost), a pickup
+//    parcel.collected, a load parcel.loaded, an emptying dropoff.emptied — with an alarm that
+//    tells a person to check the compartment.
+// Finishing is one transaction with the intent marked done, so recovery killed half-way is
+// simply done again at the next start.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/random.hpp"
+#include "common/wire.hpp"
+#include "drivers/lockers/lockers.hpp"
+#include "firmware/journal.hpp"
+#include "firmware/kiosk.hpp"
+
+namespace civicbox::firmware {
+
+struct RecoveryOptions {
+  std::chrono::milliseconds close_wait{std::chrono::minutes(2)};  // then finish with an alarm
+  std::chrono::milliseconds poll{20};
+};
+
+enum class RecoveryOutcome { cancelled, finished };
+
+struct RecoveredIntent {
+  Intent intent;
+  RecoveryOutcome outcome = RecoveryOutcome::cancelled;
+};
+
+// The events that end an interrupted flow (pure). `door_closed` false adds a door_left_open alarm.
+std::vector<wire::EventBody> interrupted_events(const Intent& intent, bool door_closed);
+
+Expected<std::vector<RecoveredIntent>> recover(Journal& journal, drivers::Lockers& lockers,
+                                               const std::function<std::int64_t()>& now_ms,
+                                               Random& random, RecoveryOptions options = {});
+
+}  // namespace civicbox::firmware

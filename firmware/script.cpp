@@ -1,0 +1,193 @@
+#include "firmware/script.hpp"
+
+#include <charconv>
+#include <sstream>
+#include <vector>
+
+namespace civicbox::firmware {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// Splits off the first word.
+std::string_view next_word(std::string_view& rest) {
+  rest = trim(rest);
+  auto end = rest.find_first_of(" \t");
+  auto word = rest.substr(0, end);
+  rest = end == std::string_view::npos ? std::string_view{} : trim(rest.substr(end));
+  return word;
+}
+
+std::string error_line(std::string_view message) {
+  return "error " + quoted_message(message);
+}
+
+std::string refused_line(const Refuse& r) {
+  std::string line = "refused reason=" + std::string(to_string(r.reason));
+  if (r.tries_left) line += " tries_left=" + std::to_string(*r.tries_left);
+  if (r.retry_in_s) line += " retry_in_s=" + std::to_string(*r.retry_in_s);
+  return line + " " + quoted_message(r.message);
+}
+
+// The common ending of a flow: a refusal or an error, if any.
+std::optional<std::string> failure_line(const FlowResult& r) {
+  if (r.error) return error_line(r.error->describe());
+  if (r.refused) return refused_line(*r.refused);
+  return std::nullopt;
+}
+
+template <typename T>
+const T* first_event(const FlowResult& r) {
+  for (const auto& e : r.events) {
+    if (const auto* t = std::get_if<T>(&e)) return t;
+  }
+  return nullptr;
+}
+
+std::string file_line(Agent& agent, std::string_view rest, const ReceiptPath& receipt_path) {
+  std::string kind(next_word(rest));
+  if (kind.empty()) return error_line("usage: file <kind> [contact=<text>]");
+  std::optional<std::string> contact;
+  if (!rest.empty()) {
+    if (rest.rfind("contact=", 0) != 0) return error_line("usage: file <kind> [contact=<text>]");
+    contact = std::string(trim(rest.substr(8)));
+  }
+  auto result = agent.file(kind, contact);
+  const auto* filed = first_event<wire::SubmissionFiled>(result);
+  if (filed == nullptr) {
+    if (auto failure = failure_line(result)) return *failure;
+    return error_line("the filing did not complete");
+  }
+  auto number = agent.journal().registration_number(filed->tracking_code.str());
+  std::string registration = number && *number ? **number : "-";
+  std::string receipt =
+      result.receipt_for
+          ? std::filesystem::absolute(receipt_path(filed->tracking_code.str())).string()
+          : "-";
+  return "filed tracking=" + filed->tracking_code.display() + " registration=" + registration +
+         " provisional=" + filed->provisional_number +
+         " compartment=" + std::to_string(filed->compartment) + " receipt=" + receipt;
+}
+
+std::string collect_line(Agent& agent, std::string_view rest) {
+  if (rest.empty()) return error_line("usage: collect <code>");
+  auto result = agent.collect(std::string(rest));
+  if (const auto* p = first_event<wire::ParcelCollected>(result)) {
+    return "collected parcel=" + p->parcel_id + " compartment=" + std::to_string(p->compartment);
+  }
+  if (auto failure = failure_line(result)) return *failure;
+  return error_line("the pickup did not complete");
+}
+
+std::string load_line(Agent& agent, std::string_view rest) {
+  std::string parcel(next_word(rest));
+  if (parcel.empty() || !rest.empty()) return error_line("usage: load <parcel_id>");
+  auto result = agent.load(parcel);
+  if (const auto* p = first_event<wire::ParcelLoaded>(result)) {
+    return "loaded parcel=" + p->parcel_id + " compartment=" + std::to_string(p->compartment);
+  }
+  if (auto failure = failure_line(result)) return *failure;
+  return error_line("the loading did not complete");
+}
+
+std::string empty_line(Agent& agent) {
+  auto result = agent.empty();
+  std::string compartments;
+  std::size_t submissions = 0;
+  for (const auto& e : result.events) {
+    if (const auto* d = std::get_if<wire::DropoffEmptied>(&e)) {
+      compartments += (compartments.empty() ? "" : ",") + std::to_string(d->compartment);
+      submissions += d->tracking_codes.size();
+    }
+  }
+  if (result.error) return error_line(result.error->describe());
+  return "emptied compartments=" + (compartments.empty() ? std::string("-") : compartments) +
+         " submissions=" + std::to_string(submissions);
+}
+
+std::string sync_line(Agent& agent) {
+  auto report = agent.sync_now();
+  if (report) {
+    return "synced applied_through=" + std::to_string(report->applied_through) +
+           " pending=" + std::to_string(report->pending) +
+           " assignments=" + std::to_string(report->assignments);
+  }
+  auto state = agent.journal().sync_state();
+  return "sync_failed pending=" + std::to_string(state ? state->pending() : 0) + " " +
+         quoted_message(report.error().describe());
+}
+
+std::string clock_line(Agent& agent, std::string_view rest) {
+  if (rest.size() < 2 || rest.front() != '+') return error_line("usage: clock +<seconds>");
+  std::int64_t seconds = 0;
+  auto digits = rest.substr(1);
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seconds);
+  if (ec != std::errc{} || ptr != digits.data() + digits.size() || seconds < 0) {
+    return error_line("usage: clock +<seconds>");
+  }
+  agent.advance_clock(std::chrono::seconds(seconds));
+  return "clock offset_s=" + std::to_string(agent.clock_offset_s());
+}
+
+std::string status_line(Agent& agent) {
+  auto s = agent.status();
+  if (!s) return error_line(s.error().describe());
+  return "status device=" + s->device + " pending=" + std::to_string(s->sync.pending()) +
+         " applied_through=" + std::to_string(s->sync.acked_through) +
+         " assignments=" + std::to_string(s->assignments) +
+         " free_dropoff=" + std::to_string(s->free_dropoff) +
+         " free_pickup=" + std::to_string(s->free_pickup);
+}
+
+}  // namespace
+
+std::string quoted_message(std::string_view text) {
+  std::string out = "message=\"";
+  for (char c : text) {
+    if (c == '"') {
+      out += '\'';
+    } else if (c == '\n' || c == '\r' || c == '\t') {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string run_script_line(Agent& agent, std::string_view line, const ReceiptPath& receipt_path) {
+  std::string_view rest = trim(line);
+  if (rest.empty() || rest.front() == '#') return {};
+  std::string_view action = next_word(rest);
+  if (action == "file") return file_line(agent, rest, receipt_path);
+  if (action == "collect") return collect_line(agent, rest);
+  if (action == "load") return load_line(agent, rest);
+  if (action == "empty" && rest.empty()) return empty_line(agent);
+  if (action == "sync" && rest.empty()) return sync_line(agent);
+  if (action == "clock") return clock_line(agent, rest);
+  if (action == "status" && rest.empty()) return status_line(agent);
+  return error_line("unknown action '" + std::string(trim(line)) +
+                    "'; actions are file, collect, load, empty, sync, clock, status");
+}
+
+void run_script(Agent& agent, std::istream& in, std::ostream& out,
+                const ReceiptPath& receipt_path) {
+  std::string line;
+  while (std::getline(in, line)) {
+    std::string answer = run_script_line(agent, line, receipt_path);
+    if (answer.empty()) continue;
+    out << answer << std::endl;  // one line per action, flushed
+  }
+}
+
+}  // namespace civicbox::firmware

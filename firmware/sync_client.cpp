@@ -1,0 +1,143 @@
+#include "firmware/sync_client.hpp"
+
+#include <curl/curl.h>
+
+#include <memory>
+#include <mutex>
+
+namespace civicbox::firmware {
+
+namespace {
+
+struct CurlDeleter {
+  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
+};
+struct ListDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+
+struct Sink {
+  std::string body;
+  bool overflow = false;
+};
+
+std::size_t write_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  std::size_t n = size * count;
+  if (sink->body.size() + n > wire::kMaxBodyBytes) {
+    sink->overflow = true;
+    return 0;  // makes curl stop with CURLE_WRITE_ERROR
+  }
+  sink->body.append(data, n);
+  return n;
+}
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+ErrorCode code_for_status(long status) {
+  if (status == 408 || status == 429 || status >= 500) return ErrorCode::unavailable;
+  if (status == 401) return ErrorCode::unauthenticated;
+  if (status == 403) return ErrorCode::forbidden;
+  if (status == 404) return ErrorCode::not_found;
+  if (status == 409) return ErrorCode::conflict;
+  if (status == 413) return ErrorCode::too_large;
+  return ErrorCode::invalid_argument;
+}
+
+}  // namespace
+
+bool is_retryable(const Error& error) {
+  return error.code == ErrorCode::unavailable;
+}
+
+SyncClient::SyncClient(SyncClientOptions options) : options_(std::move(options)) {
+  global_init();
+  while (!options_.url.empty() && options_.url.back() == '/') options_.url.pop_back();
+}
+
+Expected<SyncClient::Reply> SyncClient::call(const char* method, const std::string& path,
+                                             const std::string* body) {
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  if (!curl) return make_error(ErrorCode::internal, "curl_easy_init failed");
+  std::string url = options_.url + path;
+  Sink sink;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  std::unique_ptr<curl_slist, ListDeleter> headers;
+  CURL* c = curl.get();
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, options_.timeout_ms);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, options_.timeout_ms);
+  curl_easy_setopt(c, CURLOPT_SSLCERT, options_.cert.c_str());
+  curl_easy_setopt(c, CURLOPT_SSLKEY, options_.key.c_str());
+  curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca.c_str());
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+  curl_slist* list = curl_slist_append(nullptr, "Accept: application/json");
+  if (body != nullptr) {
+    list = curl_slist_append(list, "Content-Type: application/json");
+    list = curl_slist_append(list, "Expect:");  // no 100-continue round trip for big batches
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+  } else {
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  }
+  headers.reset(list);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+
+  CURLcode rc = curl_easy_perform(c);
+  if (sink.overflow) {
+    return make_error(ErrorCode::too_large, std::string(method) + " " + path +
+                                                ": the controller's answer is over " +
+                                                std::to_string(wire::kMaxBodyBytes) + " bytes");
+  }
+  if (rc != CURLE_OK) {
+    std::string detail = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+    return make_error(ErrorCode::unavailable,
+                      std::string(method) + " " + options_.url + path + ": " + detail);
+  }
+  Reply reply;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
+  reply.body = std::move(sink.body);
+  return reply;
+}
+
+Expected<std::string> SyncClient::expect_ok(const Reply& reply, const char* what) {
+  if (reply.status >= 200 && reply.status < 300) return reply.body;
+  std::string detail = "the controller answered " + std::to_string(reply.status);
+  if (auto body = wire::parse_error_body(reply.body)) {
+    detail += " " + body->error + ": " + body->message;
+  } else {
+    detail += " without a readable error body";
+  }
+  return make_error(code_for_status(reply.status), std::string(what) + ": " + detail);
+}
+
+Expected<wire::PushResponse> SyncClient::push(const wire::PushRequest& request) {
+  std::string body = wire::to_json(request);
+  CIVICBOX_TRY(auto reply, call("POST", "/v1/device/events", &body));
+  CIVICBOX_TRY(auto text, expect_ok(reply, "pushing events"));
+  auto parsed = wire::parse_push_response(text);
+  if (!parsed) return parsed.error().context("the controller's answer to a push");
+  return parsed;
+}
+
+Expected<wire::PullResponse> SyncClient::pull(std::uint64_t cursor) {
+  CIVICBOX_TRY(auto reply,
+               call("GET", "/v1/device/sync?cursor=" + std::to_string(cursor), nullptr));
+  CIVICBOX_TRY(auto text, expect_ok(reply, "pulling assignments"));
+  auto parsed = wire::parse_pull_response(text);
+  if (!parsed) return parsed.error().context("the controller's answer to a pull");
+  return parsed;
+}
+
+}  // namespace civicbox::firmware

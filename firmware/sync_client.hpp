@@ -1,0 +1,58 @@
+// The box's HTTPS client toward its controller (libcurl, mutual TLS). Only curl's
+// backend-neutral TLS options are used, so the same code runs on a curl built on OpenSSL or
+// mbedTLS: the box's certificate and key, the fleet CA, peer and host verification on.
+//
+//   POST {url}/v1/device/events        PushRequest -> PushResponse
+//   GET  {url}/v1/device/sync?cursor=N              -> PullResponse
+//
+// Every answer is parsed strictly. Errors: unavailable (transport failure, timeout, 408, 429,
+// 5xx: retrying may help); otherwise a non-retryable category (unauthenticated, forbidden,
+// invalid_argument, conflict, too_large, not_found, parse) with the controller's message.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "common/error.hpp"
+#include "common/wire.hpp"
+
+namespace civicbox::firmware {
+
+struct SyncClientOptions {
+  std::string url;  // https://host:port, no trailing path
+  std::filesystem::path ca;
+  std::filesystem::path cert;
+  std::filesystem::path key;
+  long timeout_ms = 5000;
+};
+
+// Whether a failed sync may succeed when tried again.
+bool is_retryable(const Error& error);
+
+// The two calls a box makes to its controller; the syncer talks to this, tests fake it.
+class Uplink {
+ public:
+  virtual ~Uplink() = default;
+  virtual Expected<wire::PushResponse> push(const wire::PushRequest& request) = 0;
+  virtual Expected<wire::PullResponse> pull(std::uint64_t cursor) = 0;
+};
+
+class SyncClient final : public Uplink {
+ public:
+  explicit SyncClient(SyncClientOptions options);
+
+  Expected<wire::PushResponse> push(const wire::PushRequest& request) override;
+  Expected<wire::PullResponse> pull(std::uint64_t cursor) override;
+
+ private:
+  struct Reply {
+    long status = 0;
+    std::string body;
+  };
+  Expected<Reply> call(const char* method, const std::string& path, const std::string* body);
+  Expected<std::string> expect_ok(const Reply& reply, const char* what);
+
+  SyncClientOptions options_;
+};
+
+}  // namespace civicbox::firmware

@@ -1,0 +1,50 @@
+#include "hardware/sim/receipt_file.hpp"
+
+#include <ctime>
+
+#include "hardware/sim/atomic_file.hpp"
+
+namespace civicbox::sim {
+
+namespace {
+std::string utc_time(std::int64_t at_ms) {
+  std::time_t seconds = static_cast<std::time_t>(at_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return text;
+}
+}  // namespace
+
+std::string render_receipt(const drivers::Receipt& r) {
+  std::string out;
+  out += r.institution + "\n";
+  out += "Document filed at box " + r.box_id + "\n";
+  out += "Date and time: " + utc_time(r.at_ms) + "\n";
+  out += "Tracking code: " + r.tracking_display + "\n";
+  if (r.registration_number) {
+    out += "Registration number: " + *r.registration_number + "\n";
+  } else {
+    out += "Provisional number: " + r.provisional_number + "\n";
+    out += "(the registration number will be shown on the tracking page)\n";
+  }
+  out += "Follow your document: " + r.track_url + "\n";
+  out += "QR: " + r.track_url + "\n";
+  return out;
+}
+
+std::filesystem::path ReceiptFilePrinter::path_for(const std::string& tracking_code) const {
+  return dir_ / (tracking_code + ".txt");
+}
+
+Expected<void> ReceiptFilePrinter::print(const drivers::Receipt& receipt) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return make_error(ErrorCode::io, "creating " + dir_.string() + ": " + ec.message());
+  auto written = write_file_atomically(path_for(receipt.tracking_code), render_receipt(receipt));
+  if (!written) return written.error().context("printing a receipt");
+  return {};
+}
+
+}  // namespace civicbox::sim

@@ -1,0 +1,30 @@
+// A simulated receipt printer: each receipt becomes a UTF-8 text file
+// data_dir/receipts/<tracking code>.txt, written atomically, with what a thermal printer would
+// print (the QR as the URL it encodes).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "drivers/printer/printer.hpp"
+
+namespace civicbox::sim {
+
+// The receipt's text, line by line, as the simulated printer lays it out.
+std::string render_receipt(const drivers::Receipt& receipt);
+
+class ReceiptFilePrinter final : public drivers::ReceiptPrinter {
+ public:
+  explicit ReceiptFilePrinter(std::filesystem::path receipts_dir) : dir_(std::move(receipts_dir)) {}
+
+  Expected<void> print(const drivers::Receipt& receipt) override;
+  Expected<drivers::PrinterStatus> status() override { return drivers::PrinterStatus::ready; }
+
+  // Where the receipt for a tracking code (canonical form) is, printed or not.
+  [[nodiscard]] std::filesystem::path path_for(const std::string& tracking_code) const;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+}  // namespace civicbox::sim

@@ -1,0 +1,282 @@
+// The real civicbox-agent binary in script mode, offline (the controller's URL points at a closed
+// loopback port), and killed with SIGKILL in the middle of a filing.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "common/pickup_hash.hpp"
+#include "firmware/journal.hpp"
+#include "tests/common/seeded_random.hpp"
+#include "tests/firmware/temp_dir.hpp"
+
+namespace civicbox::firmware {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream s(text);
+  for (std::string line; std::getline(s, line);) out.push_back(line);
+  return out;
+}
+
+// A loopback port nothing listens on.
+int closed_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+class AgentProcess : public ::testing::Test {
+ protected:
+  AgentProcess() {
+    config_ = dir_.path() / "agent.toml";
+    std::ofstream(config_) << "[box]\nid = \"box-0001\"\ndata_dir = \"data\"\n"
+                           << "[controller]\nurl = \"https://127.0.0.1:" << closed_port()
+                           << "\"\nca = \"pki/ca.crt\"\ncert = \"pki/box.crt\"\n"
+                           << "key = \"pki/box.key\"\ntimeout_ms = 1000\n"
+                           << "[sync]\ninterval_s = 1\n"
+                           << "[cabinet]\ndropoff = [1, 2]\npickup = [5, 6]\n"
+                           << "door_close_ms = 50\n";
+  }
+
+  // Starts the agent on a script; stdout and stderr go to files in the test's folder.
+  pid_t spawn(const std::string& script, bool hold_doors, bool headless = false) {
+    ++runs_;
+    auto script_file = dir_.path() / ("script" + std::to_string(runs_) + ".txt");
+    std::ofstream(script_file) << script;
+    out_ = dir_.path() / ("stdout" + std::to_string(runs_));
+    err_ = dir_.path() / ("stderr" + std::to_string(runs_));
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int out = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int err = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int in = ::open("/dev/null", O_RDONLY);
+      ::dup2(in, 0);
+      ::dup2(out, 1);
+      ::dup2(err, 2);
+      if (hold_doors) {
+        ::setenv("CIVICBOX_SIM_HOLD_DOORS", "1", 1);
+      } else {
+        ::unsetenv("CIVICBOX_SIM_HOLD_DOORS");
+      }
+      ::unsetenv("CIVICBOX_LOG");
+      if (headless) {
+        ::execl(CIVICBOX_AGENT_BIN, CIVICBOX_AGENT_BIN, "--config", config_.c_str(),
+                static_cast<char*>(nullptr));
+      }
+      ::execl(CIVICBOX_AGENT_BIN, CIVICBOX_AGENT_BIN, "--config", config_.c_str(), "--script",
+              script_file.c_str(), "--log-level", "info", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    return pid;
+  }
+
+  // Waits for the agent to exit (killing it after a minute); returns its exit status.
+  int wait(pid_t pid) {
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    int status = 0;
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+        ADD_FAILURE() << "the agent did not finish its script in a minute";
+        return -1;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  std::vector<std::string> run(const std::string& script) {
+    int code = wait(spawn(script, false));
+    EXPECT_EQ(code, 0) << read_file(err_);
+    return lines_of(read_file(out_));
+  }
+
+  std::unique_ptr<Journal> journal() {
+    return std::move(*Journal::open(dir_.path() / "data" / "journal.db"));
+  }
+
+  test::TempDir dir_;
+  std::filesystem::path config_;
+  std::filesystem::path out_;
+  std::filesystem::path err_;
+  int runs_ = 0;
+};
+
+TEST_F(AgentProcess, AnOfflineBoxFilesWithAProvisionalNumberAndPrintsTheReceipt) {
+  auto lines = run("# a citizen files a request\n\nfile request contact=ana@example.org\nstatus\n");
+  ASSERT_EQ(lines.size(), 2u) << read_file(err_);
+  std::smatch m;
+  std::regex filed(
+      "filed tracking=([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}) registration=- "
+      "provisional=P-box-0001-000001 compartment=1 receipt=(/.+\\.txt)");
+  ASSERT_TRUE(std::regex_match(lines[0], m, filed)) << lines[0];
+  std::string receipt = read_file(m[2].str());
+  EXPECT_NE(receipt.find("Provisional number: P-box-0001-000001"), std::string::npos) << receipt;
+  EXPECT_NE(receipt.find("Tracking code: " + m[1].str()), std::string::npos) << receipt;
+  EXPECT_NE(receipt.find("Town hall"), std::string::npos);
+  EXPECT_TRUE(
+      std::regex_match(lines[1], std::regex("status device=box-0001 pending=1 applied_through=0 "
+                                            "assignments=0 free_dropoff=1 free_pickup=2")))
+      << lines[1];
+  EXPECT_NE(read_file(err_).find("door 1 opened"), std::string::npos);
+}
+
+TEST_F(AgentProcess, ScriptActionsAnswerOneLineEach) {
+  test::SeededRandom random(9);
+  auto code = PickupCode::generate(random);
+  auto soon = PickupCode::generate(random);
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  {
+    std::filesystem::create_directories(dir_.path() / "data");
+    auto j = journal();
+    wire::PullResponse pull;
+    auto h = hash_pickup_code(code, random, 100);
+    auto h2 = hash_pickup_code(soon, random, 100);
+    pull.assignments = {
+        wire::Assignment{"parcel-1", h.salt_hex, h.iterations, h.hash_hex, now + 86'400'000, true},
+        wire::Assignment{"parcel-2", h2.salt_hex, h2.iterations, h2.hash_hex, now + 3'600'000,
+                         true}};
+    pull.config = wire::BoxConfig{"Town hall", {"request"}, "https://track.example/t/"};
+    ASSERT_TRUE(j->apply_pull(pull));
+  }
+  auto lines =
+      run("load parcel-1\nload parcel-1\nload parcel-9\nload parcel-2\n"
+          "collect " +
+          PickupCode::generate(random).str() +
+          "\n"
+          "collect " +
+          code.display() + "\ncollect " + code.str() +
+          "\n"
+          "clock +7200\ncollect " +
+          soon.str() +
+          "\n"
+          "file request\nfile request\nfile request\nempty\nempty\n"
+          "sync\nfrobnicate\nstatus\n");
+  std::vector<std::string> expected{
+      "loaded parcel=parcel-1 compartment=5",
+      "refused reason=already_loaded message=\"Parcel 'parcel-1' is already in the box.\"",
+      "refused reason=unknown_parcel message=\"Parcel 'parcel-9' is not assigned to this box.\"",
+      "loaded parcel=parcel-2 compartment=6",
+      "refused reason=wrong_code tries_left=9 message=\"This code is not valid at this box.\"",
+      "collected parcel=parcel-1 compartment=5",
+      "refused reason=used tries_left=9 message=\"This document has already been collected.\"",
+      "clock offset_s=7200",
+      "refused reason=expired tries_left=8 message=\"This code has expired. Please contact the "
+      "town hall to get a new one.\"",
+      "",
+      "",
+      "refused reason=no_free_compartment message=\"All drop-off compartments are full. Please "
+      "come back later or file at the counter.\"",
+      "emptied compartments=1,2 submissions=2",
+      "emptied compartments=- submissions=0",
+      "",
+      "error message=\"unknown action 'frobnicate'; actions are file, collect, load, empty, sync, "
+      "clock, status\"",
+      "status device=box-0001 pending=7 applied_through=0 assignments=2 free_dropoff=2 "
+      "free_pickup=1",
+  };
+  ASSERT_EQ(lines.size(), expected.size()) << read_file(out_) << read_file(err_);
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    if (expected[i].empty()) continue;
+    EXPECT_EQ(lines[i], expected[i]) << "line " << i + 1;
+  }
+  EXPECT_TRUE(std::regex_match(lines[9], std::regex("filed .* provisional=P-box-0001-000001 "
+                                                    "compartment=1 receipt=.*")));
+  EXPECT_TRUE(std::regex_match(lines[10], std::regex("filed .* compartment=2 receipt=.*")));
+  EXPECT_TRUE(std::regex_match(lines[14], std::regex("sync_failed pending=7 message=\".*\"")))
+      << lines[14];
+  auto receipt = read_file(
+      dir_.path() / "data" / "receipts" /
+      (lines[9].substr(15, 4) + lines[9].substr(20, 4) + lines[9].substr(25, 4) + ".txt"));
+  EXPECT_NE(receipt.find("https://track.example/t/"), std::string::npos) << receipt;
+}
+
+TEST_F(AgentProcess, AFilingKilledWithTheDoorOpenIsRecordedOnceAsInterrupted) {
+  pid_t pid = spawn("file request\n", true);
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::smatch m;
+  std::string log;
+  while (!std::regex_search(log = read_file(err_), m, std::regex("door ([0-9]+) opened"))) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << log;
+    std::this_thread::sleep_for(5ms);
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_NE(read_file(dir_.path() / "data" / "cabinet.json").find("\"open\""), std::string::npos);
+
+  // Restarted without the hold: the person closes the door, the agent finishes the filing.
+  auto lines = run("status\n");
+  ASSERT_EQ(lines.size(), 1u) << read_file(err_);
+  auto events = journal()->events_after(0, 100);
+  ASSERT_TRUE(events.has_value());
+  int filed = 0;
+  int alarms = 0;
+  for (const auto& e : *events) {
+    if (const auto* s = std::get_if<wire::SubmissionFiled>(&e.body)) {
+      ++filed;
+      EXPECT_TRUE(s->interrupted);
+      EXPECT_EQ(s->compartment, std::stoi(m[1].str()));
+      EXPECT_EQ(s->provisional_number, "P-box-0001-000001");
+    }
+    if (const auto* a = std::get_if<wire::Alarm>(&e.body)) {
+      alarms += a->what == "flow_interrupted" ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(filed, 1);
+  EXPECT_EQ(alarms, 1);
+  EXPECT_NE(lines[0].find("free_dropoff=1"), std::string::npos) << lines[0];
+  // A third start finds nothing more to do.
+  run("status\n");
+  EXPECT_EQ(journal()->events_after(0, 100)->size(), events->size());
+}
+
+TEST_F(AgentProcess, HeadlessRunsUntilSigtermAndStopsCleanly) {
+  pid_t pid = spawn("", false, true);
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (read_file(err_).find("starting") == std::string::npos) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << read_file(err_);
+    std::this_thread::sleep_for(10ms);
+  }
+  std::this_thread::sleep_for(200ms);
+  int status = 0;
+  EXPECT_EQ(::waitpid(pid, &status, WNOHANG), 0) << "the agent stopped on its own";
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(wait(pid), 0) << read_file(err_);
+  EXPECT_NE(read_file(err_).find("stopping on signal"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace civicbox::firmware

@@ -1,0 +1,86 @@
+// The agent's TOML configuration: the documented example reads as written, and a typo is named
+// with its line instead of being ignored.
+#include "firmware/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace civicbox::firmware {
+namespace {
+
+constexpr const char* kExample = R"toml([box]
+id = "box-0001"              # must equal the CN of the box certificate
+data_dir = "data"            # relative to the config file's folder
+[controller]
+url = "https://127.0.0.1:8443"
+ca = "pki/ca.crt"
+cert = "pki/devices/box-0001.crt"
+key = "pki/devices/box-0001.key"
+timeout_ms = 5000
+[sync]
+interval_s = 5
+batch = 100
+[cabinet]
+dropoff = [1, 2, 3, 4]
+pickup = [5, 6, 7, 8]
+door_close_ms = 300
+)toml";
+
+TEST(AgentConfig, TheDocumentedExampleReads) {
+  auto c = parse_agent_config(kExample, "/etc/civicbox");
+  ASSERT_TRUE(c.has_value()) << c.error().describe();
+  EXPECT_EQ(c->box_id, "box-0001");
+  EXPECT_EQ(c->data_dir, "/etc/civicbox/data");
+  EXPECT_EQ(c->controller_url, "https://127.0.0.1:8443");
+  EXPECT_EQ(c->ca, "/etc/civicbox/pki/ca.crt");
+  EXPECT_EQ(c->cert, "/etc/civicbox/pki/devices/box-0001.crt");
+  EXPECT_EQ(c->key, "/etc/civicbox/pki/devices/box-0001.key");
+  EXPECT_EQ(c->timeout_ms, 5000);
+  EXPECT_EQ(c->interval_s, 5);
+  EXPECT_EQ(c->batch, 100);
+  EXPECT_EQ(c->dropoff, (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_EQ(c->pickup, (std::vector<int>{5, 6, 7, 8}));
+  EXPECT_EQ(c->door_close_ms, 300);
+}
+
+TEST(AgentConfig, ATypoIsAnErrorNamingTheKeyAndItsLine) {
+  std::string text = kExample;
+  text.replace(text.find("interval_s"), 10, "intervall_s");
+  auto c = parse_agent_config(text, "/x");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().code, ErrorCode::unknown_field);
+  EXPECT_NE(c.error().message.find("sync.intervall_s"), std::string::npos) << c.error().message;
+  EXPECT_NE(c.error().message.find("line 11"), std::string::npos) << c.error().message;
+}
+
+TEST(AgentConfig, MistakesAreNamed) {
+  struct Case {
+    std::string from, to, expect;
+  };
+  std::vector<Case> cases{
+      {"[sync]", "[synk]", "synk"},
+      {"timeout_ms = 5000", "timeout_ms = \"5000\"", "controller.timeout_ms"},
+      {"batch = 100", "batch = 101", "sync.batch"},
+      {"pickup = [5, 6, 7, 8]", "pickup = [4, 5]", "compartment 4"},
+      {"dropoff = [1, 2, 3, 4]", "dropoff = [1, 1]", "cabinet.dropoff"},
+      {"url = \"https://127.0.0.1:8443\"", "url = \"http://127.0.0.1:8443\"", "https://"},
+      {"id = \"box-0001\"", "id = \"Box 1\"", "box.id"},
+      {"id = \"box-0001\"", "name = \"box-0001\"", "box.name"},
+  };
+  for (const auto& c : cases) {
+    std::string text = kExample;
+    text.replace(text.find(c.from), c.from.size(), c.to);
+    auto parsed = parse_agent_config(text, "/x");
+    ASSERT_FALSE(parsed.has_value()) << c.to;
+    EXPECT_NE(parsed.error().message.find(c.expect), std::string::npos)
+        << c.to << " -> " << parsed.error().message;
+  }
+}
+
+TEST(AgentConfig, TheBoxIdIsRequired) {
+  auto c = parse_agent_config("[sync]\ninterval_s = 1\n", "/x");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_NE(c.error().message.find("box.id"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace civicbox::firmware

@@ -1,0 +1,171 @@
+// The journal: gap-free sequence numbers that survive a restart, one transaction per step, and
+// an outbox that drains only as far as the controller acknowledged.
+#include "firmware/journal.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/common/seeded_random.hpp"
+#include "tests/firmware/temp_dir.hpp"
+
+namespace civicbox::firmware {
+namespace {
+
+using test::SeededRandom;
+using test::TempDir;
+
+constexpr std::int64_t kNow = 1'790'000'000'000;
+
+wire::EventBody alarm(const std::string& what) {
+  return wire::Alarm{what, "detail", std::nullopt};
+}
+
+wire::SubmissionFiled filed(Random& random, int compartment) {
+  return wire::SubmissionFiled{TrackingCode::generate(random),
+                               "request",
+                               compartment,
+                               "P-box-0001-000001",
+                               std::nullopt,
+                               false};
+}
+
+class JournalTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Journal> open() {
+    auto j = Journal::open(dir_.path() / "journal.db");
+    EXPECT_TRUE(j.has_value()) << j.error().describe();
+    return std::move(*j);
+  }
+  TempDir dir_;
+  SeededRandom random_{7};
+};
+
+TEST_F(JournalTest, SequenceNumbersAreGapFreeFromOneAcrossRestarts) {
+  {
+    auto j = open();
+    EXPECT_EQ(*j->append(alarm("a"), kNow, random_), 1u);
+    EXPECT_EQ(*j->append(alarm("b"), kNow, random_), 2u);
+  }
+  auto j = open();
+  auto seqs = j->append({alarm("c"), alarm("d")}, kNow, random_);
+  ASSERT_TRUE(seqs.has_value());
+  EXPECT_EQ(*seqs, (std::vector<std::uint64_t>{3, 4}));
+  auto events = j->pending(100);
+  ASSERT_TRUE(events.has_value());
+  ASSERT_EQ(events->size(), 4u);
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    EXPECT_EQ((*events)[i].seq, i + 1);
+    EXPECT_EQ(std::get<wire::Alarm>((*events)[i].body).what, std::string(1, char('a' + i)));
+  }
+}
+
+TEST_F(JournalTest, AnEventAndTheRowsItTouchesAreOneTransaction) {
+  auto j = open();
+  Intent intent;
+  intent.id = "intent-1";
+  intent.flow = Flow::filing;
+  intent.compartment = 1;
+  auto s = filed(random_, 1);
+  intent.subject = s.tracking_code.str();
+  ASSERT_TRUE(j->record_intent(intent).has_value());
+  {
+    // Make the second event of the step fail inside SQLite.
+    auto raw = sqlite::Database::open(dir_.path() / "journal.db");
+    ASSERT_TRUE(raw->exec("CREATE TRIGGER fail_alarm BEFORE INSERT ON events WHEN NEW.type = "
+                          "'alarm' BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
+                    .has_value());
+  }
+  auto failed = j->append({s, alarm("x")}, kNow, random_, intent.id);
+  EXPECT_FALSE(failed.has_value());
+  // Nothing of the step is in the journal: no event, no submission, the intent still open.
+  EXPECT_EQ(j->sync_state()->last_seq, 0u);
+  EXPECT_TRUE(j->box_state()->submissions.empty());
+  EXPECT_EQ(j->unfinished_intents()->size(), 1u);
+
+  {
+    auto raw = sqlite::Database::open(dir_.path() / "journal.db");
+    ASSERT_TRUE(raw->exec("DROP TRIGGER fail_alarm").has_value());
+  }
+  ASSERT_TRUE(j->append({s, alarm("x")}, kNow, random_, intent.id).has_value());
+  EXPECT_EQ(j->sync_state()->last_seq, 2u);
+  ASSERT_EQ(j->box_state()->submissions.size(), 1u);
+  EXPECT_EQ(j->box_state()->submissions[0].tracking_code, s.tracking_code.str());
+  EXPECT_TRUE(j->unfinished_intents()->empty());
+  EXPECT_EQ((*j->intent(intent.id))->stage, IntentStage::done);
+}
+
+TEST_F(JournalTest, PendingIsWhatTheControllerHasNotAcknowledged) {
+  auto j = open();
+  auto s = filed(random_, 2);
+  ASSERT_TRUE(j->append({s, alarm("b"), alarm("c"), alarm("d"), alarm("e")}, kNow, random_));
+  EXPECT_EQ(j->pending(100)->size(), 5u);
+  EXPECT_EQ(j->pending(2)->size(), 2u);
+
+  ASSERT_TRUE(j->acknowledge(3, {wire::Registration{s.tracking_code, "2026/000123"}}));
+  auto rest = j->pending(100);
+  ASSERT_EQ(rest->size(), 2u);
+  EXPECT_EQ((*rest)[0].seq, 4u);
+  EXPECT_EQ(j->sync_state()->pending(), 2u);
+  EXPECT_EQ(**j->registration_number(s.tracking_code.str()), "2026/000123");
+
+  // An acknowledgement beyond what the box holds is capped; a lower one (the controller lost
+  // events) makes the box send them again.
+  ASSERT_TRUE(j->acknowledge(99, {}));
+  EXPECT_EQ(j->sync_state()->acked_through, 5u);
+  EXPECT_TRUE(j->pending(100)->empty());
+  ASSERT_TRUE(j->acknowledge(1, {}));
+  EXPECT_EQ(j->pending(100)->front().seq, 2u);
+}
+
+TEST_F(JournalTest, APullKeepsWhatTheBoxDidWithAParcelAndTheConfigurationSurvivesARestart) {
+  {
+    auto j = open();
+    auto defaults = j->box_state();
+    EXPECT_EQ(defaults->config.institution, "Town hall");
+    EXPECT_EQ(defaults->config.document_kinds,
+              (std::vector<std::string>{"request", "complaint", "other"}));
+
+    wire::PullResponse pull;
+    pull.cursor = 12;
+    pull.assignments.push_back(
+        wire::Assignment{"parcel-1", std::string(32, 'a'), 10, std::string(64, 'b'), kNow, true});
+    pull.config = wire::BoxConfig{"Primăria Cluj", {"cerere"}, "https://track/"};
+    ASSERT_TRUE(j->apply_pull(pull));
+    ASSERT_TRUE(j->append(wire::ParcelLoaded{"parcel-1", 5}, kNow, random_));
+    pull.assignments[0].expires_at_ms = kNow + 1;  // the controller extends the hold
+    ASSERT_TRUE(j->apply_pull(pull));
+  }
+  auto j = open();
+  auto state = j->box_state();
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(state->config.institution, "Primăria Cluj");
+  EXPECT_EQ(state->config.track_url, "https://track/");
+  ASSERT_EQ(state->parcels.size(), 1u);
+  EXPECT_EQ(state->parcels[0].compartment, 5);
+  EXPECT_EQ(state->parcels[0].expires_at_ms, kNow + 1);
+  EXPECT_EQ(j->sync_state()->pull_cursor, 12u);
+  EXPECT_EQ(*j->active_assignments(), 1u);
+}
+
+TEST_F(JournalTest, TheProvisionalCounterAndKeypadSurviveARestart) {
+  {
+    auto j = open();
+    Intent intent;
+    intent.id = "i";
+    intent.flow = Flow::filing;
+    intent.compartment = 1;
+    intent.subject = TrackingCode::generate(random_).str();
+    intent.provisional_counter = 7;
+    intent.provisional_number = "P-box-0001-000007";
+    ASSERT_TRUE(j->record_intent(intent));
+    ASSERT_TRUE(j->save_keypad(Keypad{3, 0}));
+  }
+  auto j = open();
+  EXPECT_EQ(j->box_state()->provisional_counter, 7);
+  EXPECT_EQ(j->box_state()->keypad.failed_in_row, 3);
+  auto intents = j->unfinished_intents();
+  ASSERT_EQ(intents->size(), 1u);
+  EXPECT_EQ((*intents)[0].provisional_number, "P-box-0001-000007");
+}
+
+}  // namespace
+}  // namespace civicbox::firmware

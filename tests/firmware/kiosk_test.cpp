@@ -1,0 +1,317 @@
+// The kiosk's rules, as table tests: what a citizen or clerk does, and what the box does about it.
+#include "firmware/kiosk.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cctype>
+
+#include "common/pickup_hash.hpp"
+#include "tests/common/seeded_random.hpp"
+
+namespace civicbox::firmware {
+namespace {
+
+using test::SeededRandom;
+
+constexpr std::int64_t kNow = 1'790'000'000'000;  // Nov 2026
+constexpr std::int64_t kDay = 24 * 3600 * 1000;
+
+template <typename T>
+int count(const std::vector<Action>& actions) {
+  int n = 0;
+  for (const auto& a : actions) n += std::holds_alternative<T>(a) ? 1 : 0;
+  return n;
+}
+
+template <typename T>
+int index_of(const std::vector<Action>& actions) {
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    if (std::holds_alternative<T>(actions[i])) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+template <typename T>
+const T* find(const std::vector<Action>& actions) {
+  for (const auto& a : actions) {
+    if (const auto* t = std::get_if<T>(&a)) return t;
+  }
+  return nullptr;
+}
+
+// A box with two drop-off and two pickup compartments, and parcels assigned to it.
+class KioskTest : public ::testing::Test {
+ protected:
+  KioskTest() : kiosk_(Layout{"box-0001", {1, 2}, {5, 6}}) {
+    state_.config = default_box_config();
+    kiosk_.refresh(state_);
+  }
+
+  PickupCode assign(const std::string& parcel_id, std::optional<int> compartment,
+                    std::int64_t expires_at = kNow + 7 * kDay) {
+    auto code = PickupCode::generate(random_);
+    Parcel p;
+    p.parcel_id = parcel_id;
+    p.hash = hash_pickup_code(code, random_, 10);
+    p.expires_at_ms = expires_at;
+    p.compartment = compartment;
+    state_.parcels.push_back(p);
+    kiosk_.refresh(state_);
+    return code;
+  }
+
+  // Runs a flow's door to the end: opened, then closed.
+  std::vector<Action> open_and_close(int compartment, std::int64_t now = kNow) {
+    auto opened = kiosk_.handle(DoorOpened{compartment}, now, random_);
+    EXPECT_EQ(count<MarkDoorOpened>(opened), 1);
+    return kiosk_.handle(DoorClosed{compartment}, now, random_);
+  }
+
+  SeededRandom random_{42};
+  BoxState state_;
+  Kiosk kiosk_;
+};
+
+// Every flow that opens a door writes its intent first.
+void expect_intent_before_unlock(const std::vector<Action>& actions) {
+  int intent = index_of<RecordIntent>(actions);
+  int unlock = index_of<Unlock>(actions);
+  ASSERT_GE(unlock, 0);
+  ASSERT_GE(intent, 0) << "an unlock without an intent";
+  EXPECT_LT(intent, unlock) << "the intent must be in the journal before the door opens";
+  EXPECT_EQ(std::get<RecordIntent>(actions[intent]).intent.compartment,
+            std::get<Unlock>(actions[unlock]).compartment);
+}
+
+TEST_F(KioskTest, FilingOpensAFreeDropoffCompartmentAndRecordsTheSubmissionAfterTheDoorCloses) {
+  state_.config = default_box_config();
+  kiosk_.refresh(state_);
+  auto start = kiosk_.handle(FileDocument{"request", "me@example.org"}, kNow, random_);
+  expect_intent_before_unlock(start);
+  const auto& intent = find<RecordIntent>(start)->intent;
+  EXPECT_EQ(intent.flow, Flow::filing);
+  EXPECT_EQ(intent.compartment, 1);
+  EXPECT_EQ(intent.provisional_number, "P-box-0001-000001");
+  EXPECT_TRUE(TrackingCode::parse(intent.subject).has_value());
+  EXPECT_TRUE(kiosk_.busy());
+
+  auto end = open_and_close(1);
+  const auto* recorded = find<RecordEvents>(end);
+  ASSERT_NE(recorded, nullptr);
+  EXPECT_EQ(recorded->finishes_intent, intent.id);
+  const auto& filed = std::get<wire::SubmissionFiled>(recorded->events.at(0));
+  EXPECT_EQ(filed.tracking_code.str(), intent.subject);
+  EXPECT_EQ(filed.kind, "request");
+  EXPECT_EQ(filed.contact, "me@example.org");
+  EXPECT_FALSE(filed.interrupted);
+  ASSERT_NE(find<PrintReceipt>(end), nullptr);
+  EXPECT_LT(index_of<RecordEvents>(end), index_of<PrintReceipt>(end));
+  EXPECT_FALSE(kiosk_.busy());
+  EXPECT_EQ(kiosk_.free_dropoff(), 1);
+
+  // The next filing gets the other compartment and the next provisional number.
+  auto second = kiosk_.handle(FileDocument{"other", std::nullopt}, kNow, random_);
+  EXPECT_EQ(find<RecordIntent>(second)->intent.compartment, 2);
+  EXPECT_EQ(find<RecordIntent>(second)->intent.provisional_number, "P-box-0001-000002");
+  open_and_close(2);
+  auto full = kiosk_.handle(FileDocument{"other", std::nullopt}, kNow, random_);
+  EXPECT_EQ(count<Unlock>(full), 0);
+  EXPECT_EQ(find<Refuse>(full)->reason, RefuseReason::no_free_compartment);
+}
+
+TEST_F(KioskTest, FilingRefusesAKindTheBoxDoesNotTake) {
+  auto actions = kiosk_.handle(FileDocument{"pizza", std::nullopt}, kNow, random_);
+  EXPECT_EQ(count<Unlock>(actions), 0);
+  EXPECT_EQ(find<Refuse>(actions)->reason, RefuseReason::unknown_kind);
+}
+
+TEST_F(KioskTest, AContactTheControllerWouldRefuseIsRefusedAtTheBox) {
+  auto actions = kiosk_.handle(FileDocument{"request", std::string(201, 'x')}, kNow, random_);
+  EXPECT_EQ(count<Unlock>(actions), 0);
+  EXPECT_EQ(find<Refuse>(actions)->reason, RefuseReason::bad_contact);
+  auto empty = kiosk_.handle(FileDocument{"request", std::string()}, kNow, random_);
+  EXPECT_FALSE(find<RecordIntent>(empty)->intent.contact.has_value());
+}
+
+TEST_F(KioskTest, ProvisionalNumbersHaveTheBoxAndSixDigits) {
+  EXPECT_EQ(Kiosk::provisional_number("box-0001", 7), "P-box-0001-000007");
+  EXPECT_EQ(Kiosk::provisional_number("b-9", 1234567), "P-b-9-1234567");
+}
+
+TEST_F(KioskTest, ARightPickupCodeOpensItsParcelsCompartment) {
+  auto code = assign("parcel-1", 6);
+  auto start = kiosk_.handle(CollectParcel{code.display()}, kNow, random_);
+  expect_intent_before_unlock(start);
+  EXPECT_EQ(find<Unlock>(start)->compartment, 6);
+  EXPECT_EQ(find<RecordIntent>(start)->intent.subject, "parcel-1");
+  auto end = open_and_close(6);
+  const auto& collected = std::get<wire::ParcelCollected>(find<RecordEvents>(end)->events.at(0));
+  EXPECT_EQ(collected.parcel_id, "parcel-1");
+  EXPECT_EQ(collected.compartment, 6);
+  // Lowercase, without hyphens: what a person types means what they saw.
+  auto code2 = assign("parcel-2", 5);
+  std::string typed = code2.str();
+  for (char& c : typed) c = static_cast<char>(std::tolower(c));
+  EXPECT_EQ(count<Unlock>(kiosk_.handle(CollectParcel{typed}, kNow, random_)), 1);
+}
+
+TEST_F(KioskTest, AWrongExpiredUsedOrForeignCodeNeverOpensADoor) {
+  auto live = assign("live", 5);
+  auto expired = assign("expired", 6, kNow - 1);
+  auto used = assign("used", std::nullopt);
+  state_.parcels.back().collected = true;
+  auto withdrawn = assign("withdrawn", std::nullopt);
+  state_.parcels.back().active = false;
+  kiosk_.refresh(state_);
+  auto foreign = PickupCode::generate(random_);  // another box's parcel: no assignment here
+  std::string typo = live.str();
+  typo[2] = typo[2] == 'A' ? 'B' : 'A';
+
+  struct Case {
+    std::string typed;
+    RefuseReason reason;
+  };
+  std::vector<Case> cases{
+      {typo, RefuseReason::mistyped},
+      {"", RefuseReason::mistyped},
+      {"not a code at all", RefuseReason::mistyped},
+      {foreign.str(), RefuseReason::wrong_code},
+      {expired.str(), RefuseReason::expired},
+      {used.str(), RefuseReason::used},
+      {withdrawn.str(), RefuseReason::used},
+  };
+  for (const auto& c : cases) {
+    auto actions = kiosk_.handle(CollectParcel{c.typed}, kNow, random_);
+    EXPECT_EQ(count<Unlock>(actions), 0) << c.typed;
+    EXPECT_EQ(count<RecordIntent>(actions), 0) << c.typed;
+    ASSERT_NE(find<Refuse>(actions), nullptr) << c.typed;
+    EXPECT_EQ(find<Refuse>(actions)->reason, c.reason) << c.typed;
+    EXPECT_FALSE(kiosk_.busy());
+  }
+}
+
+TEST_F(KioskTest, ARightCodeForAParcelNotLoadedYetOpensNothing) {
+  auto code = assign("later", std::nullopt);
+  auto actions = kiosk_.handle(CollectParcel{code.str()}, kNow, random_);
+  EXPECT_EQ(count<Unlock>(actions), 0);
+  EXPECT_EQ(find<Refuse>(actions)->reason, RefuseReason::not_loaded);
+}
+
+TEST_F(KioskTest, TenWrongCodesLockTheKeypadForFifteenMinutes) {
+  auto code = assign("parcel-1", 5);
+  for (int i = 1; i <= 9; ++i) {
+    auto actions = kiosk_.handle(CollectParcel{PickupCode::generate(random_).str()}, kNow, random_);
+    EXPECT_EQ(find<Refuse>(actions)->tries_left, 10 - i);
+    EXPECT_EQ(count<RecordEvents>(actions), 0);
+  }
+  auto tenth = kiosk_.handle(CollectParcel{"wrong"}, kNow, random_);
+  EXPECT_EQ(find<Refuse>(tenth)->tries_left, 0);
+  ASSERT_NE(find<RecordEvents>(tenth), nullptr);
+  const auto& alarm = std::get<wire::Alarm>(find<RecordEvents>(tenth)->events.at(0));
+  EXPECT_EQ(alarm.what, "keypad_locked");
+  EXPECT_EQ(find<SaveKeypad>(tenth)->keypad.locked_until_ms, kNow + 15 * 60 * 1000);
+
+  // Even the right code is refused while locked, with the time left.
+  auto locked = kiosk_.handle(CollectParcel{code.str()}, kNow + 60'000, random_);
+  EXPECT_EQ(count<Unlock>(locked), 0);
+  EXPECT_EQ(find<Refuse>(locked)->reason, RefuseReason::locked_out);
+  EXPECT_EQ(find<Refuse>(locked)->retry_in_s, 14 * 60);
+  auto still = kiosk_.handle(CollectParcel{code.str()}, kNow + 15 * 60 * 1000 - 1, random_);
+  EXPECT_EQ(find<Refuse>(still)->reason, RefuseReason::locked_out);
+  EXPECT_EQ(find<Refuse>(still)->retry_in_s, 1);
+
+  // Fifteen minutes later the right code works again.
+  auto later = kiosk_.handle(CollectParcel{code.str()}, kNow + 15 * 60 * 1000, random_);
+  expect_intent_before_unlock(later);
+  EXPECT_EQ(find<SaveKeypad>(later)->keypad, Keypad{});
+}
+
+TEST_F(KioskTest, ARightCodeResetsTheWrongCodeCount) {
+  auto code = assign("parcel-1", 5);
+  for (int i = 0; i < 9; ++i) kiosk_.handle(CollectParcel{"wrong"}, kNow, random_);
+  auto right = kiosk_.handle(CollectParcel{code.str()}, kNow, random_);
+  EXPECT_EQ(count<Unlock>(right), 1);
+  EXPECT_EQ(find<SaveKeypad>(right)->keypad.failed_in_row, 0);
+  open_and_close(5);
+  for (int i = 0; i < 9; ++i) {
+    auto actions = kiosk_.handle(CollectParcel{"wrong"}, kNow, random_);
+    EXPECT_NE(find<Refuse>(actions)->reason, RefuseReason::locked_out);
+  }
+}
+
+TEST_F(KioskTest, AClerkLoadsAnAssignedParcelIntoAFreePickupCompartment) {
+  assign("parcel-1", std::nullopt);
+  assign("parcel-2", std::nullopt);
+  assign("parcel-3", std::nullopt);
+  auto start = kiosk_.handle(LoadParcel{"parcel-1"}, kNow, random_);
+  expect_intent_before_unlock(start);
+  EXPECT_EQ(find<Unlock>(start)->compartment, 5);
+  auto end = open_and_close(5);
+  const auto& loaded = std::get<wire::ParcelLoaded>(find<RecordEvents>(end)->events.at(0));
+  EXPECT_EQ(loaded.parcel_id, "parcel-1");
+  EXPECT_EQ(loaded.compartment, 5);
+
+  struct Case {
+    std::string parcel;
+    RefuseReason reason;
+  };
+  auto again = kiosk_.handle(LoadParcel{"parcel-1"}, kNow, random_);
+  EXPECT_EQ(find<Refuse>(again)->reason, RefuseReason::already_loaded);
+  auto unknown = kiosk_.handle(LoadParcel{"nope"}, kNow, random_);
+  EXPECT_EQ(find<Refuse>(unknown)->reason, RefuseReason::unknown_parcel);
+  kiosk_.handle(LoadParcel{"parcel-2"}, kNow, random_);
+  open_and_close(6);
+  auto full = kiosk_.handle(LoadParcel{"parcel-3"}, kNow, random_);
+  EXPECT_EQ(find<Refuse>(full)->reason, RefuseReason::no_free_compartment);
+  EXPECT_EQ(count<Unlock>(full) + count<Unlock>(unknown) + count<Unlock>(again), 0);
+}
+
+TEST_F(KioskTest, EmptyingOpensEachDropoffCompartmentHoldingSubmissionsInTurn) {
+  state_.submissions = {{"AAAAAAAAAAAA", "P-box-0001-000001", std::nullopt, 1},
+                        {"BBBBBBBBBBBB", "P-box-0001-000002", std::nullopt, 2}};
+  kiosk_.refresh(state_);
+  auto first = kiosk_.handle(EmptyDropoff{}, kNow, random_);
+  expect_intent_before_unlock(first);
+  EXPECT_EQ(find<Unlock>(first)->compartment, 1);
+  auto after_first = open_and_close(1);
+  const auto& d1 = std::get<wire::DropoffEmptied>(find<RecordEvents>(after_first)->events.at(0));
+  EXPECT_EQ(d1.compartment, 1);
+  EXPECT_EQ(d1.tracking_codes, std::vector<std::string>{"AAAAAAAAAAAA"});
+  // The next compartment opens, again intent first.
+  expect_intent_before_unlock(after_first);
+  EXPECT_EQ(find<Unlock>(after_first)->compartment, 2);
+  auto after_second = open_and_close(2);
+  const auto& d2 = std::get<wire::DropoffEmptied>(find<RecordEvents>(after_second)->events.at(0));
+  EXPECT_EQ(d2.compartment, 2);
+  EXPECT_EQ(count<Unlock>(after_second), 0);
+  EXPECT_FALSE(kiosk_.busy());
+  EXPECT_EQ(kiosk_.free_dropoff(), 2);
+  EXPECT_EQ(count<Unlock>(kiosk_.handle(EmptyDropoff{}, kNow, random_)), 0);
+}
+
+TEST_F(KioskTest, OneFlowAtATime) {
+  auto code = assign("parcel-1", 5);
+  kiosk_.handle(FileDocument{"request", std::nullopt}, kNow, random_);
+  for (const Input& in :
+       std::vector<Input>{FileDocument{"request", std::nullopt}, CollectParcel{code.str()},
+                          LoadParcel{"parcel-1"}, EmptyDropoff{}}) {
+    auto actions = kiosk_.handle(in, kNow, random_);
+    EXPECT_EQ(count<Unlock>(actions), 0);
+    ASSERT_NE(find<Refuse>(actions), nullptr);
+    EXPECT_EQ(find<Refuse>(actions)->reason, RefuseReason::busy);
+  }
+  // A door event for another compartment changes nothing.
+  EXPECT_TRUE(kiosk_.handle(DoorClosed{2}, kNow, random_).empty());
+}
+
+TEST_F(KioskTest, ADoorThatNeverOpensCancelsTheIntent) {
+  auto start = kiosk_.handle(FileDocument{"request", std::nullopt}, kNow, random_);
+  auto id = find<RecordIntent>(start)->intent.id;
+  auto actions = kiosk_.handle(DoorNotOpened{1, "board did not answer"}, kNow, random_);
+  EXPECT_EQ(find<CancelIntent>(actions)->intent_id, id);
+  EXPECT_EQ(count<RecordEvents>(actions), 0);
+  EXPECT_FALSE(kiosk_.busy());
+}
+
+}  // namespace
+}  // namespace civicbox::firmware

@@ -1,0 +1,211 @@
+// The sync client against a real mutual-TLS HTTPS server on loopback: the protocol's requests as
+// the controller expects them, its answers parsed strictly, and which failures are worth a retry.
+#include "firmware/sync_client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "firmware/agent.hpp"
+#include "hardware/sim/cabinet.hpp"
+#include "hardware/sim/log_screen.hpp"
+#include "hardware/sim/receipt_file.hpp"
+#include "tests/common/seeded_random.hpp"
+#include "tests/firmware/temp_dir.hpp"
+#include "tests/firmware/tls_server.hpp"
+
+namespace civicbox::firmware {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::int64_t kNow = 1'790'000'000'000;
+
+class SyncClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(test::make_pki(dir_.path(), pki_)) << "openssl could not make a test PKI";
+    cert_ = dir_.path() / "box-0001.crt";
+    key_ = dir_.path() / "box-0001.key";
+    ASSERT_TRUE(test::make_device_cert(pki_, "box-0001", cert_, key_));
+  }
+  SyncClientOptions options(const test::TlsServer& server, long timeout_ms = 3000) {
+    return SyncClientOptions{server.url(), pki_.ca_cert, cert_, key_, timeout_ms};
+  }
+  wire::PushRequest one_event() {
+    wire::PushRequest r;
+    r.events.push_back(wire::Event{
+        1, EventId::generate(kNow, random_), kNow,
+        wire::SubmissionFiled{code_, "request", 1, "P-box-0001-000001", std::nullopt, false}});
+    return r;
+  }
+  test::TempDir dir_;
+  test::Pki pki_;
+  std::filesystem::path cert_, key_;
+  test::SeededRandom random_{3};
+  TrackingCode code_ = TrackingCode::generate(random_);
+};
+
+TEST_F(SyncClientTest, PushesAndPullsOverMutualTls) {
+  test::TlsServer server(pki_, [&](const test::HttpRequest& r) {
+    if (r.method == "POST" && r.target == "/v1/device/events") {
+      auto push = wire::parse_push_request(r.body);
+      if (!push) return test::HttpResponse{400, R"({"error":"bad","message":"bad"})"};
+      wire::PushResponse resp{push->events.back().seq, {wire::Registration{code_, "2026/000123"}}};
+      return test::HttpResponse{200, wire::to_json(resp)};
+    }
+    if (r.method == "GET" && r.target == "/v1/device/sync?cursor=41") {
+      wire::PullResponse pull;
+      pull.cursor = 42;
+      pull.assignments.push_back(wire::Assignment{"parcel-1", std::string(32, 'a'), 4096,
+                                                  std::string(64, 'b'), kNow, true});
+      pull.config = wire::BoxConfig{"Town hall", {"request"}, "https://t/"};
+      return test::HttpResponse{200, wire::to_json(pull)};
+    }
+    return test::HttpResponse{404, R"({"error":"not_found","message":"no such path"})"};
+  });
+  SyncClient client(options(server));
+  auto pushed = client.push(one_event());
+  ASSERT_TRUE(pushed.has_value()) << pushed.error().describe();
+  EXPECT_EQ(pushed->applied_through, 1u);
+  ASSERT_EQ(pushed->registrations.size(), 1u);
+  EXPECT_EQ(pushed->registrations[0].registration_number, "2026/000123");
+
+  auto pulled = client.pull(41);
+  ASSERT_TRUE(pulled.has_value()) << pulled.error().describe();
+  EXPECT_EQ(pulled->cursor, 42u);
+  EXPECT_EQ(pulled->assignments.at(0).parcel_id, "parcel-1");
+
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].client_cn, "box-0001") << "the controller knows the box by its certificate";
+  EXPECT_EQ(requests[0].content_type, "application/json");
+}
+
+TEST_F(SyncClientTest, OnlyFailuresThatMayPassAreRetryable) {
+  struct Case {
+    int status;
+    std::string body;
+    ErrorCode code;
+    bool retryable;
+  };
+  std::vector<Case> cases{
+      {503, R"({"error":"unavailable","message":"database busy"})", ErrorCode::unavailable, true},
+      {500, "not json", ErrorCode::unavailable, true},
+      {429, R"({"error":"slow_down","message":"too many requests"})", ErrorCode::unavailable, true},
+      {400, R"({"error":"bad_request","message":"events[0].seq starts at 1"})",
+       ErrorCode::invalid_argument, false},
+      {403, R"({"error":"forbidden","message":"revoked"})", ErrorCode::forbidden, false},
+      {200, R"({"applied_through":1,"registrations":[],"extra":1})", ErrorCode::unknown_field,
+       false},
+      {200, R"({"applied_through":"1","registrations":[]})", ErrorCode::wrong_type, false},
+  };
+  for (const auto& c : cases) {
+    test::TlsServer server(pki_, [&](const test::HttpRequest&) {
+      return test::HttpResponse{c.status, c.body};
+    });
+    SyncClient client(options(server));
+    auto pushed = client.push(one_event());
+    ASSERT_FALSE(pushed.has_value()) << c.status << " " << c.body;
+    EXPECT_EQ(pushed.error().code, c.code) << pushed.error().describe();
+    EXPECT_EQ(is_retryable(pushed.error()), c.retryable) << pushed.error().describe();
+    if (c.status == 403) {
+      EXPECT_NE(pushed.error().message.find("revoked"), std::string::npos);
+    }
+  }
+}
+
+TEST_F(SyncClientTest, AControllerThatDoesNotAnswerTimesOut) {
+  test::TlsServer server(pki_, [](const test::HttpRequest&) {
+    test::HttpResponse r;
+    r.hang = true;
+    return r;
+  });
+  SyncClient client(options(server, 300));
+  auto start = std::chrono::steady_clock::now();
+  auto pulled = client.pull(0);
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(pulled.has_value());
+  EXPECT_TRUE(is_retryable(pulled.error()));
+  EXPECT_LT(took, 2s);
+}
+
+TEST_F(SyncClientTest, TheBoxRefusesAServerItsCaDidNotSign) {
+  test::TlsServer server(pki_, [](const test::HttpRequest&) { return test::HttpResponse{}; });
+  test::Pki other;
+  std::filesystem::create_directories(dir_.path() / "other");
+  ASSERT_TRUE(test::make_pki(dir_.path() / "other", other));
+  auto o = options(server);
+  o.ca = other.ca_cert;
+  SyncClient client(o);
+  EXPECT_FALSE(client.pull(0).has_value());
+  EXPECT_TRUE(server.requests().empty());
+}
+
+TEST_F(SyncClientTest, TheServerRefusesABoxWithoutAFleetCertificate) {
+  test::TlsServer server(pki_, [](const test::HttpRequest&) { return test::HttpResponse{}; });
+  test::Pki rogue;
+  std::filesystem::create_directories(dir_.path() / "rogue");
+  ASSERT_TRUE(test::make_pki(dir_.path() / "rogue", rogue));
+  auto cert = dir_.path() / "rogue" / "box.crt";
+  auto key = dir_.path() / "rogue" / "box.key";
+  ASSERT_TRUE(test::make_device_cert(rogue, "box-0001", cert, key));
+  auto o = options(server);
+  o.cert = cert;
+  o.key = key;
+  SyncClient client(o);
+  EXPECT_FALSE(client.pull(0).has_value());
+  EXPECT_TRUE(server.requests().empty());
+}
+
+// An online box prints the registration number the controller gave during the filing.
+TEST_F(SyncClientTest, AnOnlineFilingPrintsTheRegistrationNumber) {
+  std::uint64_t held = 0;
+  test::TlsServer server(pki_, [&](const test::HttpRequest& r) {
+    if (r.target == "/v1/device/events") {
+      auto push = wire::parse_push_request(r.body);
+      wire::PushResponse resp;
+      for (const auto& e : push->events) {
+        held = e.seq;
+        if (const auto* s = std::get_if<wire::SubmissionFiled>(&e.body)) {
+          resp.registrations.push_back(wire::Registration{s->tracking_code, "2026/000123"});
+        }
+      }
+      resp.applied_through = held;
+      return test::HttpResponse{200, wire::to_json(resp)};
+    }
+    wire::PullResponse pull;
+    pull.config = wire::BoxConfig{"Primăria Cluj-Napoca", {"cerere"}, "https://t.example/t/"};
+    return test::HttpResponse{200, wire::to_json(pull)};
+  });
+  AgentConfig config;
+  config.box_id = "box-0001";
+  config.data_dir = dir_.path() / "data";
+  config.controller_url = server.url();
+  config.ca = pki_.ca_cert;
+  config.cert = cert_;
+  config.key = key_;
+  auto cabinet = sim::Cabinet::open({config.data_dir, {1, 2, 3, 4, 5, 6, 7, 8}, 20ms, false});
+  ASSERT_TRUE(cabinet.has_value());
+  sim::ReceiptFilePrinter printer(config.data_dir / "receipts");
+  sim::LogScreen screen;
+  SystemRandom random;
+  auto agent = Agent::open(config, Devices{**cabinet, printer, screen}, random);
+  ASSERT_TRUE(agent.has_value());
+  ASSERT_TRUE((*agent)->sync_now().has_value());  // the town hall's own kinds
+  auto result = (*agent)->file("cerere", std::nullopt);
+  ASSERT_FALSE(result.refused.has_value()) << result.refused->message;
+  ASSERT_TRUE(result.receipt_for.has_value());
+  std::ifstream in(printer.path_for(*result.receipt_for));
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("Registration number: 2026/000123"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("Primăria Cluj-Napoca"), std::string::npos);
+  EXPECT_NE(text.str().find("https://t.example/t/" + *result.receipt_for), std::string::npos);
+  EXPECT_EQ((*agent)->journal().sync_state()->pending(), 0u);
+}
+
+}  // namespace
+}  // namespace civicbox::firmware

@@ -1,0 +1,123 @@
+// The syncer against a fake controller: the outbox drains in order, in batches, only as far as
+// the controller acknowledged, and what the controller lost is sent again.
+#include "firmware/syncer.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/common/seeded_random.hpp"
+#include "tests/firmware/temp_dir.hpp"
+
+namespace civicbox::firmware {
+namespace {
+
+constexpr std::int64_t kNow = 1'790'000'000'000;
+
+// Holds what it was sent, like a controller: applied_through is the highest seq held in order.
+class FakeController final : public Uplink {
+ public:
+  Expected<wire::PushResponse> push(const wire::PushRequest& request) override {
+    batches.push_back(request.events.size());
+    if (fail_with) return *fail_with;
+    wire::PushResponse response;
+    for (const auto& e : request.events) {
+      if (e.seq == held + 1) held = e.seq;
+      if (const auto* s = std::get_if<wire::SubmissionFiled>(&e.body)) {
+        response.registrations.push_back(
+            wire::Registration{s->tracking_code, "2026/" + std::to_string(100000 + e.seq)});
+      }
+    }
+    response.applied_through = held;
+    return response;
+  }
+  Expected<wire::PullResponse> pull(std::uint64_t cursor) override {
+    pulled_with.push_back(cursor);
+    wire::PullResponse r;
+    r.cursor = cursor + 1;
+    r.config = wire::BoxConfig{"Ajuntament", {"instància"}, "https://t/"};
+    return r;
+  }
+  std::uint64_t held = 0;
+  std::vector<std::size_t> batches;
+  std::vector<std::uint64_t> pulled_with;
+  std::optional<Error> fail_with;
+};
+
+class SyncerTest : public ::testing::Test {
+ protected:
+  SyncerTest() : journal_(std::move(*Journal::open(dir_.path() / "journal.db"))) {}
+  Syncer make(std::size_t batch) {
+    return Syncer(
+        *journal_, controller_, SyncerOptions{std::chrono::seconds(1), batch}, [] { return kNow; },
+        random_);
+  }
+  test::TempDir dir_;
+  test::SeededRandom random_{5};
+  std::unique_ptr<Journal> journal_;
+  FakeController controller_;
+};
+
+TEST_F(SyncerTest, PushesEverythingPendingInBatchesThenPulls) {
+  auto code = TrackingCode::generate(random_);
+  ASSERT_TRUE(journal_->append(
+      wire::SubmissionFiled{code, "request", 1, "P-box-0001-000001", std::nullopt, false}, kNow,
+      random_));
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(journal_->append(wire::Alarm{"a", "d", std::nullopt}, kNow, random_));
+  }
+  auto syncer = make(3);
+  auto report = syncer.sync_once();
+  ASSERT_TRUE(report.has_value()) << report.error().describe();
+  EXPECT_EQ(controller_.batches, (std::vector<std::size_t>{3, 3, 1}));
+  EXPECT_EQ(report->applied_through, 7u);
+  EXPECT_EQ(report->pending, 0u);
+  EXPECT_EQ(**journal_->registration_number(code.str()), "2026/100001");
+  EXPECT_EQ(journal_->box_state()->config.institution, "Ajuntament");
+  // The next pull starts from the cursor the controller gave.
+  ASSERT_TRUE(syncer.sync_once());
+  EXPECT_EQ(controller_.pulled_with, (std::vector<std::uint64_t>{0, 1}));
+}
+
+TEST_F(SyncerTest, WhatTheControllerLostIsSentAgain) {
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(journal_->append(wire::Alarm{"a", "d", std::nullopt}, kNow, random_));
+  }
+  ASSERT_TRUE(journal_->acknowledge(4, {}));  // acknowledged earlier...
+  ASSERT_TRUE(journal_->append(wire::Alarm{"a", "d", std::nullopt}, kNow, random_));
+  controller_.held = 1;  // ...but the controller was restored from an old backup
+  auto syncer = make(100);
+  auto report = syncer.sync_once();
+  ASSERT_TRUE(report.has_value()) << report.error().describe();
+  EXPECT_EQ(controller_.held, 5u);
+  EXPECT_EQ(report->applied_through, 5u);
+}
+
+TEST_F(SyncerTest, AFailedPushKeepsTheEventsPending) {
+  ASSERT_TRUE(journal_->append(wire::Alarm{"a", "d", std::nullopt}, kNow, random_));
+  controller_.fail_with = make_error(ErrorCode::unavailable, "connection refused");
+  auto syncer = make(100);
+  EXPECT_FALSE(syncer.sync_once().has_value());
+  EXPECT_EQ(journal_->sync_state()->pending(), 1u);
+  EXPECT_TRUE(controller_.pulled_with.empty());
+}
+
+TEST_F(SyncerTest, ARefusalThatRetryingCannotFixRaisesOneAlarm) {
+  controller_.fail_with = make_error(ErrorCode::forbidden, "unknown device certificate");
+  ASSERT_TRUE(journal_->append(wire::Alarm{"a", "d", std::nullopt}, kNow, random_));
+  auto syncer = make(100);
+  EXPECT_FALSE(syncer.sync_once().has_value());
+  EXPECT_FALSE(syncer.sync_once().has_value());
+  auto events = journal_->events_after(0, 100);
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ(std::get<wire::Alarm>(events->back().body).what, "sync_refused");
+}
+
+TEST_F(SyncerTest, TheThreadStopsCleanly) {
+  auto syncer = make(100);
+  syncer.start();
+  syncer.request();
+  syncer.stop();
+  EXPECT_FALSE(controller_.pulled_with.empty());
+}
+
+}  // namespace
+}  // namespace civicbox::firmware
