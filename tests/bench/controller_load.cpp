@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <curl/curl.h>
+#include <CLI/CLI.hpp>
 
 #include "common/codes.hpp"
 #include "common/ids.hpp"
@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
       wire::PushRequest push;
       for (int e = 0; e < batch_size; ++e) {
         ++seq;
-        wire::SubmissionFiled filed{TrackingCode::generate(random), "request", 1,
+        wire::SubmissionFiled filed{TrackingCode::generate(random),   "request",    1,
                                     "P-bench-" + std::to_string(seq), std::nullopt, false};
         push.events.push_back({seq, EventId::generate(now_ms, random), now_ms, filed});
       }
@@ -115,7 +115,8 @@ int main(int argc, char** argv) {
       for (const auto& request : bodies[static_cast<std::size_t>(i)]) {
         body.clear();
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.data());
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.size()));
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                         static_cast<curl_off_t>(request.size()));
         const auto t0 = Clock::now();
         CURLcode rc = curl_easy_perform(curl);
         mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
@@ -123,7 +124,8 @@ int main(int argc, char** argv) {
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
         if (rc != CURLE_OK || status != 200) {
           failures++;
-          std::fprintf(stderr, "push failed: %s %ld %s\n", curl_easy_strerror(rc), status, body.c_str());
+          std::fprintf(stderr, "push failed: %s %ld %s\n", curl_easy_strerror(rc), status,
+                       body.c_str());
           continue;
         }
         auto response = wire::parse_push_response(body);
@@ -144,13 +146,15 @@ int main(int argc, char** argv) {
   std::sort(latencies_ms.begin(), latencies_ms.end());
   auto pct = [&](double p) {
     if (latencies_ms.empty()) return 0.0;
-    return latencies_ms[std::min(latencies_ms.size() - 1,
-                                 static_cast<std::size_t>(p * static_cast<double>(latencies_ms.size())))];
+    return latencies_ms[std::min(
+        latencies_ms.size() - 1,
+        static_cast<std::size_t>(p * static_cast<double>(latencies_ms.size())))];
   };
-  std::printf("ingest boxes=%d batch=%d events=%llu seconds=%.2f events_per_s=%.0f p50_ms=%.1f "
-              "p99_ms=%.1f failures=%d\n",
-              boxes, batch_size, static_cast<unsigned long long>(applied.load()), seconds,
-              static_cast<double>(applied.load()) / seconds, pct(0.5), pct(0.99), failures.load());
+  std::printf(
+      "ingest boxes=%d batch=%d events=%llu seconds=%.2f events_per_s=%.0f p50_ms=%.1f "
+      "p99_ms=%.1f failures=%d\n",
+      boxes, batch_size, static_cast<unsigned long long>(applied.load()), seconds,
+      static_cast<double>(applied.load()) / seconds, pct(0.5), pct(0.99), failures.load());
 
   // Full handshakes: a fresh connection and no TLS session reuse for every request.
   std::atomic<std::uint64_t> handshakes{0};
