@@ -328,9 +328,11 @@ class SqliteStorage final : public Storage {
 
   Expected<std::string> file_submission(const DeviceId& device, const wire::SubmissionFiled& s,
                                         std::int64_t filed_at_ms, std::int64_t now_ms) {
-    CIVICBOX_TRY(auto existing, find_locked(s.tracking_code.str()));
-    if (existing)
-      return std::string("rejected: tracking code already used by ") + existing->device_id;
+    CIVICBOX_TRY(auto owner,
+                 db_.cached("SELECT device_id FROM submissions WHERE tracking_code = ?1"));
+    owner.bind(1, s.tracking_code.str());
+    CIVICBOX_TRY(bool taken, owner.step());
+    if (taken) return std::string("rejected: tracking code already used by ") + owner.text(0);
     int year = utc_year(now_ms);
     CIVICBOX_TRY(
         auto counter,
