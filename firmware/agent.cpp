@@ -40,26 +40,114 @@ Expected<std::unique_ptr<Agent>> Agent::open(const AgentConfig& config, Devices 
     return make_error(ErrorCode::io, "creating " + config.data_dir.string() + ": " + ec.message());
   }
   CIVICBOX_TRY(auto journal, Journal::open(config.data_dir / "journal.db"));
-  return std::unique_ptr<Agent>(new Agent(config, devices, random, std::move(journal)));
+  CIVICBOX_TRY(auto floor, journal->time_floor());
+  std::unique_ptr<Agent> agent(new Agent(config, devices, random, std::move(journal)));
+  agent->time_floor_ms_ = floor;
+  if (agent->system_ms() < floor) {
+    spdlog::warn("the system clock is behind the latest time the journal saw; using that time");
+  }
+  agent->raise_time_floor();
+  return agent;
+}
+
+std::int64_t Agent::system_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 std::int64_t Agent::now_ms() const {
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
-  return now + offset_s_.load() * 1000;
+  return std::max(system_ms(), time_floor_ms_.load()) + offset_s_.load() * 1000;
+}
+
+void Agent::raise_time_floor() {
+  // Coarse on purpose: one journal write every few seconds at most, not one per flow.
+  constexpr std::int64_t kStepMs = 10'000;
+  std::int64_t now = system_ms();
+  if (now < time_floor_ms_.load() + kStepMs) return;
+  time_floor_ms_ = now;
+  if (auto raised = journal_->raise_time_floor(now); !raised) {
+    spdlog::error("{}", raised.error().describe());
+  }
 }
 
 Expected<std::vector<RecoveredIntent>> Agent::recover() {
+  std::lock_guard lock(flow_mutex_);
   return firmware::recover(
       *journal_, devices_.lockers, [this] { return now_ms(); }, random_);
 }
 
 void Agent::start_sync() {
   syncer_->start();
+  std::lock_guard lock(watch_mutex_);
+  if (watch_thread_.joinable()) return;
+  watch_stopping_ = false;
+  watch_thread_ = std::thread([this] { watch_loop(); });
 }
+
 void Agent::stop_sync() {
+  {
+    std::lock_guard lock(watch_mutex_);
+    watch_stopping_ = true;
+  }
+  watch_wake_.notify_all();
+  if (watch_thread_.joinable()) watch_thread_.join();
   if (syncer_) syncer_->stop();
+}
+
+void Agent::watch_loop() {
+  // Often enough to see a door that is opened and closed again within a second or two; a pass
+  // with nothing unfinished is one indexed query.
+  constexpr auto kPeriod = std::chrono::milliseconds(100);
+  auto next_floor = std::chrono::steady_clock::now();
+  std::unique_lock lock(watch_mutex_);
+  while (!watch_stopping_) {
+    lock.unlock();
+    {
+      std::unique_lock flow(flow_mutex_, std::try_to_lock);
+      if (flow.owns_lock()) {
+        if (auto watched = watch_doors_locked(); !watched) {
+          spdlog::error("watching doors: {}", watched.error().describe());
+        }
+        if (std::chrono::steady_clock::now() >= next_floor) {
+          raise_time_floor();
+          next_floor = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+        }
+      }
+    }
+    lock.lock();
+    watch_wake_.wait_for(lock, kPeriod, [this] { return watch_stopping_; });
+  }
+}
+
+Expected<int> Agent::watch_doors() {
+  std::lock_guard lock(flow_mutex_);
+  return watch_doors_locked();
+}
+
+Expected<int> Agent::watch_doors_locked() {
+  CIVICBOX_TRY(auto intents, journal_->unfinished_intents());
+  int finished = 0;
+  for (auto& intent : intents) {
+    auto door = devices_.lockers.door(intent.compartment);
+    if (!door || *door == DoorState::unknown) continue;
+    if (intent.stage == IntentStage::unlock_requested) {
+      if (*door != DoorState::open) continue;  // still not opened (or never will be)
+      spdlog::warn("compartment {} opened late for the {} {}; finishing it once it closes",
+                   intent.compartment, to_string(intent.flow), intent.id);
+      CIVICBOX_CHECK(journal_->mark_door_opened(intent.id));
+      continue;
+    }
+    if (*door != DoorState::closed) continue;
+    spdlog::warn("compartment {} closed after a late opening; finishing the {} {} as interrupted",
+                 intent.compartment, to_string(intent.flow), intent.id);
+    auto appended =
+        journal_->append(interrupted_events(intent, true), now_ms(), random_, intent.id);
+    if (!appended) return appended.error().context("finishing intent " + intent.id);
+    ++finished;
+  }
+  if (finished > 0) syncer_->request();
+  return finished;
 }
 Expected<SyncReport> Agent::sync_now() {
   return syncer_->sync_once();
@@ -79,7 +167,12 @@ FlowResult Agent::empty() {
 }
 
 FlowResult Agent::run(const Input& input) {
+  std::lock_guard lock(flow_mutex_);
   FlowResult result;
+  if (auto watched = watch_doors_locked(); !watched) {
+    spdlog::error("watching doors: {}", watched.error().describe());
+  }
+  raise_time_floor();
   auto state = journal_->box_state();
   if (!state) {
     result.error = state.error().context("reading the journal");
@@ -167,8 +260,10 @@ bool Agent::execute_unlock(int compartment, FlowResult& result) {
 }
 
 void Agent::print(const PrintReceipt& action, FlowResult& result) {
-  // One immediate sync so that an online box prints the registration number itself.
-  if (auto synced = syncer_->sync_once(); !synced) {
+  // One bounded push so that an online box prints the registration number itself; a backlog or
+  // a slow link gives a provisional receipt instead of a waiting citizen.
+  auto budget = std::chrono::milliseconds(std::min(config_.timeout_ms, 2000));
+  if (auto synced = syncer_->sync_for_receipt(budget); !synced) {
     spdlog::info("printing a provisional receipt: {}", synced.error().describe());
   }
   const auto& config = kiosk_.state().config;
@@ -198,6 +293,7 @@ void Agent::print(const PrintReceipt& action, FlowResult& result) {
 }
 
 Expected<AgentStatus> Agent::status() {
+  std::lock_guard lock(flow_mutex_);
   AgentStatus s;
   s.device = config_.box_id;
   CIVICBOX_TRY(s.sync, journal_->sync_state());

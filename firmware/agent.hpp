@@ -1,14 +1,21 @@
 // The device agent: carries out the kiosk's actions against the journal and the devices, in
 // order and journal first, and owns the syncer. One thread drives the flows (the screen's, or
 // the script's); the syncer runs on its own thread and meets the flows only in the journal.
+// A light door watch (its own thread, and at the start of every flow) follows the compartments
+// whose intent is unfinished (a door that did not open in time, a sensor that was unsure at
+// recovery): when such a door is seen open and then closed, the flow is finished as interrupted,
+// as recovery would.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/error.hpp"
@@ -54,8 +61,11 @@ class Agent {
   ~Agent();
 
   Expected<std::vector<RecoveredIntent>> recover();
+  // Starts (stops) the background work: the syncer and the door watch.
   void start_sync();
   void stop_sync();
+  // One pass of the door watch; returns how many unfinished flows it finished.
+  Expected<int> watch_doors();
   Expected<SyncReport> sync_now();
 
   FlowResult file(const std::string& kind, const std::optional<std::string>& contact);
@@ -64,7 +74,9 @@ class Agent {
   FlowResult empty();
 
   Expected<AgentStatus> status();
-  // The agent's notion of now: the system clock plus an offset (tests of expiry move it).
+  // The agent's notion of now: the system clock, never earlier than the latest time the journal
+  // saw (a box whose clock restarts in 1970), plus an offset (tests of expiry move it). The floor
+  // is kept in system-clock time so that an offset lives only as long as the process.
   [[nodiscard]] std::int64_t now_ms() const;
   void advance_clock(std::chrono::seconds by) { offset_s_ += by.count(); }
   [[nodiscard]] std::int64_t clock_offset_s() const { return offset_s_; }
@@ -81,6 +93,10 @@ class Agent {
   bool execute_unlock(int compartment, FlowResult& result);
   void print(const PrintReceipt& action, FlowResult& result);
   bool wait_door(int compartment, drivers::DoorState state, std::chrono::milliseconds limit);
+  Expected<int> watch_doors_locked();
+  void watch_loop();
+  [[nodiscard]] std::int64_t system_ms() const;
+  void raise_time_floor();
 
   AgentConfig config_;
   Devices devices_;
@@ -90,6 +106,12 @@ class Agent {
   SyncClient client_;
   std::unique_ptr<Syncer> syncer_;
   std::atomic<std::int64_t> offset_s_{0};
+  std::atomic<std::int64_t> time_floor_ms_{0};
+  std::mutex flow_mutex_;  // one flow (or door-watch pass) at a time
+  std::mutex watch_mutex_;
+  std::condition_variable watch_wake_;
+  bool watch_stopping_ = false;
+  std::thread watch_thread_;
 };
 
 }  // namespace civicbox::firmware

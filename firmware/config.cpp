@@ -164,6 +164,16 @@ Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
                                      "'controller.url' must start with https://");
   }
 
+  for (auto [key, path] : {std::pair<const char*, const std::filesystem::path*>{"ca", &c.ca},
+                           {"cert", &c.cert},
+                           {"key", &c.key}}) {
+    if (path->empty()) {
+      return make_error(
+          ErrorCode::missing_field,
+          "'controller." + std::string(key) + "' is required (mutual TLS with the fleet CA)");
+    }
+  }
+
   TableReader sync(table("sync"), "sync");
   CIVICBOX_CHECK(sync.integer("interval_s", 1, 86'400, c.interval_s));
   CIVICBOX_CHECK(
@@ -193,6 +203,16 @@ Expected<AgentConfig> load_agent_config(const std::filesystem::path& file) {
   auto base = std::filesystem::absolute(file).parent_path();
   auto config = parse_agent_config(text.str(), base);
   if (!config) return config.error().context(file.string());
+  // Found now, with the key's name, rather than as a TLS error at the first sync.
+  for (auto [key, path] :
+       {std::pair<const char*, const std::filesystem::path*>{"controller.ca", &config->ca},
+        {"controller.cert", &config->cert},
+        {"controller.key", &config->key}}) {
+    if (!std::ifstream(*path)) {
+      return make_error(ErrorCode::io, "'" + std::string(key) + "': cannot read " + path->string())
+          .context(file.string());
+    }
+  }
   return config;
 }
 

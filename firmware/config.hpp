@@ -1,5 +1,6 @@
 // The agent's configuration: a TOML file. Strict: an unknown key (a typo) or a wrong type is an
-// error naming the key and its line. Paths are relative to the file's folder.
+// error naming the key and its line. Paths are relative to the file's folder. [controller] ca, cert
+// and key are required; load_agent_config() also checks that those files can be read.
 //
 //   [box]        id, data_dir
 //   [controller] url, ca, cert, key, timeout_ms

@@ -1,5 +1,7 @@
 #include "firmware/journal.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <nlohmann/json.hpp>
 
 #include "common/ids.hpp"
@@ -54,6 +56,7 @@ CREATE TABLE IF NOT EXISTS submissions (
   compartment INTEGER NOT NULL,
   emptied INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS intents_by_stage ON intents (stage);
 CREATE TABLE IF NOT EXISTS counters (
   name TEXT PRIMARY KEY,
   value INTEGER NOT NULL
@@ -176,12 +179,20 @@ Expected<std::vector<std::uint64_t>> Journal::append(
   std::vector<std::uint64_t> seqs;
   for (const auto& body : events) {
     wire::Event e{++seq, EventId::generate(at_ms, random), at_ms, body};
+    // An event the controller's parser would refuse would stop the outbox for good: read it
+    // back as the controller will before it is committed.
+    std::string text = wire::to_json(e);
+    if (auto back = wire::parse_event(text); !back) {
+      return make_error(ErrorCode::invalid_argument,
+                        "refusing to journal a " + std::string(wire::event_type(body)) +
+                            " event that would not read back: " + back.error().message);
+    }
     insert.reset();
     insert.bind(1, static_cast<std::int64_t>(e.seq))
         .bind(2, e.id.str())
         .bind(3, at_ms)
         .bind(4, wire::event_type(body))
-        .bind(5, wire::to_json(e));
+        .bind(5, text);
     CIVICBOX_CHECK(insert.run());
     CIVICBOX_CHECK(apply_event_locked(body));
     seqs.push_back(e.seq);
@@ -241,6 +252,10 @@ Expected<void> Journal::cancel_intent(std::string_view intent_id, std::string_vi
 
 Expected<std::vector<Intent>> Journal::unfinished_intents() {
   std::lock_guard lock(mutex_);
+  return unfinished_intents_locked();
+}
+
+Expected<std::vector<Intent>> Journal::unfinished_intents_locked() {
   CIVICBOX_TRY(auto stmt, db_.prepare(std::string(kIntentColumns) +
                                       "WHERE stage IN ('unlock_requested', 'door_opened') "
                                       "ORDER BY created_ms, rowid"));
@@ -319,6 +334,18 @@ Expected<void> Journal::acknowledge(std::uint64_t applied_through,
     reg.bind(1, r.tracking_code.str()).bind(2, r.registration_number);
     CIVICBOX_CHECK(reg.run());
   }
+  // Assignments that are over (collected, or withdrawn and not in a compartment) are forgotten
+  // once the controller holds every event about them: each typed pickup code is checked against
+  // what is left, and the table does not grow with every parcel the box ever held.
+  CIVICBOX_TRY(auto prune,
+               db_.prepare("DELETE FROM assignments WHERE (collected = 1 OR (active = 0 AND "
+                           "compartment IS NULL)) AND parcel_id NOT IN (SELECT subject FROM "
+                           "intents WHERE stage IN ('unlock_requested', 'door_opened')) AND NOT "
+                           "EXISTS (SELECT 1 FROM events WHERE seq > ?1 AND type IN "
+                           "('parcel.collected', 'parcel.loaded') AND "
+                           "json_extract(json, '$.data.parcel_id') = assignments.parcel_id)"));
+  prune.bind(1, static_cast<std::int64_t>(acked));
+  CIVICBOX_CHECK(prune.run());
   return tx.commit();
 }
 
@@ -332,6 +359,12 @@ Expected<void> Journal::apply_pull(const wire::PullResponse& pull) {
                            "iterations = excluded.iterations, hash = excluded.hash, "
                            "expires_at_ms = excluded.expires_at_ms, active = excluded.active"));
   for (const auto& a : pull.assignments) {
+    if (a.iterations > kMaxPickupHashIterations) {
+      // Every typed code would run this many PBKDF2 rounds: a kiosk that hangs for everyone.
+      spdlog::warn("ignoring the assignment of parcel {}: {} hash iterations (at most {})",
+                   a.parcel_id, a.iterations, kMaxPickupHashIterations);
+      continue;
+    }
     upsert.reset();
     upsert.bind(1, a.parcel_id)
         .bind(2, a.salt_hex)
@@ -400,6 +433,7 @@ Expected<BoxState> Journal::box_state() {
                                          static_cast<int>(stmt.integer(3))});
     }
   }
+  CIVICBOX_TRY(s.unfinished, unfinished_intents_locked());
   CIVICBOX_TRY(s.provisional_counter, counter_locked("provisional"));
   CIVICBOX_TRY(auto failed, counter_locked("keypad_failed"));
   CIVICBOX_TRY(s.keypad.locked_until_ms, counter_locked("keypad_locked_until_ms"));
@@ -430,6 +464,26 @@ Expected<std::size_t> Journal::active_assignments() {
   CIVICBOX_TRY(auto stmt, db_.prepare("SELECT COUNT(*) FROM assignments WHERE active = 1"));
   CIVICBOX_TRY(bool row, stmt.step());
   return row ? static_cast<std::size_t>(stmt.integer(0)) : std::size_t{0};
+}
+
+Expected<std::int64_t> Journal::time_floor() {
+  std::lock_guard lock(mutex_);
+  CIVICBOX_TRY(auto stmt, db_.prepare("SELECT value FROM counters WHERE name = 'time_floor_ms'"));
+  CIVICBOX_TRY(bool row, stmt.step());
+  if (row) return stmt.integer(0);
+  // A journal from before the floor was kept: its latest event is the best known.
+  CIVICBOX_TRY(auto events, db_.prepare("SELECT COALESCE(MAX(at_ms), 0) FROM events"));
+  CIVICBOX_TRY(bool has, events.step());
+  return has ? events.integer(0) : std::int64_t{0};
+}
+
+Expected<void> Journal::raise_time_floor(std::int64_t system_ms) {
+  std::lock_guard lock(mutex_);
+  CIVICBOX_TRY(auto stmt, db_.prepare("INSERT INTO counters (name, value) VALUES "
+                                      "('time_floor_ms', ?1) ON CONFLICT(name) DO UPDATE SET "
+                                      "value = MAX(value, excluded.value)"));
+  stmt.bind(1, system_ms);
+  return stmt.run();
 }
 
 }  // namespace civicbox::firmware

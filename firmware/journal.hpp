@@ -25,6 +25,9 @@
 
 namespace civicbox::firmware {
 
+// Assignments whose code hash takes more PBKDF2 rounds than this are refused on a pull.
+inline constexpr std::uint32_t kMaxPickupHashIterations = 100'000;
+
 struct SyncState {
   std::uint64_t last_seq = 0;       // highest seq in the journal
   std::uint64_t acked_through = 0;  // highest seq the controller said it holds
@@ -58,10 +61,12 @@ class Journal {
   Expected<std::vector<wire::Event>> events_after(std::uint64_t seq, std::size_t limit);
   Expected<SyncState> sync_state();
   // After a push: acked_through = applied_through (capped at the last seq), and the registration
-  // numbers the controller gave, in one transaction.
+  // numbers the controller gave, in one transaction. Assignments that are over (collected, or
+  // withdrawn and empty) and have no event left to send are pruned.
   Expected<void> acknowledge(std::uint64_t applied_through,
                              const std::vector<wire::Registration>& registrations);
   // After a pull: assignments (what the box did with them is kept), configuration, cursor.
+  // An assignment over kMaxPickupHashIterations is ignored with a warning.
   Expected<void> apply_pull(const wire::PullResponse& pull);
 
   // What the kiosk's rules need; the default configuration until the first pull.
@@ -70,10 +75,17 @@ class Journal {
   Expected<std::optional<std::string>> registration_number(std::string_view tracking_code);
   Expected<std::size_t> active_assignments();
 
+  // The latest time the box is known to have seen (ms since the epoch, by the system clock):
+  // a box whose clock restarts in 1970 must not take expired codes for valid ones.
+  Expected<std::int64_t> time_floor();
+  // Raises the floor to `system_ms` if that is later.
+  Expected<void> raise_time_floor(std::int64_t system_ms);
+
  private:
   explicit Journal(sqlite::Database db) : db_(std::move(db)) {}
   Expected<void> migrate();
   Expected<SyncState> sync_state_locked();
+  Expected<std::vector<Intent>> unfinished_intents_locked();
   Expected<void> apply_event_locked(const wire::EventBody& body);
   Expected<std::int64_t> counter_locked(std::string_view name);
   Expected<void> set_counter_locked(std::string_view name, std::int64_t value);

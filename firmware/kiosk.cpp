@@ -82,6 +82,41 @@ std::string_view to_string(RefuseReason reason) {
   return "door_not_opened";
 }
 
+bool valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > text.size()) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      auto b = static_cast<unsigned char>(text[i + k]);
+      if ((b & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (b & 0x3F);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
 wire::BoxConfig default_box_config() {
   return wire::BoxConfig{"Town hall", {"request", "complaint", "other"}, ""};
 }
@@ -120,8 +155,14 @@ std::vector<Action> Kiosk::handle(const Input& input, std::int64_t now_ms, Rando
 
 // ---- compartments -------------------------------------------------------------------------
 
+bool Kiosk::out_of_service(int compartment) const {
+  return std::any_of(state_.unfinished.begin(), state_.unfinished.end(),
+                     [compartment](const Intent& i) { return i.compartment == compartment; });
+}
+
 std::optional<int> Kiosk::free_dropoff_compartment() const {
   for (int c : layout_.dropoff) {
+    if (out_of_service(c)) continue;
     bool taken = std::any_of(state_.submissions.begin(), state_.submissions.end(),
                              [c](const Submission& s) { return s.compartment == c; });
     if (!taken) return c;
@@ -131,6 +172,7 @@ std::optional<int> Kiosk::free_dropoff_compartment() const {
 
 std::optional<int> Kiosk::free_pickup_compartment() const {
   for (int c : layout_.pickup) {
+    if (out_of_service(c)) continue;
     bool taken = std::any_of(state_.parcels.begin(), state_.parcels.end(),
                              [c](const Parcel& p) { return p.compartment == c && !p.collected; });
     if (!taken) return c;
@@ -141,6 +183,7 @@ std::optional<int> Kiosk::free_pickup_compartment() const {
 int Kiosk::free_dropoff() const {
   int n = 0;
   for (int c : layout_.dropoff) {
+    if (out_of_service(c)) continue;
     n += std::none_of(state_.submissions.begin(), state_.submissions.end(),
                       [c](const Submission& s) { return s.compartment == c; });
   }
@@ -150,6 +193,7 @@ int Kiosk::free_dropoff() const {
 int Kiosk::free_pickup() const {
   int n = 0;
   for (int c : layout_.pickup) {
+    if (out_of_service(c)) continue;
     n += std::none_of(state_.parcels.begin(), state_.parcels.end(),
                       [c](const Parcel& p) { return p.compartment == c && !p.collected; });
   }
@@ -196,12 +240,22 @@ constexpr const char* kBusy = "The box is busy with another request. Please wait
 
 std::vector<Action> Kiosk::file(const FileDocument& in, std::int64_t now_ms, Random& random) {
   if (busy()) return refuse(RefuseReason::busy, kBusy);
+  if (in.kind.size() > wire::kMaxTextBytes || !valid_utf8(in.kind)) {
+    return refuse(RefuseReason::unknown_kind, "This box does not take documents of this kind.");
+  }
   const auto& kinds = state_.config.document_kinds;
   if (std::find(kinds.begin(), kinds.end(), in.kind) == kinds.end()) {
     std::string list;
     for (const auto& k : kinds) list += (list.empty() ? "" : ", ") + k;
     return refuse(RefuseReason::unknown_kind, "This box does not take documents of kind '" +
                                                   in.kind + "'. Choose one of: " + list + ".");
+  }
+  if (in.contact && !valid_utf8(*in.contact)) {
+    // Invalid bytes would be replaced (and grow) on JSON encoding; the controller would refuse
+    // the event, and the outbox would stop behind it.
+    return refuse(RefuseReason::bad_contact,
+                  "The phone number or e-mail address contains characters the box cannot read. "
+                  "Please type it again.");
   }
   if (in.contact && in.contact->size() > wire::kMaxTextBytes) {
     // The controller would refuse the event, and the outbox would stop behind it.
@@ -274,6 +328,9 @@ std::vector<Action> Kiosk::collect(const CollectParcel& in, std::int64_t now_ms,
   }
   Parcel* found = nullptr;
   for (auto& p : state_.parcels) {
+    // PBKDF2 only for parcels that can still be collected (or expired recently enough that the
+    // citizen is better told so than told the code is wrong).
+    if (!p.active || p.collected || p.expires_at_ms + kExpiredCodeGraceMs <= now_ms) continue;
     auto match = pickup_code_matches(*code, p.hash);
     if (match && *match) {
       found = &p;
@@ -295,14 +352,19 @@ std::vector<Action> Kiosk::collect(const CollectParcel& in, std::int64_t now_ms,
     return fail(RefuseReason::expired,
                 "This code has expired. Please contact the town hall to get a new one.");
   }
-  if (keypad.failed_in_row != 0) {
-    keypad = Keypad{};
-    out.emplace_back(SaveKeypad{keypad});
-  }
+  // A right code does not reset the failure count: only a completed pickup does, so that a
+  // known code for a parcel not loaded yet cannot be used to keep guessing.
   if (!found->compartment) {
     out.emplace_back(Refuse{RefuseReason::not_loaded,
                             "Your document is not in the box yet. Please try again later.",
-                            kMaxFailedCodes, std::nullopt});
+                            std::max(0, kMaxFailedCodes - keypad.failed_in_row), std::nullopt});
+    return out;
+  }
+  if (out_of_service(*found->compartment)) {
+    out.emplace_back(Refuse{RefuseReason::door_not_opened,
+                            "Compartment " + std::to_string(*found->compartment) +
+                                " is out of service. Please ask at the counter.",
+                            std::nullopt, std::nullopt});
     return out;
   }
   Intent intent = new_intent(Flow::pickup, *found->compartment, found->parcel_id, now_ms, random);
@@ -325,6 +387,14 @@ std::vector<Action> Kiosk::load(const LoadParcel& in, std::int64_t now_ms, Rando
     return refuse(RefuseReason::already_loaded,
                   "Parcel '" + in.parcel_id + "' is already in the box.");
   }
+  bool loading = std::any_of(
+      state_.unfinished.begin(), state_.unfinished.end(),
+      [&](const Intent& i) { return i.flow == Flow::load && i.subject == in.parcel_id; });
+  if (loading) {
+    return refuse(RefuseReason::already_loaded, "Parcel '" + in.parcel_id +
+                                                    "' may already be in a compartment that did "
+                                                    "not open; a technician must check it first.");
+  }
   auto compartment = free_pickup_compartment();
   if (!compartment) {
     return refuse(RefuseReason::no_free_compartment, "All pickup compartments are in use.");
@@ -338,6 +408,7 @@ std::vector<Action> Kiosk::empty(std::int64_t now_ms, Random& random) {
   if (busy()) return refuse(RefuseReason::busy, kBusy);
   std::deque<Intent> todo;
   for (int c : layout_.dropoff) {
+    if (out_of_service(c)) continue;  // the technician deals with it first
     Intent intent = new_intent(Flow::empty, c, "", now_ms, random);
     for (const auto& s : state_.submissions) {
       if (s.compartment == c) intent.tracking_codes.push_back(s.tracking_code);
@@ -364,10 +435,21 @@ std::vector<Action> Kiosk::opened(const DoorOpened& in) {
 std::vector<Action> Kiosk::not_opened(const DoorNotOpened& in) {
   if (!running_ || running_->intent.compartment != in.compartment) return {};
   std::vector<Action> out;
-  out.emplace_back(CancelIntent{running_->intent.id, in.why});
+  // The lock may have been released: the intent stays unfinished, the compartment out of
+  // service, until the door is seen to move (or a technician checks it).
+  const Intent& stuck = running_->intent;
+  state_.unfinished.push_back(stuck);
+  out.emplace_back(
+      RecordEvents{{wire::Alarm{"door_not_opened",
+                                "compartment " + std::to_string(in.compartment) +
+                                    " did not open for the " + std::string(to_string(stuck.flow)) +
+                                    " " + stuck.id + " (" + in.why.substr(0, 400) +
+                                    "); it is out of service until a technician checks it",
+                                in.compartment}},
+                   std::nullopt});
   out.emplace_back(Refuse{
       RefuseReason::door_not_opened,
-      "Compartment " + std::to_string(in.compartment) + " did not open. Nothing was recorded.",
+      "Compartment " + std::to_string(in.compartment) + " did not open. Please ask at the counter.",
       std::nullopt, std::nullopt});
   if (running_->intent.flow == Flow::empty && !running_->next.empty()) {
     // Go on with the other compartments: this one keeps its submissions.
@@ -405,6 +487,10 @@ std::vector<Action> Kiosk::closed(const DoorClosed& in, std::int64_t now_ms) {
       out.emplace_back(
           RecordEvents{{wire::ParcelCollected{i.subject, i.compartment, false}}, i.id});
       if (Parcel* p = find_parcel(i.subject)) p->collected = true;
+      if (state_.keypad != Keypad{}) {
+        state_.keypad = Keypad{};
+        out.emplace_back(SaveKeypad{state_.keypad});
+      }
       out.emplace_back(Show{"Thank you. Have a good day."});
       break;
     case Flow::load:

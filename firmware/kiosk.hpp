@@ -5,7 +5,13 @@
 // Journal first: every flow that opens a door answers RecordIntent before Unlock, so the intent
 // is on disk before the lock moves; the outcome (RecordEvents) comes after the door sensor
 // reported the door closed. A wrong, mistyped, expired, used or foreign pickup code never yields
-// an Unlock. Ten failed codes in a row lock the keypad for 15 minutes; a right code resets it.
+// an Unlock. Ten failed codes in a row lock the keypad for 15 minutes; only a completed pickup
+// (the door closed after a collection) resets the count.
+//
+// A door that did not open in time is not a free compartment: unlock() released the lock and a
+// person may still pull it. Its intent stays unfinished (the agent watches the sensor and
+// finishes the flow as interrupted when the door moves), an alarm calls a technician, and no flow
+// uses that compartment while the intent is unfinished.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +32,12 @@ namespace civicbox::firmware {
 
 inline constexpr int kMaxFailedCodes = 10;
 inline constexpr std::int64_t kKeypadLockMs = 15 * 60 * 1000;
+// A code expired less than this long ago is still recognised (and refused as expired); older
+// ones are not hashed at all, so one typed code costs PBKDF2 only over the parcels that matter.
+inline constexpr std::int64_t kExpiredCodeGraceMs = 24 * 3600 * 1000;
+
+// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool valid_utf8(std::string_view text);
 
 enum class Flow { filing, pickup, load, empty };
 std::string_view to_string(Flow flow);
@@ -84,6 +96,9 @@ struct BoxState {
   std::vector<Submission> submissions;  // not emptied
   std::int64_t provisional_counter = 0;
   Keypad keypad;
+  // Intents not done nor cancelled (a door that did not open, a sensor that was unsure): their
+  // compartments are out of service until the agent finishes them.
+  std::vector<Intent> unfinished;
 };
 
 // The configuration a box uses until its first pull from the controller.
@@ -215,6 +230,7 @@ class Kiosk {
   std::optional<int> free_dropoff_compartment() const;
   std::optional<int> free_pickup_compartment() const;
   Parcel* find_parcel(std::string_view parcel_id);
+  [[nodiscard]] bool out_of_service(int compartment) const;
 
   Layout layout_;
   BoxState state_;

@@ -53,6 +53,7 @@ int run(const std::string& config_file, const std::string& script) {
     spdlog::error("{}", cabinet.error().describe());
     return 1;
   }
+  for (int n : sim::jammed_doors_from_environment()) (*cabinet)->jam(n, true);
   sim::ReceiptFilePrinter printer(config->data_dir / "receipts");
   sim::LogScreen screen;
   auto agent =
@@ -98,6 +99,8 @@ int run(const std::string& config_file, const std::string& script) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A controller that closes the connection mid-write must give an error, not kill the agent.
+  signal(SIGPIPE, SIG_IGN);
   CLI::App app{
       "civicbox-agent: the document box's device agent. It keeps the journal, runs the kiosk's "
       "flows against the cabinet (simulated here), finishes flows a crash interrupted, and syncs "
@@ -114,7 +117,8 @@ int main(int argc, char** argv) {
   app.footer(
       "Without --script the agent runs headless until SIGINT or SIGTERM.\n"
       "Environment: CIVICBOX_LOG overrides --log-level; CIVICBOX_SIM_HOLD_DOORS=1 makes the "
-      "simulated person keep doors open (crash tests).\n"
+      "simulated person keep doors open (crash tests); CIVICBOX_SIM_JAMMED_DOORS=5,7 makes those "
+      "doors stay closed when unlocked.\n"
       "Example:\n"
       "  echo 'file request' | civicbox-agent --config agent.toml --script -");
   CLI11_PARSE(app, argc, argv);

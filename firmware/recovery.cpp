@@ -71,16 +71,69 @@ Expected<std::vector<RecoveredIntent>> recover(Journal& journal, drivers::Locker
     if (!door) {
       spdlog::warn("recovery: reading door {}: {}", intent.compartment, door.error().describe());
     }
-    if (intent.stage == IntentStage::unlock_requested && state == DoorState::closed) {
-      spdlog::info("recovery: {} intent {} for compartment {}: the door never opened; cancelled",
+    std::string where = "compartment " + std::to_string(intent.compartment);
+    bool parcel_flow = intent.flow == Flow::pickup || intent.flow == Flow::load;
+    if (intent.stage == IntentStage::unlock_requested && state == DoorState::closed &&
+        parcel_flow) {
+      // The door may have opened and closed while the agent was down: a person must check.
+      spdlog::warn("recovery: {} intent {} for compartment {}: the door reads closed; cancelled",
                    to_string(intent.flow), intent.id, intent.compartment);
-      CIVICBOX_CHECK(journal.cancel_intent(intent.id, "recovery: the door never opened"));
+      auto alarm = journal.append(
+          wire::Alarm{"flow_interrupted",
+                      "the " + std::string(to_string(intent.flow)) + " of parcel " +
+                          intent.subject + " at " + where +
+                          " was interrupted by a restart before the door was seen to open; it "
+                          "was cancelled: check the compartment",
+                      intent.compartment},
+          now_ms(), random);
+      if (!alarm) return alarm.error().context("recovering intent " + intent.id);
+      CIVICBOX_CHECK(journal.cancel_intent(intent.id, "recovery: the door reads closed"));
       out.push_back(RecoveredIntent{intent, RecoveryOutcome::cancelled});
       continue;
     }
+    if (parcel_flow && state == DoorState::unknown) {
+      // Finishing would say a parcel was taken (or put in) on a guess: leave the intent for the
+      // agent to finish once the sensor answers, and tell a technician.
+      spdlog::error(
+          "recovery: {} intent {} for compartment {}: the door sensor is unsure; left "
+          "unfinished",
+          to_string(intent.flow), intent.id, intent.compartment);
+      auto alarm = journal.append(
+          wire::Alarm{"door_sensor_unsure",
+                      "the " + std::string(to_string(intent.flow)) + " of parcel " +
+                          intent.subject + " at " + where +
+                          " was interrupted by a restart and the door sensor gives no clear "
+                          "answer; the compartment is out of service until it does",
+                      intent.compartment},
+          now_ms(), random);
+      if (!alarm) return alarm.error().context("recovering intent " + intent.id);
+      out.push_back(RecoveredIntent{intent, RecoveryOutcome::left_unfinished});
+      continue;
+    }
+    // Otherwise the door was, or may have been, used: finish the flow as interrupted. That
+    // includes a filing or an emptying whose door reads closed: it may have been opened, used
+    // and closed while the agent was down, and a false filing can be corrected, a lost paper
+    // cannot.
     spdlog::warn("recovery: {} intent {} for compartment {} was under way (door {}); finishing it",
                  to_string(intent.flow), intent.id, intent.compartment, to_string(state));
     bool closed = state == DoorState::closed || wait_closed(lockers, intent.compartment, options);
+    if (!closed && parcel_flow) {
+      auto now = lockers.door(intent.compartment);
+      if (!now || *now == DoorState::unknown) {
+        spdlog::error("recovery: door {} became unsure; the {} is left unfinished",
+                      intent.compartment, to_string(intent.flow));
+        auto alarm =
+            journal.append(wire::Alarm{"door_sensor_unsure",
+                                       where + " gives no clear answer after a restart; the " +
+                                           std::string(to_string(intent.flow)) + " of parcel " +
+                                           intent.subject + " is left unfinished",
+                                       intent.compartment},
+                           now_ms(), random);
+        if (!alarm) return alarm.error().context("recovering intent " + intent.id);
+        out.push_back(RecoveredIntent{intent, RecoveryOutcome::left_unfinished});
+        continue;
+      }
+    }
     if (!closed) {
       spdlog::error("recovery: door {} did not report closed; finishing the flow with an alarm",
                     intent.compartment);

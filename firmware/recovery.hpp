@@ -1,6 +1,12 @@
 // What the agent does at start about flows a crash or power cut interrupted. For each intent not
 // done, it reads the door sensor:
-//  - unlock requested, door closed: the door never opened, nothing happened: cancel the intent;
+//  - a pickup or load with unlock requested and the door closed: most likely nothing happened:
+//    cancel the intent, with a flow_interrupted alarm so a clerk checks the compartment;
+//  - a pickup or load whose sensor is unsure: never finished on a guess; left unfinished with a
+//    door_sensor_unsure alarm (the agent finishes it once the sensor answers);
+//  - a filing or emptying with unlock requested and the door closed: the person may have opened,
+//    used and closed it while the agent was down; finished like the next case (a false filing is
+//    recoverable, a lost paper is not);
 //  - door opened (journal says so, or the door is open or its sensor unsure now): wait for the
 //    door to close, then finish the flow as if it had ended, marked interrupted — a filing
 //    becomes submission.filed (a document may be inside: never lost), a pickup
@@ -30,7 +36,7 @@ struct RecoveryOptions {
   std::chrono::milliseconds poll{20};
 };
 
-enum class RecoveryOutcome { cancelled, finished };
+enum class RecoveryOutcome { cancelled, finished, left_unfinished };
 
 struct RecoveredIntent {
   Intent intent;

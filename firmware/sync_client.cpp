@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 
@@ -59,7 +60,7 @@ SyncClient::SyncClient(SyncClientOptions options) : options_(std::move(options))
 }
 
 Expected<SyncClient::Reply> SyncClient::call(const char* method, const std::string& path,
-                                             const std::string* body) {
+                                             const std::string* body, long timeout_ms) {
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) return make_error(ErrorCode::internal, "curl_easy_init failed");
   std::string url = options_.url + path;
@@ -72,11 +73,14 @@ Expected<SyncClient::Reply> SyncClient::call(const char* method, const std::stri
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, options_.timeout_ms);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, options_.timeout_ms);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(c, CURLOPT_SSLCERT, options_.cert.c_str());
   curl_easy_setopt(c, CURLOPT_SSLKEY, options_.key.c_str());
   curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca.c_str());
+  // Only the fleet CA: without this, a curl built with a default CA directory (/etc/ssl/certs)
+  // would also trust every public CA beside CURLOPT_CAINFO.
+  curl_easy_setopt(c, CURLOPT_CAPATH, nullptr);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
@@ -123,8 +127,16 @@ Expected<std::string> SyncClient::expect_ok(const Reply& reply, const char* what
 }
 
 Expected<wire::PushResponse> SyncClient::push(const wire::PushRequest& request) {
+  return push_within(request, std::chrono::milliseconds(options_.timeout_ms));
+}
+
+Expected<wire::PushResponse> SyncClient::push_within(const wire::PushRequest& request,
+                                                     std::chrono::milliseconds timeout) {
   std::string body = wire::to_json(request);
-  CIVICBOX_TRY(auto reply, call("POST", "/v1/device/events", &body));
+  CIVICBOX_TRY(
+      auto reply,
+      call("POST", "/v1/device/events", &body,
+           static_cast<long>(std::min<std::int64_t>(timeout.count(), options_.timeout_ms))));
   CIVICBOX_TRY(auto text, expect_ok(reply, "pushing events"));
   auto parsed = wire::parse_push_response(text);
   if (!parsed) return parsed.error().context("the controller's answer to a push");
@@ -132,8 +144,8 @@ Expected<wire::PushResponse> SyncClient::push(const wire::PushRequest& request) 
 }
 
 Expected<wire::PullResponse> SyncClient::pull(std::uint64_t cursor) {
-  CIVICBOX_TRY(auto reply,
-               call("GET", "/v1/device/sync?cursor=" + std::to_string(cursor), nullptr));
+  CIVICBOX_TRY(auto reply, call("GET", "/v1/device/sync?cursor=" + std::to_string(cursor), nullptr,
+                                options_.timeout_ms));
   CIVICBOX_TRY(auto text, expect_ok(reply, "pulling assignments"));
   auto parsed = wire::parse_pull_response(text);
   if (!parsed) return parsed.error().context("the controller's answer to a pull");

@@ -10,6 +10,7 @@
 // invalid_argument, conflict, too_large, not_found, parse) with the controller's message.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 
@@ -35,6 +36,12 @@ class Uplink {
   virtual ~Uplink() = default;
   virtual Expected<wire::PushResponse> push(const wire::PushRequest& request) = 0;
   virtual Expected<wire::PullResponse> pull(std::uint64_t cursor) = 0;
+  // A push that gives up after `timeout` (a filing waiting for its receipt).
+  virtual Expected<wire::PushResponse> push_within(const wire::PushRequest& request,
+                                                   std::chrono::milliseconds timeout) {
+    (void)timeout;
+    return push(request);
+  }
 };
 
 class SyncClient final : public Uplink {
@@ -43,13 +50,16 @@ class SyncClient final : public Uplink {
 
   Expected<wire::PushResponse> push(const wire::PushRequest& request) override;
   Expected<wire::PullResponse> pull(std::uint64_t cursor) override;
+  Expected<wire::PushResponse> push_within(const wire::PushRequest& request,
+                                           std::chrono::milliseconds timeout) override;
 
  private:
   struct Reply {
     long status = 0;
     std::string body;
   };
-  Expected<Reply> call(const char* method, const std::string& path, const std::string* body);
+  Expected<Reply> call(const char* method, const std::string& path, const std::string* body,
+                       long timeout_ms);
   Expected<std::string> expect_ok(const Reply& reply, const char* what);
 
   SyncClientOptions options_;

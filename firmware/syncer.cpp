@@ -44,22 +44,59 @@ void Syncer::request() {
   wake_.notify_all();
 }
 
+Expected<std::optional<Syncer::Pushed>> Syncer::push_batch(
+    std::optional<std::chrono::milliseconds> timeout) {
+  CIVICBOX_TRY(auto events, journal_.pending(options_.batch));
+  if (events.empty()) return std::optional<Pushed>{};
+  Pushed pushed{events.front().seq, events.back().seq, 0};
+  wire::PushRequest request{std::move(events)};
+  CIVICBOX_TRY(auto response,
+               timeout ? client_.push_within(request, *timeout) : client_.push(request));
+  pushed.applied = response.applied_through;
+  if (pushed.applied > pushed.last) {
+    // Never take the controller's word for events it was not sent: they would never be sent.
+    spdlog::warn("the controller holds events up to seq {}, beyond the {} this box sent",
+                 pushed.applied, pushed.last);
+    if (!ahead_alarmed_) {
+      // Once until the controller agrees again: the alarm is an event too, and pushing it must
+      // not raise the next one.
+      ahead_alarmed_ = true;
+      auto appended = journal_.append(
+          wire::Alarm{"controller_ahead",
+                      "the controller claims to hold events up to seq " +
+                          std::to_string(pushed.applied) + " but this box sent only up to seq " +
+                          std::to_string(pushed.last) +
+                          " (another box with this identity, or a restored controller database?)",
+                      {}},
+          now_ms_(), random_);
+      if (!appended) spdlog::error("recording an alarm: {}", appended.error().describe());
+    }
+    pushed.applied = pushed.last;
+  } else {
+    ahead_alarmed_ = false;
+  }
+  // acked_through follows the controller, also downwards: what it does not hold is sent again.
+  CIVICBOX_CHECK(journal_.acknowledge(pushed.applied, response.registrations));
+  return std::optional<Pushed>(pushed);
+}
+
+Expected<void> Syncer::sync_for_receipt(std::chrono::milliseconds budget) {
+  // Bounded: a citizen waits for a receipt, not for the backlog or a slow sync under way.
+  std::unique_lock lock(sync_mutex_, std::defer_lock);
+  if (!lock.try_lock_for(budget)) {
+    return make_error(ErrorCode::unavailable, "a sync is under way; not waiting for it");
+  }
+  CIVICBOX_TRY(auto pushed, push_batch(budget));
+  (void)pushed;
+  return {};
+}
+
 Expected<void> Syncer::push_all() {
   int resends = 0;
   for (;;) {
-    CIVICBOX_TRY(auto events, journal_.pending(options_.batch));
-    if (events.empty()) return {};
-    std::uint64_t first = events.front().seq;
-    std::uint64_t last = events.back().seq;
-    wire::PushRequest request{std::move(events)};
-    CIVICBOX_TRY(auto response, client_.push(request));
-    std::uint64_t applied = response.applied_through;
-    if (applied > last) {
-      spdlog::warn("the controller holds events up to seq {}, beyond the {} this box sent", applied,
-                   last);
-    }
-    // acked_through follows the controller, also downwards: what it does not hold is sent again.
-    CIVICBOX_CHECK(journal_.acknowledge(applied, response.registrations));
+    CIVICBOX_TRY(auto pushed, push_batch(std::nullopt));
+    if (!pushed) return {};
+    auto [first, last, applied] = *pushed;
     if (applied >= first) continue;
     if (applied + 1 < first && resends++ == 0) {
       spdlog::warn("the controller holds only up to seq {}; sending again from seq {}", applied,

@@ -1,8 +1,8 @@
 // Drains the journal toward the controller and pulls what the box must know: push every pending
 // event (in batches), then pull assignments and configuration. A thread does it every interval
 // and when asked; after a failure it waits a jittered backoff instead. sync_once() may also be
-// called from another thread (a filing prints the real registration number when online); calls
-// are serialised.
+// called from another thread; calls are serialised. A filing uses sync_for_receipt() instead: one
+// batch, within a short budget, so a backlog or a slow link never holds up a citizen's receipt.
 #pragma once
 
 #include <chrono>
@@ -48,8 +48,18 @@ class Syncer {
   void request();
   // Pushes everything pending, then pulls.
   Expected<SyncReport> sync_once();
+  // For a filing's receipt: waits at most `budget` for a sync under way, then pushes one batch
+  // (the oldest pending events) with `budget` as the request's timeout. No pull.
+  Expected<void> sync_for_receipt(std::chrono::milliseconds budget);
 
  private:
+  struct Pushed {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+    std::uint64_t applied = 0;  // acknowledged: never beyond `last`
+  };
+  // Pushes the oldest pending batch and acknowledges it; nullopt when nothing is pending.
+  Expected<std::optional<Pushed>> push_batch(std::optional<std::chrono::milliseconds> timeout);
   Expected<void> push_all();
   Expected<void> pull();
   void run();
@@ -61,7 +71,8 @@ class Syncer {
   std::function<std::int64_t()> now_ms_;
   Random& random_;
   Backoff backoff_;
-  std::mutex sync_mutex_;  // one sync at a time
+  std::timed_mutex sync_mutex_;  // one sync at a time
+  bool ahead_alarmed_ = false;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

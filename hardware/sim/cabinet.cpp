@@ -20,8 +20,29 @@ bool hold_doors_from_environment() {
   return env != nullptr && std::string_view(env) == "1";
 }
 
+std::vector<int> jammed_doors_from_environment() {
+  std::vector<int> out;
+  const char* env = std::getenv("CIVICBOX_SIM_JAMMED_DOORS");
+  if (env == nullptr) return out;
+  std::stringstream list(env);
+  for (std::string item; std::getline(list, item, ',');) {
+    int n = std::atoi(item.c_str());
+    if (n > 0) out.push_back(n);
+  }
+  return out;
+}
+
 Cabinet::Cabinet(CabinetOptions options)
     : options_(std::move(options)), file_(options_.data_dir / "cabinet.json") {}
+
+void Cabinet::jam(int compartment, bool jammed) {
+  std::lock_guard lock(mutex_);
+  if (jammed) {
+    jammed_.insert(compartment);
+  } else {
+    jammed_.erase(compartment);
+  }
+}
 
 Expected<std::unique_ptr<Cabinet>> Cabinet::open(CabinetOptions options) {
   if (options.compartments.empty()) {
@@ -95,6 +116,10 @@ Expected<void> Cabinet::unlock(int compartment) {
     if (it == doors_.end()) {
       return make_error(ErrorCode::invalid_argument,
                         "the cabinet has no compartment " + std::to_string(compartment));
+    }
+    if (jammed_.contains(compartment)) {
+      spdlog::info("door {} unlocked, but nobody pulls it", compartment);
+      return {};
     }
     it->second = DoorState::open;
     CIVICBOX_CHECK(save_locked());

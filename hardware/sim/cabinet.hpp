@@ -5,6 +5,8 @@
 // CIVICBOX_SIM_HOLD_DOORS=1 in the environment makes the simulated person keep every door open
 // (crash tests kill the agent while a door is open). Without it, doors found open at start are
 // closed after door_close (the person finishes what they were doing).
+// CIVICBOX_SIM_JAMMED_DOORS=5,7 makes unlock() of those compartments release nothing visible: the
+// door stays closed (a door that did not open in time).
 #pragma once
 
 #include <chrono>
@@ -13,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -30,6 +33,8 @@ struct CabinetOptions {
 
 // true when CIVICBOX_SIM_HOLD_DOORS=1.
 bool hold_doors_from_environment();
+// The compartments listed in CIVICBOX_SIM_JAMMED_DOORS (comma-separated), if any.
+std::vector<int> jammed_doors_from_environment();
 
 class Cabinet final : public drivers::Lockers {
  public:
@@ -45,6 +50,9 @@ class Cabinet final : public drivers::Lockers {
 
   // What a person (or a test) does by hand: open or close a door without the lock.
   Expected<void> set_door(int compartment, drivers::DoorState state);
+  // A door nobody pulls: while jammed, unlock() answers success but the door stays as it is
+  // (the person walked away, or the door sticks); set_door() still moves it by hand.
+  void jam(int compartment, bool jammed);
 
  private:
   using DoorState = drivers::DoorState;
@@ -60,6 +68,7 @@ class Cabinet final : public drivers::Lockers {
   std::condition_variable wake_;
   std::map<int, DoorState> doors_;
   std::map<int, Clock::time_point> closes_at_;
+  std::set<int> jammed_;
   bool stopping_ = false;
   std::thread person_;
 };

@@ -4,6 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <fstream>
+
+#include "tests/firmware/temp_dir.hpp"
+
 namespace civicbox::firmware {
 namespace {
 
@@ -80,6 +85,36 @@ TEST(AgentConfig, TheBoxIdIsRequired) {
   auto c = parse_agent_config("[sync]\ninterval_s = 1\n", "/x");
   ASSERT_FALSE(c.has_value());
   EXPECT_NE(c.error().message.find("box.id"), std::string::npos);
+}
+
+TEST(AgentConfig, TheTlsFilesAreRequiredAndMustBeReadable) {
+  for (const char* key : {"ca = ", "cert = ", "key = "}) {
+    std::string text = kExample;
+    auto at = text.find(key);
+    text.erase(at, text.find('\n', at) - at + 1);
+    auto c = parse_agent_config(text, "/x");
+    ASSERT_FALSE(c.has_value()) << key;
+    EXPECT_NE(c.error().message.find("controller." + std::string(key, std::strlen(key) - 3)),
+              std::string::npos)
+        << c.error().message;
+  }
+
+  test::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "pki/devices");
+  for (const char* f : {"pki/ca.crt", "pki/devices/box-0001.crt", "pki/devices/box-0001.key"}) {
+    std::ofstream(dir.path() / f) << "pem\n";
+  }
+  std::ofstream(dir.path() / "agent.toml") << kExample;
+  auto readable = load_agent_config(dir.path() / "agent.toml");
+  ASSERT_TRUE(readable.has_value()) << readable.error().describe();
+
+  std::filesystem::remove(dir.path() / "pki/devices/box-0001.key");
+  auto missing = load_agent_config(dir.path() / "agent.toml");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message.find("controller.key"), std::string::npos)
+      << missing.error().message;
+  EXPECT_NE(missing.error().message.find("box-0001.key"), std::string::npos)
+      << missing.error().message;
 }
 
 }  // namespace

@@ -167,5 +167,69 @@ TEST_F(JournalTest, TheProvisionalCounterAndKeypadSurviveARestart) {
   EXPECT_EQ((*intents)[0].provisional_number, "P-box-0001-000007");
 }
 
+wire::Assignment assignment(const std::string& parcel_id, std::uint32_t iterations = 1000) {
+  return wire::Assignment{
+      parcel_id, std::string(32, 'a'), iterations, std::string(64, 'b'), kNow + 1000, true};
+}
+
+TEST_F(JournalTest, AnEventTheControllerCouldNotReadIsRefusedAndTheOutboxStaysClear) {
+  auto journal = open();
+  auto bad = filed(random_, 1);
+  bad.contact = std::string(150, '\xff');  // 150 bytes here, 450 once replaced in JSON
+  auto appended = journal->append(std::vector<wire::EventBody>{bad}, kNow, random_);
+  ASSERT_FALSE(appended.has_value());
+  EXPECT_EQ(appended.error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(journal->sync_state()->last_seq, 0u);
+  EXPECT_TRUE(journal->box_state()->submissions.empty()) << "half of a refused append was kept";
+  EXPECT_EQ(*journal->append(alarm("after"), kNow, random_), 1u);
+}
+
+TEST_F(JournalTest, AnAssignmentThatWouldMakeEveryCodeCheckSlowIsIgnored) {
+  auto journal = open();
+  wire::PullResponse pull;
+  pull.cursor = 1;
+  pull.config = wire::BoxConfig{"Town hall", {"request"}, "https://t/"};
+  pull.assignments = {assignment("fine", kMaxPickupHashIterations),
+                      assignment("too-slow", kMaxPickupHashIterations + 1)};
+  ASSERT_TRUE(journal->apply_pull(pull));
+  auto parcels = journal->box_state()->parcels;
+  ASSERT_EQ(parcels.size(), 1u);
+  EXPECT_EQ(parcels[0].parcel_id, "fine");
+}
+
+TEST_F(JournalTest, ACollectedParcelIsForgottenOnceTheControllerHoldsItsEvents) {
+  auto journal = open();
+  wire::PullResponse pull;
+  pull.cursor = 1;
+  pull.config = wire::BoxConfig{"Town hall", {"request"}, "https://t/"};
+  pull.assignments = {assignment("collected"), assignment("waiting"), assignment("withdrawn")};
+  pull.assignments[2].active = false;
+  ASSERT_TRUE(journal->apply_pull(pull));
+  ASSERT_TRUE(journal->append(wire::ParcelLoaded{"collected", 5}, kNow, random_));
+  ASSERT_TRUE(journal->append(wire::ParcelCollected{"collected", 5, false}, kNow, random_));
+  auto ids = [&] {
+    std::vector<std::string> out;
+    auto state = journal->box_state();
+    for (const auto& p : state->parcels) out.push_back(p.parcel_id);
+    return out;
+  };
+  // Acknowledged up to the loading only: the collection is not yet sent, the parcel is kept.
+  ASSERT_TRUE(journal->acknowledge(1, {}));
+  EXPECT_EQ(ids(), (std::vector<std::string>{"collected", "waiting"}));
+  ASSERT_TRUE(journal->acknowledge(2, {}));
+  EXPECT_EQ(ids(), std::vector<std::string>{"waiting"});
+}
+
+TEST_F(JournalTest, TheTimeFloorOnlyRisesAndSurvivesARestart) {
+  {
+    auto journal = open();
+    ASSERT_TRUE(journal->append(alarm("seen"), kNow, random_));
+    EXPECT_EQ(*journal->time_floor(), kNow);  // before any floor was kept: the latest event
+    ASSERT_TRUE(journal->raise_time_floor(kNow + 5000));
+    ASSERT_TRUE(journal->raise_time_floor(kNow + 1000));
+  }
+  EXPECT_EQ(*open()->time_floor(), kNow + 5000);
+}
+
 }  // namespace
 }  // namespace civicbox::firmware

@@ -158,6 +158,7 @@ TEST_F(KioskTest, ARightPickupCodeOpensItsParcelsCompartment) {
 TEST_F(KioskTest, AWrongExpiredUsedOrForeignCodeNeverOpensADoor) {
   auto live = assign("live", 5);
   auto expired = assign("expired", 6, kNow - 1);
+  auto long_expired = assign("long-expired", std::nullopt, kNow - kDay - 1);
   auto used = assign("used", std::nullopt);
   state_.parcels.back().collected = true;
   auto withdrawn = assign("withdrawn", std::nullopt);
@@ -177,8 +178,10 @@ TEST_F(KioskTest, AWrongExpiredUsedOrForeignCodeNeverOpensADoor) {
       {"not a code at all", RefuseReason::mistyped},
       {foreign.str(), RefuseReason::wrong_code},
       {expired.str(), RefuseReason::expired},
-      {used.str(), RefuseReason::used},
-      {withdrawn.str(), RefuseReason::used},
+      // Over and done: not even hashed any more, so just not valid here.
+      {long_expired.str(), RefuseReason::wrong_code},
+      {used.str(), RefuseReason::wrong_code},
+      {withdrawn.str(), RefuseReason::wrong_code},
   };
   for (const auto& c : cases) {
     auto actions = kiosk_.handle(CollectParcel{c.typed}, kNow, random_);
@@ -226,13 +229,15 @@ TEST_F(KioskTest, TenWrongCodesLockTheKeypadForFifteenMinutes) {
   EXPECT_EQ(find<SaveKeypad>(later)->keypad, Keypad{});
 }
 
-TEST_F(KioskTest, ARightCodeResetsTheWrongCodeCount) {
+TEST_F(KioskTest, OnlyACompletedPickupResetsTheWrongCodeCount) {
   auto code = assign("parcel-1", 5);
   for (int i = 0; i < 9; ++i) kiosk_.handle(CollectParcel{"wrong"}, kNow, random_);
   auto right = kiosk_.handle(CollectParcel{code.str()}, kNow, random_);
   EXPECT_EQ(count<Unlock>(right), 1);
-  EXPECT_EQ(find<SaveKeypad>(right)->keypad.failed_in_row, 0);
-  open_and_close(5);
+  EXPECT_EQ(find<SaveKeypad>(right), nullptr) << "reset before the parcel was taken";
+  auto done = open_and_close(5);
+  ASSERT_NE(find<SaveKeypad>(done), nullptr);
+  EXPECT_EQ(find<SaveKeypad>(done)->keypad, Keypad{});
   for (int i = 0; i < 9; ++i) {
     auto actions = kiosk_.handle(CollectParcel{"wrong"}, kNow, random_);
     EXPECT_NE(find<Refuse>(actions)->reason, RefuseReason::locked_out);
@@ -304,13 +309,88 @@ TEST_F(KioskTest, OneFlowAtATime) {
   EXPECT_TRUE(kiosk_.handle(DoorClosed{2}, kNow, random_).empty());
 }
 
-TEST_F(KioskTest, ADoorThatNeverOpensCancelsTheIntent) {
+TEST_F(KioskTest, AKnownCodeForAParcelNotLoadedYetDoesNotLiftTheLockout) {
+  auto later = assign("later", std::nullopt);
+  for (int i = 0; i < 9; ++i) kiosk_.handle(CollectParcel{"wrong"}, kNow, random_);
+  auto known = kiosk_.handle(CollectParcel{later.str()}, kNow, random_);
+  EXPECT_EQ(find<Refuse>(known)->reason, RefuseReason::not_loaded);
+  EXPECT_EQ(find<Refuse>(known)->tries_left, 1);
+  EXPECT_EQ(find<SaveKeypad>(known), nullptr);
+  auto tenth = kiosk_.handle(CollectParcel{"wrong"}, kNow, random_);
+  EXPECT_EQ(find<SaveKeypad>(tenth)->keypad.locked_until_ms, kNow + kKeypadLockMs);
+}
+
+TEST_F(KioskTest, ACollectedParcelsCodeIsNotCheckedAgain) {
+  // The same code hash on a collected parcel and a live one (a re-issued document): the old one
+  // is skipped, so it neither costs a PBKDF2 run nor stands in the way.
+  auto code = assign("reissued", 6);
+  Parcel old = state_.parcels.back();
+  old.parcel_id = "a-collected";
+  old.collected = true;
+  state_.parcels.insert(state_.parcels.begin(), old);
+  kiosk_.refresh(state_);
+  auto actions = kiosk_.handle(CollectParcel{code.str()}, kNow, random_);
+  ASSERT_EQ(count<Unlock>(actions), 1);
+  EXPECT_EQ(find<RecordIntent>(actions)->intent.subject, "reissued");
+}
+
+TEST_F(KioskTest, AContactOrKindThatIsNotUtf8IsRefusedAtTheBox) {
+  auto contact =
+      kiosk_.handle(FileDocument{"request", std::string("me\xff\xfe@x.org")}, kNow, random_);
+  EXPECT_EQ(count<Unlock>(contact), 0);
+  EXPECT_EQ(find<Refuse>(contact)->reason, RefuseReason::bad_contact);
+  auto overlong = kiosk_.handle(FileDocument{"request", std::string("\xc0\xaf")}, kNow, random_);
+  EXPECT_EQ(find<Refuse>(overlong)->reason, RefuseReason::bad_contact);
+  state_.config.document_kinds.push_back("bad\xff");
+  kiosk_.refresh(state_);
+  auto kind = kiosk_.handle(FileDocument{"bad\xff", std::nullopt}, kNow, random_);
+  EXPECT_EQ(count<Unlock>(kind), 0);
+  EXPECT_EQ(find<Refuse>(kind)->reason, RefuseReason::unknown_kind);
+  // Accents and other scripts are fine.
+  auto ok =
+      kiosk_.handle(FileDocument{"request", std::string("ioana.pop\xc4\x83@x.ro")}, kNow, random_);
+  EXPECT_EQ(count<Unlock>(ok), 1);
+  EXPECT_TRUE(valid_utf8("\xf0\x9f\x93\x84 \xc8\x99"));
+  EXPECT_FALSE(valid_utf8("\xed\xa0\x80"));  // a surrogate
+}
+
+TEST_F(KioskTest, ADoorThatDidNotOpenStaysOutOfServiceWithAnAlarm) {
   auto start = kiosk_.handle(FileDocument{"request", std::nullopt}, kNow, random_);
   auto id = find<RecordIntent>(start)->intent.id;
-  auto actions = kiosk_.handle(DoorNotOpened{1, "board did not answer"}, kNow, random_);
-  EXPECT_EQ(find<CancelIntent>(actions)->intent_id, id);
-  EXPECT_EQ(count<RecordEvents>(actions), 0);
+  auto actions = kiosk_.handle(DoorNotOpened{1, "nobody opened the door in time"}, kNow, random_);
+  // Not cancelled: the person may still pull the door.
+  EXPECT_EQ(count<CancelIntent>(actions), 0);
+  ASSERT_NE(find<RecordEvents>(actions), nullptr);
+  EXPECT_FALSE(find<RecordEvents>(actions)->finishes_intent.has_value());
+  const auto& alarm = std::get<wire::Alarm>(find<RecordEvents>(actions)->events.at(0));
+  EXPECT_EQ(alarm.what, "door_not_opened");
+  EXPECT_EQ(alarm.compartment, 1);
+  EXPECT_EQ(find<Refuse>(actions)->reason, RefuseReason::door_not_opened);
   EXPECT_FALSE(kiosk_.busy());
+
+  // The journal now lists the intent as unfinished: compartment 1 is not free.
+  Intent stuck = find<RecordIntent>(start)->intent;
+  ASSERT_EQ(stuck.id, id);
+  state_.unfinished = {stuck};
+  kiosk_.refresh(state_);
+  EXPECT_EQ(kiosk_.free_dropoff(), 1);
+  auto next = kiosk_.handle(FileDocument{"request", std::nullopt}, kNow, random_);
+  EXPECT_EQ(find<Unlock>(next)->compartment, 2);
+  open_and_close(2);
+
+  // A pickup compartment that did not open: its parcel is not offered again, nor is it loaded
+  // twice, until the agent finished the flow.
+  auto code = assign("parcel-1", 5);
+  Intent pickup = stuck;
+  pickup.flow = Flow::pickup;
+  pickup.compartment = 5;
+  pickup.subject = "parcel-1";
+  state_.unfinished.push_back(pickup);
+  kiosk_.refresh(state_);
+  auto again = kiosk_.handle(CollectParcel{code.str()}, kNow, random_);
+  EXPECT_EQ(count<Unlock>(again), 0);
+  EXPECT_EQ(find<Refuse>(again)->reason, RefuseReason::door_not_opened);
+  EXPECT_EQ(kiosk_.free_pickup(), 1);
 }
 
 }  // namespace

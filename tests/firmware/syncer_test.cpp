@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "tests/common/seeded_random.hpp"
 #include "tests/firmware/temp_dir.hpp"
 
@@ -16,6 +18,7 @@ constexpr std::int64_t kNow = 1'790'000'000'000;
 class FakeController final : public Uplink {
  public:
   Expected<wire::PushResponse> push(const wire::PushRequest& request) override {
+    if (slow) std::this_thread::sleep_for(*slow);
     batches.push_back(request.events.size());
     if (fail_with) return *fail_with;
     wire::PushResponse response;
@@ -26,7 +29,7 @@ class FakeController final : public Uplink {
             wire::Registration{s->tracking_code, "2026/" + std::to_string(100000 + e.seq)});
       }
     }
-    response.applied_through = held;
+    response.applied_through = held + claim_extra;
     return response;
   }
   Expected<wire::PullResponse> pull(std::uint64_t cursor) override {
@@ -40,6 +43,8 @@ class FakeController final : public Uplink {
   std::vector<std::size_t> batches;
   std::vector<std::uint64_t> pulled_with;
   std::optional<Error> fail_with;
+  std::uint64_t claim_extra = 0;  // a controller that says it holds more than it was sent
+  std::optional<std::chrono::milliseconds> slow;
 };
 
 class SyncerTest : public ::testing::Test {
@@ -117,6 +122,46 @@ TEST_F(SyncerTest, TheThreadStopsCleanly) {
   syncer.request();
   syncer.stop();
   EXPECT_FALSE(controller_.pulled_with.empty());
+}
+
+TEST_F(SyncerTest, EventsTheControllerWasNeverSentAreNeverTakenAsDelivered) {
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(journal_->append(wire::Alarm{"a", "b", {}}, kNow, random_));
+  controller_.claim_extra = 5;
+  auto syncer = make(2);
+  auto first = syncer.sync_once();
+  ASSERT_TRUE(first.has_value()) << first.error().describe();
+  // Every event reached the controller; acked_through never passed what was sent.
+  EXPECT_GE(controller_.held, 3u);
+  auto events = journal_->events_after(0, 100);
+  std::size_t ahead = 0;
+  for (const auto& e : *events) {
+    if (const auto* a = std::get_if<wire::Alarm>(&e.body); a && a->what == "controller_ahead") {
+      ++ahead;
+    }
+  }
+  EXPECT_GE(ahead, 1u) << "nobody was told the controller claims more than it was sent";
+  EXPECT_LE(journal_->sync_state()->acked_through, journal_->sync_state()->last_seq);
+}
+
+TEST_F(SyncerTest, AFilingsSyncSendsOneBatchAndDoesNotWaitForASlowSync) {
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(journal_->append(wire::Alarm{"a", "b", {}}, kNow, random_));
+  auto syncer = make(2);
+  ASSERT_TRUE(syncer.sync_for_receipt(std::chrono::milliseconds(500)));
+  EXPECT_EQ(controller_.batches, std::vector<std::size_t>{2}) << "the backlog was drained";
+  EXPECT_TRUE(controller_.pulled_with.empty());
+  EXPECT_EQ(journal_->sync_state()->acked_through, 2u);
+
+  controller_.slow = std::chrono::milliseconds(1500);
+  std::thread background([&] { (void)syncer.sync_once(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto started = std::chrono::steady_clock::now();
+  auto bounded = syncer.sync_for_receipt(std::chrono::milliseconds(200));
+  auto waited = std::chrono::steady_clock::now() - started;
+  background.join();
+  EXPECT_FALSE(bounded.has_value());
+  EXPECT_LT(waited, std::chrono::milliseconds(1000));
 }
 
 }  // namespace

@@ -14,10 +14,10 @@ struct TlsFiles {
 };
 
 struct Reply {
-  bool ok = false;        // the exchange completed (any HTTP status)
+  bool ok = false;  // the exchange completed (any HTTP status)
   long status = 0;
   std::string body;
-  std::string error;      // curl's message when !ok
+  std::string error;  // curl's message when !ok
 };
 
 Reply https(const std::string& method, const std::string& url, const TlsFiles& tls,

@@ -1,0 +1,137 @@
+// The agent in-process against the simulated cabinet, offline: a door that did not open in time
+// is never handed out again on its own, and the box's clock never goes back behind its journal.
+#include "firmware/agent.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "hardware/sim/cabinet.hpp"
+#include "hardware/sim/log_screen.hpp"
+#include "hardware/sim/receipt_file.hpp"
+#include "tests/common/seeded_random.hpp"
+#include "tests/firmware/temp_dir.hpp"
+
+namespace civicbox::firmware {
+namespace {
+
+using drivers::DoorState;
+using namespace std::chrono_literals;
+
+class AgentTest : public ::testing::Test {
+ protected:
+  AgentTest() : printer_(dir_.path() / "receipts") {
+    config_.box_id = "box-0001";
+    config_.data_dir = dir_.path() / "data";
+    config_.controller_url = "https://127.0.0.1:1";  // nothing listens: offline
+    config_.timeout_ms = 300;
+    config_.dropoff = {1, 2};
+    config_.pickup = {5, 6};
+    cabinet_ = std::move(*sim::Cabinet::open({config_.data_dir, {1, 2, 5, 6}, 20ms, false}));
+  }
+
+  std::unique_ptr<Agent> open_agent() {
+    auto agent = Agent::open(config_, Devices{*cabinet_, printer_, screen_}, random_);
+    EXPECT_TRUE(agent.has_value()) << agent.error().describe();
+    (*agent)->door_open_wait = 150ms;
+    return std::move(*agent);
+  }
+
+  std::vector<wire::EventBody> events(Agent& agent) {
+    std::vector<wire::EventBody> out;
+    auto all = agent.journal().events_after(0, 1000);
+    for (const auto& e : *all) out.push_back(e.body);
+    return out;
+  }
+
+  test::TempDir dir_;
+  test::SeededRandom random_{21};
+  AgentConfig config_;
+  std::unique_ptr<sim::Cabinet> cabinet_;
+  sim::ReceiptFilePrinter printer_;
+  sim::LogScreen screen_;
+};
+
+TEST_F(AgentTest, ADoorThatDidNotOpenInTimeIsNeverHandedOutAgainAndALateFilingIsKept) {
+  auto agent = open_agent();
+  cabinet_->jam(1, true);
+  auto first = agent->file("request", std::nullopt);
+  ASSERT_TRUE(first.refused.has_value());
+  EXPECT_EQ(first.refused->reason, RefuseReason::door_not_opened);
+
+  // The intent stays unfinished, a technician is called, the compartment is out of service.
+  auto unfinished = agent->journal().unfinished_intents();
+  ASSERT_EQ(unfinished->size(), 1u);
+  EXPECT_EQ((*unfinished)[0].compartment, 1);
+  EXPECT_EQ((*unfinished)[0].stage, IntentStage::unlock_requested);
+  auto recorded = events(*agent);
+  const auto* alarm = std::get_if<wire::Alarm>(&recorded.at(0));
+  ASSERT_NE(alarm, nullptr);
+  EXPECT_EQ(alarm->what, "door_not_opened");
+  EXPECT_EQ(alarm->compartment, 1);
+  EXPECT_EQ(agent->status()->free_dropoff, 1);
+
+  // The next citizen gets the other compartment.
+  auto second = agent->file("request", std::nullopt);
+  ASSERT_FALSE(second.refused.has_value()) << second.refused->message;
+  ASSERT_FALSE(second.events.empty());
+  EXPECT_EQ(std::get<wire::SubmissionFiled>(second.events.at(0)).compartment, 2);
+  // Both compartments taken: no third filing, even though door 1 reads closed.
+  auto third = agent->file("request", std::nullopt);
+  ASSERT_TRUE(third.refused.has_value());
+  EXPECT_EQ(third.refused->reason, RefuseReason::no_free_compartment);
+
+  // The first citizen pulls door 1 after all, drops the paper and closes it.
+  ASSERT_TRUE(cabinet_->set_door(1, DoorState::open));
+  EXPECT_EQ(*agent->watch_doors(), 0);
+  ASSERT_TRUE(cabinet_->set_door(1, DoorState::closed));
+  EXPECT_EQ(*agent->watch_doors(), 1);
+
+  const wire::SubmissionFiled* late = nullptr;
+  auto all = events(*agent);
+  for (const auto& e : all) {
+    if (const auto* s = std::get_if<wire::SubmissionFiled>(&e); s && s->compartment == 1) late = s;
+  }
+  ASSERT_NE(late, nullptr) << "the paper dropped late was lost";
+  EXPECT_TRUE(late->interrupted);
+  EXPECT_TRUE(agent->journal().unfinished_intents()->empty());
+  EXPECT_EQ(agent->journal().box_state()->submissions.size(), 2u);
+}
+
+TEST_F(AgentTest, TheBackgroundWatchFinishesALateDoorWithoutAnotherFlow) {
+  auto agent = open_agent();
+  cabinet_->jam(1, true);
+  ASSERT_TRUE(agent->file("request", std::nullopt).refused.has_value());
+  agent->start_sync();
+  ASSERT_TRUE(cabinet_->set_door(1, DoorState::open));
+  std::this_thread::sleep_for(400ms);
+  ASSERT_TRUE(cabinet_->set_door(1, DoorState::closed));
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!agent->journal().unfinished_intents()->empty() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  agent->stop_sync();
+  EXPECT_TRUE(agent->journal().unfinished_intents()->empty());
+  EXPECT_EQ(agent->journal().box_state()->submissions.size(), 1u);
+}
+
+TEST_F(AgentTest, AClockThatRestartsInThePastDoesNotGoBehindTheJournal) {
+  auto system_now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  std::int64_t floor = system_now + 30LL * 24 * 3600 * 1000;  // the box last ran "later"
+  {
+    auto journal = Journal::open(config_.data_dir / "journal.db");
+    ASSERT_TRUE((*journal)->raise_time_floor(floor));
+    ASSERT_TRUE((*journal)->raise_time_floor(floor - 1000));  // never lowered
+  }
+  auto agent = open_agent();
+  EXPECT_GE(agent->now_ms(), floor);
+  agent->advance_clock(60s);  // the script's clock +60 still moves it
+  EXPECT_GE(agent->now_ms(), floor + 60'000);
+  EXPECT_LT(agent->now_ms(), floor + 120'000);
+}
+
+}  // namespace
+}  // namespace civicbox::firmware
