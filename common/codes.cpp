@@ -23,7 +23,9 @@ int times_two(int v) {
   return v;
 }
 // One Damm step: interim * digit = 2 * interim + digit (addition is XOR in GF(2^5)).
-int damm_step(int interim, int digit) { return times_two(interim) ^ digit; }
+int damm_step(int interim, int digit) {
+  return times_two(interim) ^ digit;
+}
 }  // namespace
 
 char check_character(std::string_view payload) {
@@ -63,8 +65,9 @@ Expected<CheckedCode<N, G>> CheckedCode<N, G>::parse(std::string_view typed) {
   }
   for (char c : code) {
     if (crockford::value_of(c) < 0) {
-      return make_error(ErrorCode::parse, "a code uses only the letters and digits printed on "
-                                          "the receipt");
+      return make_error(ErrorCode::parse,
+                        "a code uses only the letters and digits printed on "
+                        "the receipt");
     }
   }
   if (crockford::check_character(std::string_view(code).substr(0, N)) != code[N]) {

@@ -13,23 +13,23 @@
 namespace civicbox {
 
 enum class ErrorCode {
-  invalid_argument,   // caller passed something that can never work
-  parse,              // bytes from outside were malformed (JSON, TOML, a code, a frame)
-  missing_field,      // a required field is absent
-  wrong_type,         // a field has the wrong JSON/TOML type
-  too_large,          // a value, list or body is over its limit
-  unknown_field,      // an unexpected field (often a typo)
-  bad_check,          // a code's check character does not match: a typo
-  not_found,          // the thing asked for does not exist
-  conflict,           // the request contradicts what is stored
-  forbidden,          // authenticated, but not allowed
-  unauthenticated,    // no or bad credentials
-  unavailable,        // a peer or device did not answer; retrying may help
-  io,                 // a file or database operation failed
-  crypto,             // a key, certificate or signature operation failed
-  state,              // the operation is not allowed in the current state
-  locked_out,         // too many failed attempts
-  internal,           // a bug: should never happen
+  invalid_argument,  // caller passed something that can never work
+  parse,             // bytes from outside were malformed (JSON, TOML, a code, a frame)
+  missing_field,     // a required field is absent
+  wrong_type,        // a field has the wrong JSON/TOML type
+  too_large,         // a value, list or body is over its limit
+  unknown_field,     // an unexpected field (often a typo)
+  bad_check,         // a code's check character does not match: a typo
+  not_found,         // the thing asked for does not exist
+  conflict,          // the request contradicts what is stored
+  forbidden,         // authenticated, but not allowed
+  unauthenticated,   // no or bad credentials
+  unavailable,       // a peer or device did not answer; retrying may help
+  io,                // a file or database operation failed
+  crypto,            // a key, certificate or signature operation failed
+  state,             // the operation is not allowed in the current state
+  locked_out,        // too many failed attempts
+  internal,          // a bug: should never happen
 };
 
 std::string_view to_string(ErrorCode code);
@@ -112,14 +112,14 @@ class [[nodiscard]] Expected<void> {
 //   CIVICBOX_TRY(auto body, parse(text));
 #define CIVICBOX_CONCAT_INNER(a, b) a##b
 #define CIVICBOX_CONCAT(a, b) CIVICBOX_CONCAT_INNER(a, b)
-#define CIVICBOX_TRY(decl, expr)                                   \
-  auto CIVICBOX_CONCAT(civicbox_try_, __LINE__) = (expr);          \
-  if (!CIVICBOX_CONCAT(civicbox_try_, __LINE__))                   \
-    return CIVICBOX_CONCAT(civicbox_try_, __LINE__).error();       \
+#define CIVICBOX_TRY(decl, expr)                             \
+  auto CIVICBOX_CONCAT(civicbox_try_, __LINE__) = (expr);    \
+  if (!CIVICBOX_CONCAT(civicbox_try_, __LINE__))             \
+    return CIVICBOX_CONCAT(civicbox_try_, __LINE__).error(); \
   decl = std::move(*CIVICBOX_CONCAT(civicbox_try_, __LINE__))
 // Same for Expected<void>.
-#define CIVICBOX_CHECK(expr)                                       \
-  do {                                                             \
-    auto civicbox_check_ = (expr);                                 \
-    if (!civicbox_check_) return civicbox_check_.error();          \
+#define CIVICBOX_CHECK(expr)                              \
+  do {                                                    \
+    auto civicbox_check_ = (expr);                        \
+    if (!civicbox_check_) return civicbox_check_.error(); \
   } while (false)

@@ -12,9 +12,8 @@ Expected<DeviceId> DeviceId::parse(std::string_view text) {
     char c = text[i];
     bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0);
     if (!ok) {
-      return make_error(ErrorCode::parse,
-                        "a device id uses only a-z, 0-9 and '-' (not first): '" +
-                            std::string(text) + "'");
+      return make_error(ErrorCode::parse, "a device id uses only a-z, 0-9 and '-' (not first): '" +
+                                              std::string(text) + "'");
     }
   }
   return DeviceId(std::string(text));
@@ -50,8 +49,9 @@ std::string EventId::str() const {
 
 Expected<EventId> EventId::parse(std::string_view text) {
   auto fail = [&] {
-    return make_error(ErrorCode::parse, "an event id is a UUID like 0190a0b4-1c2d-7e3f-8a9b-"
-                                        "0c1d2e3f4a5b (lowercase hex)");
+    return make_error(ErrorCode::parse,
+                      "an event id is a UUID like 0190a0b4-1c2d-7e3f-8a9b-"
+                      "0c1d2e3f4a5b (lowercase hex)");
   };
   if (text.size() != 36) return fail();
   EventId id;

@@ -7,7 +7,8 @@ using nlohmann::json;
 Expected<json> parse(std::string_view text, std::size_t max_bytes) {
   if (text.size() > max_bytes) {
     return make_error(ErrorCode::too_large, "the body has " + std::to_string(text.size()) +
-                                                " bytes; the limit is " + std::to_string(max_bytes));
+                                                " bytes; the limit is " +
+                                                std::to_string(max_bytes));
   }
   std::size_t depth = 0;
   bool in_string = false;
@@ -17,12 +18,16 @@ Expected<json> parse(std::string_view text, std::size_t max_bytes) {
     // JSON never holds a raw NUL (not even inside a string), so refuse it here.
     if (c == '\0') return make_error(ErrorCode::parse, "not valid JSON: a NUL byte");
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
+    if (c == '"')
+      in_string = true;
     else if (c == '{' || c == '[') {
       if (++depth > kMaxDepth) {
         return make_error(ErrorCode::too_large,
@@ -112,7 +117,8 @@ Expected<std::int64_t> ObjectReader::integer(std::string_view key, std::int64_t 
   }
   if (n < min || n > max) {
     return make_error(ErrorCode::too_large, "'" + path_of(key) + "' must be between " +
-                                                std::to_string(min) + " and " + std::to_string(max));
+                                                std::to_string(min) + " and " +
+                                                std::to_string(max));
   }
   return n;
 }
@@ -132,7 +138,8 @@ Expected<std::uint64_t> ObjectReader::unsigned_integer(std::string_view key, std
   auto f = field(key);
   if (!f) return f.error();
   const json& v = **f;
-  if (!v.is_number_integer() || (v.is_number_integer() && !v.is_number_unsigned() && v.get<std::int64_t>() < 0)) {
+  if (!v.is_number_integer() ||
+      (v.is_number_integer() && !v.is_number_unsigned() && v.get<std::int64_t>() < 0)) {
     return wrong_type(path_of(key), "a non-negative integer");
   }
   auto u = v.get<std::uint64_t>();

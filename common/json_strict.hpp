@@ -45,7 +45,8 @@ class ObjectReader {
   [[nodiscard]] std::string path_of(std::string_view key) const;
 
  private:
-  ObjectReader(const nlohmann::json& value, std::string path) : value_(&value), path_(std::move(path)) {}
+  ObjectReader(const nlohmann::json& value, std::string path)
+      : value_(&value), path_(std::move(path)) {}
   Expected<const nlohmann::json*> field(std::string_view key);
   const nlohmann::json* value_;
   std::string path_;

@@ -74,7 +74,8 @@ Expected<bool> pickup_code_matches(const PickupCode& code, const PickupHash& sto
   if (!want) return want.error().context("pickup hash");
   auto got = derive(code, *salt, stored.iterations);
   std::uint8_t diff = 0;
-  for (std::size_t i = 0; i < got.size(); ++i) diff |= static_cast<std::uint8_t>(got[i] ^ (*want)[i]);
+  for (std::size_t i = 0; i < got.size(); ++i)
+    diff |= static_cast<std::uint8_t>(got[i] ^ (*want)[i]);
   return diff == 0;
 }
 

@@ -13,9 +13,9 @@
 namespace civicbox {
 
 struct PickupHash {
-  std::string salt_hex;   // 32 hex chars
+  std::string salt_hex;  // 32 hex chars
   std::uint32_t iterations = 0;
-  std::string hash_hex;   // 64 hex chars
+  std::string hash_hex;  // 64 hex chars
 };
 
 inline constexpr std::uint32_t kPickupHashIterations = 4096;

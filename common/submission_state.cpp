@@ -6,19 +6,24 @@ namespace civicbox {
 
 std::string_view to_string(SubmissionState state) {
   switch (state) {
-    case SubmissionState::received: return "received";
-    case SubmissionState::registered: return "registered";
-    case SubmissionState::in_progress: return "in_progress";
-    case SubmissionState::resolved: return "resolved";
-    case SubmissionState::rejected: return "rejected";
+    case SubmissionState::received:
+      return "received";
+    case SubmissionState::registered:
+      return "registered";
+    case SubmissionState::in_progress:
+      return "in_progress";
+    case SubmissionState::resolved:
+      return "resolved";
+    case SubmissionState::rejected:
+      return "rejected";
   }
   return "received";
 }
 
 Expected<SubmissionState> parse_submission_state(std::string_view text) {
-  for (auto s : {SubmissionState::received, SubmissionState::registered,
-                 SubmissionState::in_progress, SubmissionState::resolved,
-                 SubmissionState::rejected}) {
+  for (auto s :
+       {SubmissionState::received, SubmissionState::registered, SubmissionState::in_progress,
+        SubmissionState::resolved, SubmissionState::rejected}) {
     if (to_string(s) == text) return s;
   }
   return make_error(ErrorCode::parse, "unknown state '" + std::string(text.substr(0, 40)) +
@@ -29,11 +34,14 @@ Expected<SubmissionState> parse_submission_state(std::string_view text) {
 bool back_office_may_move(SubmissionState from, SubmissionState to) {
   using S = SubmissionState;
   switch (from) {
-    case S::registered: return to == S::in_progress || to == S::resolved || to == S::rejected;
-    case S::in_progress: return to == S::resolved || to == S::rejected;
+    case S::registered:
+      return to == S::in_progress || to == S::resolved || to == S::rejected;
+    case S::in_progress:
+      return to == S::resolved || to == S::rejected;
     case S::received:
     case S::resolved:
-    case S::rejected: return false;
+    case S::rejected:
+      return false;
   }
   return false;
 }

@@ -3,7 +3,8 @@
 //
 //   received ──(controller assigns the number)──> registered ──> in_progress ──> resolved
 //                                                     │               │
-//                                                     └──> rejected <─┘   (also registered -> resolved)
+//                                                     └──> rejected <─┘   (also registered ->
+//                                                     resolved)
 #pragma once
 
 #include <cstdint>

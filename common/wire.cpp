@@ -4,8 +4,8 @@
 
 namespace civicbox::wire {
 
-using nlohmann::json;
 using civicbox::json::ObjectReader;
+using nlohmann::json;
 
 namespace {
 
@@ -72,7 +72,8 @@ Expected<EventBody> parse_body(std::string_view type, const json& data, const st
     if (c) a.compartment = static_cast<int>(*c);
     body = std::move(a);
   } else {
-    return make_error(ErrorCode::parse, "unknown event type '" + std::string(type).substr(0, 64) + "'");
+    return make_error(ErrorCode::parse,
+                      "unknown event type '" + std::string(type).substr(0, 64) + "'");
   }
   CIVICBOX_CHECK(r.finish());
   return body;
@@ -156,7 +157,9 @@ Expected<Event> parse_event(std::string_view text) {
   return parse_event_value(root, "");
 }
 
-std::string to_json(const Event& value) { return civicbox::json::dump(event_json(value)); }
+std::string to_json(const Event& value) {
+  return civicbox::json::dump(event_json(value));
+}
 
 Expected<PushRequest> parse_push_request(std::string_view text) {
   CIVICBOX_TRY(auto root, parse_root(text));
@@ -202,10 +205,11 @@ Expected<PushResponse> parse_push_response(std::string_view text) {
 std::string to_json(const PushResponse& value) {
   json regs = json::array();
   for (const auto& r : value.registrations) {
-    regs.push_back({{"tracking_code", r.tracking_code.str()},
-                    {"registration_number", r.registration_number}});
+    regs.push_back(
+        {{"tracking_code", r.tracking_code.str()}, {"registration_number", r.registration_number}});
   }
-  return civicbox::json::dump(json{{"applied_through", value.applied_through}, {"registrations", regs}});
+  return civicbox::json::dump(
+      json{{"applied_through", value.applied_through}, {"registrations", regs}});
 }
 
 Expected<PullResponse> parse_pull_response(std::string_view text) {
@@ -235,9 +239,8 @@ Expected<PullResponse> parse_pull_response(std::string_view text) {
   CIVICBOX_TRY(resp.config.track_url, cr.string("track_url", kMaxTextBytes));
   CIVICBOX_CHECK(cr.finish());
   for (std::size_t i = 0; i < kinds->size(); ++i) {
-    CIVICBOX_TRY(auto kind, civicbox::json::string_item((*kinds)[i],
-                                                        item_path("config.document_kinds", i),
-                                                        kMaxTextBytes));
+    CIVICBOX_TRY(auto kind, civicbox::json::string_item(
+                                (*kinds)[i], item_path("config.document_kinds", i), kMaxTextBytes));
     resp.config.document_kinds.push_back(std::move(kind));
   }
   return resp;
@@ -256,7 +259,8 @@ std::string to_json(const PullResponse& value) {
   json config{{"institution", value.config.institution},
               {"document_kinds", value.config.document_kinds},
               {"track_url", value.config.track_url}};
-  return civicbox::json::dump(json{{"cursor", value.cursor}, {"assignments", items}, {"config", config}});
+  return civicbox::json::dump(
+      json{{"cursor", value.cursor}, {"assignments", items}, {"config", config}});
 }
 
 Expected<ErrorBody> parse_error_body(std::string_view text) {

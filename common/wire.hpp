@@ -20,10 +20,10 @@
 
 namespace civicbox::wire {
 
-inline constexpr std::size_t kMaxBatchEvents = 100;     // events in one push
-inline constexpr std::size_t kMaxBodyBytes = 1 << 20;   // any request or response body
-inline constexpr std::size_t kMaxTextBytes = 200;       // a free-text field (kind, contact, ...)
-inline constexpr std::size_t kMaxListItems = 1000;      // any other list
+inline constexpr std::size_t kMaxBatchEvents = 100;    // events in one push
+inline constexpr std::size_t kMaxBodyBytes = 1 << 20;  // any request or response body
+inline constexpr std::size_t kMaxTextBytes = 200;      // a free-text field (kind, contact, ...)
+inline constexpr std::size_t kMaxListItems = 1000;     // any other list
 inline constexpr int kMaxCompartment = 9999;
 
 // A citizen put a document into a drop-off compartment and closed the door.
@@ -31,9 +31,9 @@ inline constexpr int kMaxCompartment = 9999;
 // opened, so a document may be inside; the receipt may not have been printed.
 struct SubmissionFiled {
   TrackingCode tracking_code;
-  std::string kind;                    // a document kind from the box configuration
+  std::string kind;  // a document kind from the box configuration
   int compartment = 0;
-  std::string provisional_number;      // printed on the receipt when offline, e.g. P-box-0001-000007
+  std::string provisional_number;  // printed on the receipt when offline, e.g. P-box-0001-000007
   std::optional<std::string> contact;  // phone or e-mail for notifications, if the citizen gave one
   bool interrupted = false;
 };
@@ -66,7 +66,8 @@ struct Alarm {
 };
 
 // Alarm first: a default-constructed body is an empty alarm, never a half-made submission.
-using EventBody = std::variant<Alarm, SubmissionFiled, ParcelLoaded, ParcelCollected, DropoffEmptied>;
+using EventBody =
+    std::variant<Alarm, SubmissionFiled, ParcelLoaded, ParcelCollected, DropoffEmptied>;
 
 // "submission.filed", "parcel.loaded", "parcel.collected", "dropoff.emptied", "alarm".
 std::string_view event_type(const EventBody& body);

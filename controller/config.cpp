@@ -5,108 +5,27 @@
 #include <fstream>
 #include <sstream>
 
-#include <toml++/toml.h>
+#include "common/toml_reader.hpp"
 
 namespace civicbox::controller {
 
 namespace {
 
-std::string where(const toml::node& node) {
-  const auto& src = node.source();
-  return "line " + std::to_string(src.begin.line);
+using config::error_at;
+using config::TableReader;
+
+// "host:port" under `key`; an empty or absent value keeps the default.
+Expected<void> read_endpoint(TableReader& table, const char* key, Endpoint& out) {
+  std::string text;
+  CIVICBOX_CHECK(table.string(key, text));
+  if (text.empty()) return {};
+  auto ep = parse_endpoint(text);
+  if (!ep)
+    return error_at(ErrorCode::invalid_argument, table.name(key), *table.node(key),
+                    ep.error().message);
+  out = *ep;
+  return {};
 }
-
-Error config_error(ErrorCode code, const std::string& key, const toml::node& node,
-                   const std::string& what) {
-  return make_error(code, "'" + key + "' (" + where(node) + "): " + what);
-}
-
-// Reads the keys of one table; each reader marks its key as known so leftovers are reported.
-class TableReader {
- public:
-  TableReader(const toml::table& table, std::string prefix)
-      : table_(table), prefix_(std::move(prefix)) {}
-
-  Expected<void> string(const char* key, std::string& out) {
-    known_.push_back(key);
-    const toml::node* node = table_.get(key);
-    if (node == nullptr) return {};
-    auto value = node->value<std::string>();
-    if (!value) return config_error(ErrorCode::wrong_type, name(key), *node, "must be a string");
-    out = *value;
-    return {};
-  }
-  Expected<void> path(const char* key, std::filesystem::path& out,
-                      const std::filesystem::path& base) {
-    std::string text;
-    CIVICBOX_CHECK(string(key, text));
-    if (!text.empty())
-      out = std::filesystem::path(text).is_absolute() ? std::filesystem::path(text) : base / text;
-    return {};
-  }
-  Expected<void> integer(const char* key, std::int64_t min, std::int64_t max, std::int64_t& out) {
-    known_.push_back(key);
-    const toml::node* node = table_.get(key);
-    if (node == nullptr) return {};
-    auto value = node->value<std::int64_t>();
-    if (!node->is_integer() || !value) {
-      return config_error(ErrorCode::wrong_type, name(key), *node, "must be a whole number");
-    }
-    if (*value < min || *value > max) {
-      return config_error(ErrorCode::invalid_argument, name(key), *node,
-                          "must be between " + std::to_string(min) + " and " + std::to_string(max));
-    }
-    out = *value;
-    return {};
-  }
-  Expected<void> endpoint(const char* key, Endpoint& out) {
-    std::string text;
-    CIVICBOX_CHECK(string(key, text));
-    if (text.empty()) return {};
-    auto ep = parse_endpoint(text);
-    if (!ep)
-      return config_error(ErrorCode::invalid_argument, name(key), *table_.get(key),
-                          ep.error().message);
-    out = *ep;
-    return {};
-  }
-  Expected<void> strings(const char* key, std::vector<std::string>& out) {
-    known_.push_back(key);
-    const toml::node* node = table_.get(key);
-    if (node == nullptr) return {};
-    const toml::array* array = node->as_array();
-    if (array == nullptr)
-      return config_error(ErrorCode::wrong_type, name(key), *node, "must be a list of strings");
-    std::vector<std::string> values;
-    for (const auto& item : *array) {
-      auto value = item.value<std::string>();
-      if (!value || value->empty()) {
-        return config_error(ErrorCode::wrong_type, name(key), item,
-                            "must be a list of non-empty strings");
-      }
-      values.push_back(*value);
-    }
-    out = std::move(values);
-    return {};
-  }
-  Expected<void> finish() const {
-    for (const auto& [key, node] : table_) {
-      bool ok = false;
-      for (const auto* k : known_) ok = ok || key.str() == k;
-      if (!ok) {
-        return config_error(ErrorCode::unknown_field, name(std::string(key.str())), node,
-                            "unknown setting (a typo?)");
-      }
-    }
-    return {};
-  }
-
- private:
-  std::string name(const std::string& key) const { return prefix_ + "." + key; }
-  const toml::table& table_;
-  std::string prefix_;
-  std::vector<const char*> known_;
-};
 
 }  // namespace
 
@@ -128,37 +47,18 @@ Expected<Endpoint> parse_endpoint(std::string_view text) {
 }
 
 Expected<Config> parse_config(std::string_view toml_text, const std::filesystem::path& base) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text);
-  } catch (const toml::parse_error& e) {
-    return make_error(ErrorCode::parse, "line " + std::to_string(e.source().begin.line) + ": " +
-                                            std::string(e.description()));
-  }
+  CIVICBOX_TRY(const toml::table root, config::parse_document(toml_text));
+  CIVICBOX_CHECK(config::only_sections(
+      root, {"server", "tls", "storage", "institution", "backoffice", "pickup"}));
+  auto table = [&](const char* name) -> const toml::table& { return config::section(root, name); };
   Config config;
-  static constexpr const char* kTables[] = {"server",      "tls",        "storage",
-                                            "institution", "backoffice", "pickup"};
-  for (const auto& [key, node] : root) {
-    bool ok = false;
-    for (const auto* t : kTables) ok = ok || key.str() == t;
-    if (!ok || !node.is_table()) {
-      return config_error(ErrorCode::unknown_field, std::string(key.str()), node,
-                          "unknown section; sections are [server], [tls], [storage], "
-                          "[institution], [backoffice], [pickup]");
-    }
-  }
-  auto table = [&](const char* name) -> const toml::table& {
-    static const toml::table kEmpty;
-    const toml::table* t = root[name].as_table();
-    return t != nullptr ? *t : kEmpty;
-  };
 
   TableReader server(table("server"), "server");
   std::int64_t threads = config.threads;
   std::int64_t max_body = static_cast<std::int64_t>(config.max_body_bytes);
   std::int64_t idle = config.idle_timeout_s;
-  CIVICBOX_CHECK(server.endpoint("device_listen", config.device_listen));
-  CIVICBOX_CHECK(server.endpoint("public_listen", config.public_listen));
+  CIVICBOX_CHECK(read_endpoint(server, "device_listen", config.device_listen));
+  CIVICBOX_CHECK(read_endpoint(server, "public_listen", config.public_listen));
   CIVICBOX_CHECK(server.integer("threads", 1, 64, threads));
   // A push of 100 events is far below 1 MiB; the wire parser refuses more anyway.
   CIVICBOX_CHECK(server.integer("max_body_bytes", 1024, 1 << 20, max_body));
@@ -214,11 +114,8 @@ Expected<Config> parse_config(std::string_view toml_text, const std::filesystem:
 }
 
 Expected<Config> load_config(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) return make_error(ErrorCode::io, "cannot read the configuration file " + file.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  auto config = parse_config(text.str(), file.parent_path());
+  CIVICBOX_TRY(std::string text, config::read_file(file));
+  auto config = parse_config(text, file.parent_path());
   if (!config) return config.error().context(file.string());
   return config;
 }

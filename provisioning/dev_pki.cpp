@@ -4,7 +4,7 @@
 
 #include <system_error>
 
-#include "provisioning/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 #include "provisioning/keys.hpp"
 
 namespace civicbox::provisioning {

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hardware/sim/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 
 namespace civicbox::sim {
 

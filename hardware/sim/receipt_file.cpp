@@ -2,7 +2,7 @@
 
 #include <ctime>
 
-#include "hardware/sim/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 
 namespace civicbox::sim {
 

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "tests/common/seeded_random.hpp"
+#include "tests/support/seeded_random.hpp"
 
 namespace civicbox {
 namespace {
 
-using test::SeededRandom;
+using testing::SeededRandom;
 
 constexpr int kCodesPerProperty = 300;
 

@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "tests/common/seeded_random.hpp"
+#include "tests/support/seeded_random.hpp"
 
 namespace civicbox {
 namespace {
 
-using test::SeededRandom;
+using testing::SeededRandom;
 
 TEST(common_ids, DeviceIdAcceptsLowercaseLettersDigitsAndInnerHyphens) {
   for (const std::string& text :

@@ -7,12 +7,12 @@
 #include <algorithm>
 #include <cctype>
 
-#include "tests/common/seeded_random.hpp"
+#include "tests/support/seeded_random.hpp"
 
 namespace civicbox {
 namespace {
 
-using test::SeededRandom;
+using testing::SeededRandom;
 
 constexpr std::uint32_t kFastIterations = 64;  // the property does not depend on the count
 

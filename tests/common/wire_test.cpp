@@ -8,13 +8,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "tests/common/seeded_random.hpp"
+#include "tests/support/seeded_random.hpp"
 
 namespace civicbox::wire {
 namespace {
 
 using nlohmann::json;
-using test::SeededRandom;
+using testing::SeededRandom;
 
 constexpr std::int64_t kT0 = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
 

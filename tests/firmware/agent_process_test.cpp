@@ -18,8 +18,8 @@
 
 #include "common/pickup_hash.hpp"
 #include "firmware/journal.hpp"
-#include "tests/common/seeded_random.hpp"
-#include "tests/firmware/temp_dir.hpp"
+#include "tests/support/seeded_random.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace civicbox::firmware {
 namespace {
@@ -129,7 +129,7 @@ class AgentProcess : public ::testing::Test {
     return std::move(*Journal::open(dir_.path() / "data" / "journal.db"));
   }
 
-  test::TempDir dir_;
+  testing::TempDir dir_;
   std::filesystem::path config_;
   std::filesystem::path out_;
   std::filesystem::path err_;
@@ -156,7 +156,7 @@ TEST_F(AgentProcess, AnOfflineBoxFilesWithAProvisionalNumberAndPrintsTheReceipt)
 }
 
 TEST_F(AgentProcess, ScriptActionsAnswerOneLineEach) {
-  test::SeededRandom random(9);
+  testing::SeededRandom random(9);
   auto code = PickupCode::generate(random);
   auto soon = PickupCode::generate(random);
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(

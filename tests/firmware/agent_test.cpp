@@ -9,8 +9,8 @@
 #include "hardware/sim/cabinet.hpp"
 #include "hardware/sim/log_screen.hpp"
 #include "hardware/sim/receipt_file.hpp"
-#include "tests/common/seeded_random.hpp"
-#include "tests/firmware/temp_dir.hpp"
+#include "tests/support/seeded_random.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace civicbox::firmware {
 namespace {
@@ -44,8 +44,8 @@ class AgentTest : public ::testing::Test {
     return out;
   }
 
-  test::TempDir dir_;
-  test::SeededRandom random_{21};
+  testing::TempDir dir_;
+  testing::SeededRandom random_{21};
   AgentConfig config_;
   std::unique_ptr<sim::Cabinet> cabinet_;
   sim::ReceiptFilePrinter printer_;

@@ -5,7 +5,7 @@
 
 #include <set>
 
-#include "tests/common/seeded_random.hpp"
+#include "tests/support/seeded_random.hpp"
 
 namespace civicbox::firmware {
 namespace {
@@ -13,7 +13,7 @@ namespace {
 using std::chrono::milliseconds;
 
 TEST(Backoff, WaitsStayUnderADoublingCeilingCappedAtOneMinute) {
-  test::SeededRandom random(1);
+  testing::SeededRandom random(1);
   Backoff backoff;
   std::vector<std::int64_t> ceilings;
   for (int i = 0; i < 12; ++i) {
@@ -30,7 +30,7 @@ TEST(Backoff, WaitsStayUnderADoublingCeilingCappedAtOneMinute) {
 }
 
 TEST(Backoff, WaitsAreJitteredOverTheWholeRange) {
-  test::SeededRandom random(2);
+  testing::SeededRandom random(2);
   std::set<std::int64_t> seen;
   std::int64_t low = 60000;
   std::int64_t high = 0;
@@ -48,7 +48,7 @@ TEST(Backoff, WaitsAreJitteredOverTheWholeRange) {
 }
 
 TEST(Backoff, ASuccessStartsOverFromTheBase) {
-  test::SeededRandom random(3);
+  testing::SeededRandom random(3);
   Backoff backoff;
   for (int i = 0; i < 5; ++i) (void)backoff.next(random);
   EXPECT_EQ(backoff.ceiling(), milliseconds(16000));

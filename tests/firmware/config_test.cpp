@@ -7,7 +7,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "tests/firmware/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace civicbox::firmware {
 namespace {
@@ -99,7 +99,7 @@ TEST(AgentConfig, TheTlsFilesAreRequiredAndMustBeReadable) {
         << c.error().message;
   }
 
-  test::TempDir dir;
+  testing::TempDir dir;
   std::filesystem::create_directories(dir.path() / "pki/devices");
   for (const char* f : {"pki/ca.crt", "pki/devices/box-0001.crt", "pki/devices/box-0001.key"}) {
     std::ofstream(dir.path() / f) << "pem\n";

@@ -4,14 +4,14 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/common/seeded_random.hpp"
-#include "tests/firmware/temp_dir.hpp"
+#include "tests/support/seeded_random.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace civicbox::firmware {
 namespace {
 
-using test::SeededRandom;
-using test::TempDir;
+using testing::SeededRandom;
+using testing::TempDir;
 
 constexpr std::int64_t kNow = 1'790'000'000'000;
 

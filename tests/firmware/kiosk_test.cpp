@@ -6,12 +6,12 @@
 #include <cctype>
 
 #include "common/pickup_hash.hpp"
-#include "tests/common/seeded_random.hpp"
+#include "tests/support/seeded_random.hpp"
 
 namespace civicbox::firmware {
 namespace {
 
-using test::SeededRandom;
+using testing::SeededRandom;
 
 constexpr std::int64_t kNow = 1'790'000'000'000;  // Nov 2026
 constexpr std::int64_t kDay = 24 * 3600 * 1000;

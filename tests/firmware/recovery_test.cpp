@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "hardware/sim/cabinet.hpp"
-#include "tests/common/seeded_random.hpp"
-#include "tests/firmware/temp_dir.hpp"
+#include "tests/support/seeded_random.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace civicbox::firmware {
 namespace {
@@ -59,8 +59,8 @@ class RecoveryTable : public ::testing::TestWithParam<Row> {};
 
 TEST_P(RecoveryTable, FinishesOrCancelsWhatWasUnderWay) {
   const Row& row = GetParam();
-  test::TempDir dir;
-  test::SeededRandom random(11);
+  testing::TempDir dir;
+  testing::SeededRandom random(11);
   auto journal = std::move(*Journal::open(dir.path() / "journal.db"));
   Intent intent = make_intent(row.flow, row.stage, random);
   ASSERT_TRUE(journal->record_intent(intent));
@@ -168,8 +168,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<Row>& info) { return std::string(info.param.name); });
 
 TEST(Recovery, ADoorThatStaysOpenIsFinishedWithAnAlarm) {
-  test::TempDir dir;
-  test::SeededRandom random(12);
+  testing::TempDir dir;
+  testing::SeededRandom random(12);
   auto journal = std::move(*Journal::open(dir.path() / "journal.db"));
   Intent intent = make_intent(Flow::filing, IntentStage::door_opened, random);
   ASSERT_TRUE(journal->record_intent(intent));

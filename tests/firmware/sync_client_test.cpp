@@ -12,8 +12,8 @@
 #include "hardware/sim/cabinet.hpp"
 #include "hardware/sim/log_screen.hpp"
 #include "hardware/sim/receipt_file.hpp"
-#include "tests/common/seeded_random.hpp"
-#include "tests/firmware/temp_dir.hpp"
+#include "tests/support/seeded_random.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/firmware/tls_server.hpp"
 
 namespace civicbox::firmware {
@@ -41,10 +41,10 @@ class SyncClientTest : public ::testing::Test {
         wire::SubmissionFiled{code_, "request", 1, "P-box-0001-000001", std::nullopt, false}});
     return r;
   }
-  test::TempDir dir_;
+  testing::TempDir dir_;
   test::Pki pki_;
   std::filesystem::path cert_, key_;
-  test::SeededRandom random_{3};
+  testing::SeededRandom random_{3};
   TrackingCode code_ = TrackingCode::generate(random_);
 };
 

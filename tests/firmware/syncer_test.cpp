@@ -6,8 +6,8 @@
 
 #include <thread>
 
-#include "tests/common/seeded_random.hpp"
-#include "tests/firmware/temp_dir.hpp"
+#include "tests/support/seeded_random.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace civicbox::firmware {
 namespace {
@@ -55,8 +55,8 @@ class SyncerTest : public ::testing::Test {
         *journal_, controller_, SyncerOptions{std::chrono::seconds(1), batch}, [] { return kNow; },
         random_);
   }
-  test::TempDir dir_;
-  test::SeededRandom random_{5};
+  testing::TempDir dir_;
+  testing::SeededRandom random_{5};
   std::unique_ptr<Journal> journal_;
   FakeController controller_;
 };

@@ -7,7 +7,7 @@
 
 #include "common/random.hpp"
 
-namespace civicbox::test {
+namespace civicbox::testing {
 
 class SeededRandom final : public Random {
  public:
@@ -27,4 +27,4 @@ class SeededRandom final : public Random {
   std::uint64_t state_;
 };
 
-}  // namespace civicbox::test
+}  // namespace civicbox::testing

@@ -1,4 +1,4 @@
-#include "provisioning/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 #include <system_error>
 #include <utility>
 
-namespace civicbox::provisioning {
+namespace civicbox {
 
 namespace {
 
@@ -112,4 +112,4 @@ Expected<std::string> read_text_file(const std::filesystem::path& path) {
   return contents;
 }
 
-}  // namespace civicbox::provisioning
+}  // namespace civicbox

@@ -1,0 +1,67 @@
+// Strict reading of the TOML configuration files a technician edits by hand (the controller's
+// and the box's). Every key is asked for by name and type; `finish()` reports any key nobody
+// asked for, so a typo is an error naming the key and its line, never a silent default.
+// Include only from the .cpp files that read a configuration: toml++ is a heavy header.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "common/error.hpp"
+
+namespace civicbox::config {
+
+// Errors: parse, with the line of the syntax error.
+Expected<toml::table> parse_document(std::string_view text);
+
+// Errors: unknown_field naming the first top-level key that is not one of `sections` (or is not
+// a table).
+Expected<void> only_sections(const toml::table& root, std::initializer_list<const char*> sections);
+
+// The table called `name`, or an empty one when the file has no such section.
+const toml::table& section(const toml::table& root, const char* name);
+
+// "'server.threads' (line 3): must be a whole number"
+Error error_at(ErrorCode code, const std::string& key, const toml::node& node,
+               const std::string& what);
+
+// Reads a whole configuration file. Errors: io.
+Expected<std::string> read_file(const std::filesystem::path& file);
+
+// Reads the keys of one table. A key that is absent leaves `out` as it was (the default).
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string prefix)
+      : table_(table), prefix_(std::move(prefix)) {}
+
+  Expected<void> string(const char* key, std::string& out);
+  // Relative paths are taken from `base` (the configuration file's folder).
+  Expected<void> path(const char* key, std::filesystem::path& out,
+                      const std::filesystem::path& base);
+  Expected<void> integer(const char* key, std::int64_t min, std::int64_t max, std::int64_t& out);
+  Expected<void> integer(const char* key, std::int64_t min, std::int64_t max, int& out);
+  // A list of non-empty strings.
+  Expected<void> strings(const char* key, std::vector<std::string>& out);
+  // A non-empty list of distinct whole numbers in [min, max].
+  Expected<void> distinct_integers(const char* key, std::int64_t min, std::int64_t max,
+                                   std::vector<int>& out);
+  // Errors: unknown_field naming the first key that was not read.
+  Expected<void> finish() const;
+
+  [[nodiscard]] const toml::node* node(const char* key) const { return table_.get(key); }
+  [[nodiscard]] std::string name(const std::string& key) const { return prefix_ + "." + key; }
+
+ private:
+  const toml::node* mark(const char* key);
+  const toml::table& table_;
+  std::string prefix_;
+  std::vector<const char*> known_;
+};
+
+}  // namespace civicbox::config
