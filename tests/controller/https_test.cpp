@@ -208,6 +208,29 @@ TEST_F(HttpsTest, ThePublicListenerServesTrackingWithoutACertificateAndNeverDevi
   EXPECT_EQ(https("GET", public_url("/v1/backoffice/submissions"), anonymous()).status, 401);
 }
 
+// Runs `openssl s_client` against the public listener with the given protocol flag and returns
+// what it printed.
+std::string s_client(std::uint16_t port, const std::string& protocol) {
+  const std::string command =
+      "echo | timeout 10 openssl s_client -connect 127.0.0.1:" + std::to_string(port) + " " +
+      protocol + " -cipher DEFAULT@SECLEVEL=0 2>&1";
+  std::string out;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, pipe) != nullptr) out += buf;
+    ::pclose(pipe);
+  }
+  return out;
+}
+
+TEST_F(HttpsTest, OnlyTls12And13AreSpoken) {
+  const auto port = server_->public_endpoint().port;
+  EXPECT_NE(s_client(port, "-tls1_1").find("alert protocol version"), std::string::npos);
+  EXPECT_NE(s_client(port, "-tls1").find("alert protocol version"), std::string::npos);
+  EXPECT_NE(s_client(port, "-tls1_2").find("Protocol  : TLSv1.2"), std::string::npos);
+  EXPECT_NE(s_client(port, "-tls1_3").find("TLSv1.3"), std::string::npos);
+}
+
 TEST_F(HttpsTest, StrangersFillingThePublicListenerDoNotLockTheBoxesOut) {
   server_->stop();
   config_.max_connections = 4;
