@@ -85,6 +85,14 @@ Expected<Config> parse_config(std::string_view toml_text, const std::filesystem:
   CIVICBOX_CHECK(institution.string("id", config.institution_id));
   CIVICBOX_CHECK(institution.string("name", config.institution_name));
   CIVICBOX_CHECK(institution.string("track_url", config.track_url));
+  CIVICBOX_CHECK(institution.string("timezone", config.timezone));
+  if (!config.timezone.empty() &&
+      (config.timezone.find("..") != std::string::npos ||
+       !std::filesystem::exists(std::filesystem::path("/usr/share/zoneinfo") / config.timezone))) {
+    return error_at(ErrorCode::invalid_argument, "institution.timezone",
+                    *institution.node("timezone"),
+                    "is not a time zone this machine knows (e.g. \"Europe/Bucharest\")");
+  }
   CIVICBOX_CHECK(institution.strings("document_kinds", config.document_kinds));
   CIVICBOX_CHECK(institution.finish());
 

@@ -1,6 +1,8 @@
 // civicbox-controller: the service a fleet of boxes syncs with, and the town hall's API.
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
@@ -76,6 +78,11 @@ int main(int argc, char** argv) {
   if (!data_dir.empty()) config.data_dir = data_dir;
   if (threads > 0) config.threads = threads;
   if (auto ok = validate(config); !ok) return fail(ok.error().describe());
+  if (!config.timezone.empty()) {
+    // Before any thread starts: localtime_r reads it from then on.
+    ::setenv("TZ", config.timezone.c_str(), 1);
+  }
+  ::tzset();
 
   auto storage = open_sqlite_storage(config.data_dir, {config.institution_id, true});
   if (!storage) return fail(storage.error().context("opening the database").describe());

@@ -75,10 +75,13 @@ CREATE TABLE IF NOT EXISTS change_counter(id INTEGER PRIMARY KEY CHECK (id = 1),
 INSERT OR IGNORE INTO change_counter(id, value) VALUES (1, 0);
 )SQL";
 
-int utc_year(std::int64_t now_ms) {
+// The registry's year is the town hall's: local time of the process (TZ, set from
+// [institution] timezone at start), so a filing at 00:30 on 1 January in Bucharest opens the
+// new year's series even though it is still 31 December in UTC.
+int registry_year(std::int64_t now_ms) {
   std::time_t t = static_cast<std::time_t>(now_ms / 1000);
   std::tm tm{};
-  gmtime_r(&t, &tm);
+  localtime_r(&t, &tm);
   return tm.tm_year + 1900;
 }
 
@@ -333,7 +336,7 @@ class SqliteStorage final : public Storage {
     owner.bind(1, s.tracking_code.str());
     CIVICBOX_TRY(bool taken, owner.step());
     if (taken) return std::string("rejected: tracking code already used by ") + owner.text(0);
-    int year = utc_year(now_ms);
+    int year = registry_year(now_ms);
     CIVICBOX_TRY(
         auto counter,
         db_.cached(

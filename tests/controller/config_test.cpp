@@ -41,6 +41,9 @@ TEST(ConfigTest, WrongTypesUnknownSectionsAndBadAddressesAreRefused) {
   EXPECT_FALSE(parse_config("[server]\ndevice_listen = \"localhost\"\n", "/"));
   EXPECT_FALSE(parse_config("[server]\ndevice_listen = \"1.2.3.4:99999\"\n", "/"));
   EXPECT_EQ(parse_config("[server\n", "/").error().code, ErrorCode::parse);
+  EXPECT_FALSE(parse_config("[institution]\ntimezone = \"Europe/Bucuresti\"\n", "/"));
+  EXPECT_FALSE(parse_config("[institution]\ntimezone = \"../../etc/passwd\"\n", "/"));
+  EXPECT_TRUE(parse_config("[institution]\ntimezone = \"Europe/Bucharest\"\n", "/"));
 }
 
 TEST(ConfigTest, ValidationAsksForCertificatesAndALongEnoughToken) {

@@ -106,6 +106,25 @@ TEST_F(StorageTest, NumbersContinueAfterARestartAndStartAgainInANewYear) {
   EXPECT_EQ(result->registrations[0].registration_number, "2027/000001");
 }
 
+TEST_F(StorageTest, TheRegistryYearTurnsAtTheTownHallsMidnightNotAtUtcMidnight) {
+  const char* saved = std::getenv("TZ");
+  const std::string previous = saved != nullptr ? saved : "";
+  ::setenv("TZ", "Europe/Bucharest", 1);
+  ::tzset();
+  // 2026-12-31T22:30Z is 00:30 on 1 January 2027 in Bucharest.
+  const std::int64_t new_year_in_bucharest = 1'798'756'200'000;
+  auto result =
+      storage_->apply_events(device("box-a"), {filed_event(1, random_)}, new_year_in_bucharest);
+  if (saved != nullptr) {
+    ::setenv("TZ", previous.c_str(), 1);
+  } else {
+    ::unsetenv("TZ");
+  }
+  ::tzset();
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->registrations[0].registration_number, "2027/000001");
+}
+
 TEST_F(StorageTest, TwoHundredSubmissionsFromTenBoxesAtOnceGetUniqueGapFreeNumbers) {
   std::vector<std::thread> boxes;
   std::mutex mutex;
