@@ -1,5 +1,9 @@
 #include "common/json_strict.hpp"
 
+#include <optional>
+#include <set>
+#include <vector>
+
 namespace civicbox::json {
 
 using nlohmann::json;
@@ -37,8 +41,36 @@ Expected<json> parse(std::string_view text, std::size_t max_bytes) {
       --depth;
     }
   }
+  // The parser keeps the last of two equal keys; a strict reader must not guess which one the
+  // sender meant ({"kind":"a","kind":"b"}), so a repeated key is refused.
+  std::vector<std::set<std::string>> keys_of_open_objects;
+  std::optional<std::string> repeated;
+  auto watch_keys = [&](int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        keys_of_open_objects.emplace_back();
+        break;
+      case json::parse_event_t::object_end:
+        if (!keys_of_open_objects.empty()) keys_of_open_objects.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!keys_of_open_objects.empty() && parsed.is_string() &&
+            !keys_of_open_objects.back().insert(parsed.get<std::string>()).second && !repeated) {
+          repeated = parsed.get<std::string>();
+        }
+        break;
+      default:
+        break;
+    }
+    return true;
+  };
   try {
-    return json::parse(text);
+    json value = json::parse(text, watch_keys);
+    if (repeated) {
+      return make_error(ErrorCode::parse, "not valid JSON here: the key '" + *repeated +
+                                              "' appears twice in one object");
+    }
+    return value;
   } catch (const json::exception& e) {
     return make_error(ErrorCode::parse, std::string("not valid JSON: ") + e.what());
   }

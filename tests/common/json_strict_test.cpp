@@ -151,5 +151,16 @@ TEST(common_json_strict, DumpReplacesInvalidUtf8InsteadOfThrowing) {
   EXPECT_TRUE(parse(out, 100));
 }
 
+TEST(common_json_strict, AKeyRepeatedInOneObjectIsRefusedNotGuessed) {
+  auto twice = parse(R"({"kind":"request","kind":"complaint"})", 1024);
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().code, civicbox::ErrorCode::parse);
+  EXPECT_NE(twice.error().message.find("'kind'"), std::string::npos) << twice.error().message;
+  auto nested = parse(R"({"events":[{"seq":1},{"seq":2,"seq":3}]})", 1024);
+  EXPECT_FALSE(nested);
+  // The same key in two different objects is fine.
+  EXPECT_TRUE(parse(R"({"a":{"x":1},"b":{"x":2},"c":[{"x":3},{"x":4}]})", 1024));
+}
+
 }  // namespace
 }  // namespace civicbox::json
