@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS assignments (
   expires_at_ms INTEGER NOT NULL,
   active INTEGER NOT NULL,
   compartment INTEGER,
-  collected INTEGER NOT NULL DEFAULT 0
+  collected INTEGER NOT NULL DEFAULT 0,
+  collected_at_ms INTEGER
 );
 CREATE TABLE IF NOT EXISTS submissions (
   tracking_code TEXT PRIMARY KEY,
@@ -98,6 +99,16 @@ Expected<Intent> read_intent(const sqlite::Statement& row) {
   return i;
 }
 
+// At most `limit` bytes of `text` that an alarm can carry: cut at a character boundary, and not
+// at all if the text is not UTF-8 (a corrupted row).
+std::string printable(std::string_view text, std::size_t limit) {
+  if (!valid_utf8(text)) return "(unprintable)";
+  if (text.size() <= limit) return std::string(text);
+  std::size_t end = limit;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return std::string(text.substr(0, end)) + "...";
+}
+
 constexpr const char* kIntentColumns =
     "SELECT id, flow, compartment, subject, stage, payload, created_ms FROM intents ";
 
@@ -113,7 +124,16 @@ Expected<std::unique_ptr<Journal>> Journal::open(const std::filesystem::path& fi
 }
 
 Expected<void> Journal::migrate() {
-  return db_.exec(kSchema);
+  CIVICBOX_CHECK(db_.exec(kSchema));
+  // Journals from before collections were timed: add the column (their collected rows have no
+  // time and are pruned as before).
+  CIVICBOX_TRY(auto column, db_.prepare("SELECT COUNT(*) FROM pragma_table_info('assignments') "
+                                        "WHERE name = 'collected_at_ms'"));
+  CIVICBOX_TRY(bool row, column.step());
+  if (row && column.integer(0) == 0) {
+    CIVICBOX_CHECK(db_.exec("ALTER TABLE assignments ADD COLUMN collected_at_ms INTEGER"));
+  }
+  return {};
 }
 
 Expected<std::int64_t> Journal::counter_locked(std::string_view name) {
@@ -130,7 +150,7 @@ Expected<void> Journal::set_counter_locked(std::string_view name, std::int64_t v
   return stmt.run();
 }
 
-Expected<void> Journal::apply_event_locked(const wire::EventBody& body) {
+Expected<void> Journal::apply_event_locked(const wire::EventBody& body, std::int64_t at_ms) {
   if (const auto* s = std::get_if<wire::SubmissionFiled>(&body)) {
     CIVICBOX_TRY(
         auto stmt,
@@ -149,9 +169,9 @@ Expected<void> Journal::apply_event_locked(const wire::EventBody& body) {
     return stmt.run();
   }
   if (const auto* p = std::get_if<wire::ParcelCollected>(&body)) {
-    CIVICBOX_TRY(auto stmt,
-                 db_.prepare("UPDATE assignments SET collected = 1 WHERE parcel_id = ?1"));
-    stmt.bind(1, p->parcel_id);
+    CIVICBOX_TRY(auto stmt, db_.prepare("UPDATE assignments SET collected = 1, "
+                                        "collected_at_ms = ?2 WHERE parcel_id = ?1"));
+    stmt.bind(1, p->parcel_id).bind(2, at_ms);
     return stmt.run();
   }
   if (const auto* d = std::get_if<wire::DropoffEmptied>(&body)) {
@@ -171,6 +191,18 @@ Expected<std::vector<std::uint64_t>> Journal::append(
     const std::optional<std::string>& finishes_intent) {
   std::lock_guard lock(mutex_);
   CIVICBOX_TRY(auto tx, sqlite::Transaction::begin(db_));
+  CIVICBOX_TRY(auto seqs, append_locked(events, at_ms, random));
+  if (finishes_intent) {
+    CIVICBOX_TRY(auto done, db_.prepare("UPDATE intents SET stage = 'done' WHERE id = ?1"));
+    done.bind(1, *finishes_intent);
+    CIVICBOX_CHECK(done.run());
+  }
+  CIVICBOX_CHECK(tx.commit());
+  return seqs;
+}
+
+Expected<std::vector<std::uint64_t>> Journal::append_locked(
+    const std::vector<wire::EventBody>& events, std::int64_t at_ms, Random& random) {
   CIVICBOX_TRY(auto last, db_.prepare("SELECT COALESCE(MAX(seq), 0) FROM events"));
   CIVICBOX_TRY(bool has_row, last.step());
   std::uint64_t seq = has_row ? static_cast<std::uint64_t>(last.integer(0)) : 0;
@@ -194,15 +226,9 @@ Expected<std::vector<std::uint64_t>> Journal::append(
         .bind(4, wire::event_type(body))
         .bind(5, text);
     CIVICBOX_CHECK(insert.run());
-    CIVICBOX_CHECK(apply_event_locked(body));
+    CIVICBOX_CHECK(apply_event_locked(body, at_ms));
     seqs.push_back(e.seq);
   }
-  if (finishes_intent) {
-    CIVICBOX_TRY(auto done, db_.prepare("UPDATE intents SET stage = 'done' WHERE id = ?1"));
-    done.bind(1, *finishes_intent);
-    CIVICBOX_CHECK(done.run());
-  }
-  CIVICBOX_CHECK(tx.commit());
   return seqs;
 }
 
@@ -269,6 +295,46 @@ Expected<std::vector<Intent>> Journal::unfinished_intents_locked() {
   return out;
 }
 
+Expected<std::vector<UnreadableIntent>> Journal::unreadable_intents() {
+  std::lock_guard lock(mutex_);
+  CIVICBOX_TRY(auto stmt, db_.prepare(std::string(kIntentColumns) +
+                                      "WHERE stage IN ('unlock_requested', 'door_opened') "
+                                      "ORDER BY created_ms, rowid"));
+  std::vector<UnreadableIntent> out;
+  for (;;) {
+    CIVICBOX_TRY(bool row, stmt.step());
+    if (!row) break;
+    auto read = read_intent(stmt);
+    if (read) continue;
+    std::optional<int> compartment;
+    if (auto c = stmt.optional_integer(2); c && *c >= 1 && *c <= wire::kMaxCompartment) {
+      compartment = static_cast<int>(*c);
+    }
+    out.push_back(UnreadableIntent{stmt.text(0), compartment, read.error().message});
+  }
+  return out;
+}
+
+Expected<void> Journal::quarantine_intent(std::string_view intent_id,
+                                          std::optional<int> compartment, std::string_view why,
+                                          std::int64_t at_ms, Random& random) {
+  std::lock_guard lock(mutex_);
+  CIVICBOX_TRY(auto tx, sqlite::Transaction::begin(db_));
+  CIVICBOX_TRY(auto stmt, db_.prepare("UPDATE intents SET stage = 'quarantined', note = ?2 "
+                                      "WHERE id = ?1 AND stage IN ('unlock_requested', "
+                                      "'door_opened')"));
+  stmt.bind(1, intent_id).bind(2, why);
+  CIVICBOX_CHECK(stmt.run());
+  std::string detail = "intent " + printable(intent_id, 100) +
+                       " could not be read or finished at recovery and was quarantined (the row "
+                       "is kept";
+  detail += compartment ? "; check compartment " + std::to_string(*compartment) + "): " : "): ";
+  detail += printable(why, 500);
+  CIVICBOX_CHECK(
+      append_locked({wire::Alarm{"journal_row_unreadable", detail, compartment}}, at_ms, random));
+  return tx.commit();
+}
+
 Expected<std::optional<Intent>> Journal::intent(std::string_view intent_id) {
   std::lock_guard lock(mutex_);
   CIVICBOX_TRY(auto stmt, db_.prepare(std::string(kIntentColumns) + "WHERE id = ?1"));
@@ -319,7 +385,8 @@ Expected<SyncState> Journal::sync_state() {
 }
 
 Expected<void> Journal::acknowledge(std::uint64_t applied_through,
-                                    const std::vector<wire::Registration>& registrations) {
+                                    const std::vector<wire::Registration>& registrations,
+                                    std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
   CIVICBOX_TRY(auto tx, sqlite::Transaction::begin(db_));
   CIVICBOX_TRY(auto state, sync_state_locked());
@@ -334,17 +401,24 @@ Expected<void> Journal::acknowledge(std::uint64_t applied_through,
     reg.bind(1, r.tracking_code.str()).bind(2, r.registration_number);
     CIVICBOX_CHECK(reg.run());
   }
-  // Assignments that are over (collected, or withdrawn and not in a compartment) are forgotten
-  // once the controller holds every event about them: each typed pickup code is checked against
-  // what is left, and the table does not grow with every parcel the box ever held.
-  CIVICBOX_TRY(auto prune,
-               db_.prepare("DELETE FROM assignments WHERE (collected = 1 OR (active = 0 AND "
-                           "compartment IS NULL)) AND parcel_id NOT IN (SELECT subject FROM "
-                           "intents WHERE stage IN ('unlock_requested', 'door_opened')) AND NOT "
-                           "EXISTS (SELECT 1 FROM events WHERE seq > ?1 AND type IN "
-                           "('parcel.collected', 'parcel.loaded') AND "
-                           "json_extract(json, '$.data.parcel_id') = assignments.parcel_id)"));
-  prune.bind(1, static_cast<std::int64_t>(acked));
+  // Assignments that are over are forgotten once the controller holds every event about them,
+  // so that the table does not grow with every parcel the box ever held: withdrawn ones not in a
+  // compartment at once; collected ones once older than kUsedCodeMemoryMs or beyond the
+  // kUsedCodeMemoryParcels most recent (until then their hash tells a citizen who types the code
+  // again that the document was already collected).
+  CIVICBOX_TRY(
+      auto prune,
+      db_.prepare("DELETE FROM assignments WHERE ((collected = 1 AND (collected_at_ms IS NULL OR "
+                  "collected_at_ms <= ?2 OR parcel_id NOT IN (SELECT parcel_id FROM assignments "
+                  "WHERE collected = 1 ORDER BY collected_at_ms DESC, rowid DESC LIMIT ?3))) OR "
+                  "(collected = 0 AND active = 0 AND compartment IS NULL)) AND parcel_id NOT IN "
+                  "(SELECT subject FROM intents WHERE stage IN ('unlock_requested', "
+                  "'door_opened')) AND NOT EXISTS (SELECT 1 FROM events WHERE seq > ?1 AND type "
+                  "IN ('parcel.collected', 'parcel.loaded') AND json_extract(json, "
+                  "'$.data.parcel_id') = assignments.parcel_id)"));
+  prune.bind(1, static_cast<std::int64_t>(acked))
+      .bind(2, now_ms - kUsedCodeMemoryMs)
+      .bind(3, static_cast<std::int64_t>(kUsedCodeMemoryParcels));
   CIVICBOX_CHECK(prune.run());
   return tx.commit();
 }
@@ -407,8 +481,8 @@ Expected<BoxState> Journal::box_state() {
   }
   {
     CIVICBOX_TRY(auto stmt, db_.prepare("SELECT parcel_id, salt, iterations, hash, expires_at_ms, "
-                                        "active, compartment, collected FROM assignments "
-                                        "ORDER BY parcel_id"));
+                                        "active, compartment, collected, collected_at_ms "
+                                        "FROM assignments ORDER BY parcel_id"));
     for (;;) {
       CIVICBOX_TRY(bool row, stmt.step());
       if (!row) break;
@@ -419,6 +493,7 @@ Expected<BoxState> Journal::box_state() {
       p.active = stmt.integer(5) != 0;
       if (auto c = stmt.optional_integer(6)) p.compartment = static_cast<int>(*c);
       p.collected = stmt.integer(7) != 0;
+      p.collected_at_ms = stmt.optional_integer(8);
       s.parcels.push_back(std::move(p));
     }
   }

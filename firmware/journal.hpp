@@ -37,6 +37,14 @@ struct SyncState {
   }
 };
 
+// An unfinished intent whose row cannot be read back (a payload that does not parse, an unknown
+// flow): recovery quarantines it instead of stopping the box.
+struct UnreadableIntent {
+  std::string id;
+  std::optional<int> compartment;
+  std::string why;
+};
+
 class Journal {
  public:
   static Expected<std::unique_ptr<Journal>> open(const std::filesystem::path& file);
@@ -52,8 +60,15 @@ class Journal {
   Expected<void> record_intent(const Intent& intent);
   Expected<void> mark_door_opened(std::string_view intent_id);
   Expected<void> cancel_intent(std::string_view intent_id, std::string_view why);
-  // Intents in stage unlock_requested or door_opened, oldest first.
+  // Intents in stage unlock_requested or door_opened, oldest first. Fails if one of them cannot
+  // be read: recovery quarantines those first (unreadable_intents, quarantine_intent).
   Expected<std::vector<Intent>> unfinished_intents();
+  // The unfinished intents whose rows cannot be read, oldest first.
+  Expected<std::vector<UnreadableIntent>> unreadable_intents();
+  // Marks an unfinished intent quarantined (the row is kept, with `why` as its note, and never
+  // acted on again) and records a journal_row_unreadable alarm naming it, in one transaction.
+  Expected<void> quarantine_intent(std::string_view intent_id, std::optional<int> compartment,
+                                   std::string_view why, std::int64_t at_ms, Random& random);
   Expected<std::optional<Intent>> intent(std::string_view intent_id);
 
   // Events with seq > acked_through, in order, at most `limit`.
@@ -61,10 +76,12 @@ class Journal {
   Expected<std::vector<wire::Event>> events_after(std::uint64_t seq, std::size_t limit);
   Expected<SyncState> sync_state();
   // After a push: acked_through = applied_through (capped at the last seq), and the registration
-  // numbers the controller gave, in one transaction. Assignments that are over (collected, or
-  // withdrawn and empty) and have no event left to send are pruned.
+  // numbers the controller gave, in one transaction. Assignments that are over and have no event
+  // left to send are pruned: withdrawn and empty ones at once, collected ones once collected
+  // kUsedCodeMemoryMs before `now_ms` or beyond the kUsedCodeMemoryParcels most recent.
   Expected<void> acknowledge(std::uint64_t applied_through,
-                             const std::vector<wire::Registration>& registrations);
+                             const std::vector<wire::Registration>& registrations,
+                             std::int64_t now_ms);
   // After a pull: assignments (what the box did with them is kept), configuration, cursor.
   // An assignment over kMaxPickupHashIterations is ignored with a warning.
   Expected<void> apply_pull(const wire::PullResponse& pull);
@@ -84,9 +101,11 @@ class Journal {
  private:
   explicit Journal(sqlite::Database db) : db_(std::move(db)) {}
   Expected<void> migrate();
+  Expected<std::vector<std::uint64_t>> append_locked(const std::vector<wire::EventBody>& events,
+                                                     std::int64_t at_ms, Random& random);
   Expected<SyncState> sync_state_locked();
   Expected<std::vector<Intent>> unfinished_intents_locked();
-  Expected<void> apply_event_locked(const wire::EventBody& body);
+  Expected<void> apply_event_locked(const wire::EventBody& body, std::int64_t at_ms);
   Expected<std::int64_t> counter_locked(std::string_view name);
   Expected<void> set_counter_locked(std::string_view name, std::int64_t value);
 

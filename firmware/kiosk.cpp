@@ -37,14 +37,16 @@ std::string_view to_string(IntentStage stage) {
     case IntentStage::done:
       return "done";
     case IntentStage::cancelled:
+      return "cancelled";
+    case IntentStage::quarantined:
       break;
   }
-  return "cancelled";
+  return "quarantined";
 }
 
 Expected<IntentStage> parse_intent_stage(std::string_view text) {
   for (IntentStage s : {IntentStage::unlock_requested, IntentStage::door_opened, IntentStage::done,
-                        IntentStage::cancelled}) {
+                        IntentStage::cancelled, IntentStage::quarantined}) {
     if (to_string(s) == text) return s;
   }
   return make_error(ErrorCode::parse, "unknown intent stage '" + std::string(text) + "'");
@@ -303,6 +305,25 @@ std::vector<Action> Kiosk::failed_code(RefuseReason reason, std::string message,
   return out;
 }
 
+bool Kiosk::collected_recently(const PickupCode& code, std::int64_t now_ms) const {
+  // Bounded: at most kUsedCodeMemoryParcels PBKDF2 runs, and only for a code that matched
+  // nothing collectable (a used code, or a wrong one that counts as a failed try anyway).
+  std::vector<const Parcel*> recent;
+  for (const auto& p : state_.parcels) {
+    if (p.collected && p.collected_at_ms && *p.collected_at_ms > now_ms - kUsedCodeMemoryMs) {
+      recent.push_back(&p);
+    }
+  }
+  std::sort(recent.begin(), recent.end(), [](const Parcel* a, const Parcel* b) {
+    return *a->collected_at_ms > *b->collected_at_ms;
+  });
+  if (recent.size() > kUsedCodeMemoryParcels) recent.resize(kUsedCodeMemoryParcels);
+  return std::any_of(recent.begin(), recent.end(), [&](const Parcel* p) {
+    auto match = pickup_code_matches(code, p->hash);
+    return match && *match;
+  });
+}
+
 std::vector<Action> Kiosk::collect(const CollectParcel& in, std::int64_t now_ms, Random& random) {
   if (busy()) return refuse(RefuseReason::busy, kBusy);
   std::vector<Action> out;
@@ -343,10 +364,10 @@ std::vector<Action> Kiosk::collect(const CollectParcel& in, std::int64_t now_ms,
     return out;
   };
   if (found == nullptr) {
+    if (collected_recently(*code, now_ms)) {
+      return fail(RefuseReason::used, "This document has already been collected.");
+    }
     return fail(RefuseReason::wrong_code, "This code is not valid at this box.");
-  }
-  if (found->collected || !found->active) {
-    return fail(RefuseReason::used, "This document has already been collected.");
   }
   if (found->expires_at_ms <= now_ms) {
     return fail(RefuseReason::expired,
@@ -486,7 +507,10 @@ std::vector<Action> Kiosk::closed(const DoorClosed& in, std::int64_t now_ms) {
     case Flow::pickup:
       out.emplace_back(
           RecordEvents{{wire::ParcelCollected{i.subject, i.compartment, false}}, i.id});
-      if (Parcel* p = find_parcel(i.subject)) p->collected = true;
+      if (Parcel* p = find_parcel(i.subject)) {
+        p->collected = true;
+        p->collected_at_ms = now_ms;
+      }
       if (state_.keypad != Keypad{}) {
         state_.keypad = Keypad{};
         out.emplace_back(SaveKeypad{state_.keypad});

@@ -35,6 +35,12 @@ inline constexpr std::int64_t kKeypadLockMs = 15 * 60 * 1000;
 // A code expired less than this long ago is still recognised (and refused as expired); older
 // ones are not hashed at all, so one typed code costs PBKDF2 only over the parcels that matter.
 inline constexpr std::int64_t kExpiredCodeGraceMs = 24 * 3600 * 1000;
+// A code typed again after its parcel was collected here is told "already collected" if the
+// collection was less than this long ago and among the kUsedCodeMemoryParcels most recent ones;
+// only checked once no parcel that can be collected matched, so its cost is bounded. The journal
+// keeps those assignments (their hashes) that long.
+inline constexpr std::int64_t kUsedCodeMemoryMs = 7LL * 24 * 3600 * 1000;
+inline constexpr std::size_t kUsedCodeMemoryParcels = 20;
 
 // Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
 bool valid_utf8(std::string_view text);
@@ -43,8 +49,9 @@ enum class Flow { filing, pickup, load, empty };
 std::string_view to_string(Flow flow);
 Expected<Flow> parse_flow(std::string_view text);
 
-// unlock_requested -> door_opened -> done, or unlock_requested -> cancelled.
-enum class IntentStage { unlock_requested, door_opened, done, cancelled };
+// unlock_requested -> door_opened -> done, or unlock_requested -> cancelled. An intent whose row
+// cannot be read (or finished) at recovery is quarantined: kept for a person, never acted on.
+enum class IntentStage { unlock_requested, door_opened, done, cancelled, quarantined };
 std::string_view to_string(IntentStage stage);
 Expected<IntentStage> parse_intent_stage(std::string_view text);
 
@@ -73,6 +80,7 @@ struct Parcel {
   bool active = true;
   std::optional<int> compartment;  // loaded here
   bool collected = false;
+  std::optional<std::int64_t> collected_at_ms;  // when the parcel.collected event was recorded
 };
 
 // A document filed here and not yet taken out by a clerk.
@@ -226,6 +234,7 @@ class Kiosk {
   std::vector<Action> closed(const DoorClosed& in, std::int64_t now_ms);
   std::vector<Action> not_opened(const DoorNotOpened& in);
   std::vector<Action> failed_code(RefuseReason reason, std::string message, std::int64_t now_ms);
+  [[nodiscard]] bool collected_recently(const PickupCode& code, std::int64_t now_ms) const;
   std::vector<Action> begin(Intent intent, std::string message);
   std::optional<int> free_dropoff_compartment() const;
   std::optional<int> free_pickup_compartment() const;

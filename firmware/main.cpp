@@ -65,13 +65,18 @@ int run(const std::string& config_file, const std::string& script) {
   spdlog::info("box {} starting; data in {}; controller {}", config->box_id,
                config->data_dir.string(), config->controller_url);
 
+  // Only a journal that cannot be opened stops the box. A recovery that fails (a row it cannot
+  // read is quarantined, so this is the disk) leaves the box running, syncing and saying so.
   auto recovered = (*agent)->recover();
   if (!recovered) {
     spdlog::error("recovery failed: {}", recovered.error().describe());
-    return 1;
-  }
-  if (!recovered->empty())
+    auto alarm = (*agent)->journal().append(
+        wire::Alarm{"recovery_failed", recovered.error().message.substr(0, 700), std::nullopt},
+        (*agent)->now_ms(), random);
+    if (!alarm) spdlog::error("recording an alarm: {}", alarm.error().describe());
+  } else if (!recovered->empty()) {
     spdlog::info("recovery: {} interrupted flow(s) handled", recovered->size());
+  }
 
   (*agent)->start_sync();
   if (script.empty()) {

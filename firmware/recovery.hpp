@@ -14,6 +14,9 @@
 //    tells a person to check the compartment.
 // Finishing is one transaction with the intent marked done, so recovery killed half-way is
 // simply done again at the next start.
+// One bad row does not keep the box from starting: an intent whose row cannot be read, or whose
+// finishing events the journal refuses (bad data, not a failing disk), is quarantined — the row
+// kept, never acted on — with a journal_row_unreadable alarm naming it, and recovery goes on.
 #pragma once
 
 #include <chrono>
@@ -36,10 +39,10 @@ struct RecoveryOptions {
   std::chrono::milliseconds poll{20};
 };
 
-enum class RecoveryOutcome { cancelled, finished, left_unfinished };
+enum class RecoveryOutcome { cancelled, finished, left_unfinished, quarantined };
 
 struct RecoveredIntent {
-  Intent intent;
+  Intent intent;  // a quarantined row that could not be read: only its id and compartment
   RecoveryOutcome outcome = RecoveryOutcome::cancelled;
 };
 

@@ -10,7 +10,8 @@ Syncer::Syncer(Journal& journal, Uplink& client, SyncerOptions options,
       client_(client),
       options_(options),
       now_ms_(std::move(now_ms)),
-      random_(random) {
+      random_(random),
+      backoff_(options.backoff_base, options.backoff_cap) {
   if (options_.batch == 0 || options_.batch > wire::kMaxBatchEvents) {
     options_.batch = wire::kMaxBatchEvents;
   }
@@ -53,6 +54,7 @@ Expected<std::optional<Syncer::Pushed>> Syncer::push_batch(
   CIVICBOX_TRY(auto response,
                timeout ? client_.push_within(request, *timeout) : client_.push(request));
   pushed.applied = response.applied_through;
+  note_refusal(pushed.first, pushed.applied);
   if (pushed.applied > pushed.last) {
     // Never take the controller's word for events it was not sent: they would never be sent.
     spdlog::warn("the controller holds events up to seq {}, beyond the {} this box sent",
@@ -76,8 +78,43 @@ Expected<std::optional<Syncer::Pushed>> Syncer::push_batch(
     ahead_alarmed_ = false;
   }
   // acked_through follows the controller, also downwards: what it does not hold is sent again.
-  CIVICBOX_CHECK(journal_.acknowledge(pushed.applied, response.registrations));
+  CIVICBOX_CHECK(journal_.acknowledge(pushed.applied, response.registrations, now_ms_()));
   return std::optional<Pushed>(pushed);
+}
+
+void Syncer::note_refusal(std::uint64_t first, std::uint64_t applied) {
+  if (applied >= first) {
+    refusal_.reset();
+    refusals_in_row_ = 0;
+    return;
+  }
+  std::pair<std::uint64_t, std::uint64_t> answer{first, applied};
+  if (refusal_ == answer) {
+    ++refusals_in_row_;
+  } else {
+    refusal_ = answer;
+    refusals_in_row_ = 1;
+  }
+  // Exactly at the threshold: one alarm for a controller stuck on the same event, however long
+  // it stays stuck. The alarm queues behind the refused event, but a technician at the box (or a
+  // controller that recovers) sees it.
+  if (refusals_in_row_ != kSyncRefusedAfter) return;
+  std::string detail = "the controller answered " + std::to_string(kSyncRefusedAfter) +
+                       " times in a row that it holds events only up to seq " +
+                       std::to_string(applied) + ": it will not take seq " + std::to_string(first) +
+                       "; the outbox is stuck behind it";
+  spdlog::error("{}", detail);
+  auto appended = journal_.append(wire::Alarm{"sync_refused", detail, {}}, now_ms_(), random_);
+  if (!appended) spdlog::error("recording an alarm: {}", appended.error().describe());
+}
+
+void Syncer::end_backoff() {
+  {
+    std::lock_guard lock(mutex_);
+    if (backoff_.failures() == 0) return;
+    backoff_.reset();
+  }
+  wake_.notify_all();  // a request that waited for the backoff may go now
 }
 
 Expected<void> Syncer::sync_for_receipt(std::chrono::milliseconds budget) {
@@ -88,6 +125,7 @@ Expected<void> Syncer::sync_for_receipt(std::chrono::milliseconds budget) {
   }
   CIVICBOX_TRY(auto pushed, push_batch(budget));
   (void)pushed;
+  end_backoff();
   return {};
 }
 
@@ -125,6 +163,7 @@ Expected<SyncReport> Syncer::sync_once() {
     return pulled.error();
   }
   last_alarm_.reset();
+  end_backoff();
   SyncReport report;
   CIVICBOX_TRY(auto state, journal_.sync_state());
   report.applied_through = state.acked_through;
@@ -146,18 +185,20 @@ void Syncer::raise_alarm(const Error& error) {
 
 void Syncer::run() {
   for (;;) {
-    auto result = sync_once();
+    auto result = sync_once();  // success ends the backoff
     std::chrono::milliseconds wait = options_.interval;
+    std::unique_lock lock(mutex_);
     if (result) {
-      backoff_.reset();
       spdlog::debug("synced: applied_through {} pending {}", result->applied_through,
                     result->pending);
     } else {
       wait = std::max(backoff_.next(random_), std::chrono::milliseconds(100));
       spdlog::warn("sync failed (next try in {} ms): {}", wait.count(), result.error().describe());
     }
-    std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, wait, [this] { return stopping_ || requested_; });
+    // A request (a flow recorded events) cuts only the regular interval short, never a backoff:
+    // a box busy with citizens must not hammer a controller that is down.
+    wake_.wait_for(lock, wait,
+                   [this] { return stopping_ || (requested_ && backoff_.failures() == 0); });
     if (stopping_) return;
     requested_ = false;
   }

@@ -3,6 +3,13 @@
 // and when asked; after a failure it waits a jittered backoff instead. sync_once() may also be
 // called from another thread; calls are serialised. A filing uses sync_for_receipt() instead: one
 // batch, within a short budget, so a backlog or a slow link never holds up a citizen's receipt.
+//
+// While the syncer backs off after failures, request() (a flow that recorded events) does not
+// cut the wait short: a busy box must not hammer a controller that is down. sync_once() and
+// sync_for_receipt() are a person waiting and still try at once; only their success ends the
+// backoff. A controller that answers, kSyncRefusedAfter times in a row, that it holds less than
+// the first event of the batch (it will not take that event) raises one sync_refused alarm; the
+// syncer keeps trying with backoff.
 #pragma once
 
 #include <chrono>
@@ -13,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "common/error.hpp"
 #include "common/random.hpp"
@@ -22,9 +30,14 @@
 
 namespace civicbox::firmware {
 
+// How many identical answers refusing the same event make a sync_refused alarm.
+inline constexpr int kSyncRefusedAfter = 5;
+
 struct SyncerOptions {
   std::chrono::seconds interval{5};
   std::size_t batch = wire::kMaxBatchEvents;
+  std::chrono::milliseconds backoff_base{500};
+  std::chrono::milliseconds backoff_cap{std::chrono::seconds(60)};
 };
 
 struct SyncReport {
@@ -44,12 +57,15 @@ class Syncer {
   void start();
   // Stops the thread; a sync under way finishes first (bounded by the client's timeout).
   void stop();
-  // Wakes the thread for a sync now.
+  // Wakes the thread for a sync now, unless it is backing off after failures (then the sync
+  // happens when the backoff ends).
   void request();
-  // Pushes everything pending, then pulls.
+  // Pushes everything pending, then pulls. Success ends a backoff; a failure does not count
+  // towards it (only the thread's own tries do).
   Expected<SyncReport> sync_once();
   // For a filing's receipt: waits at most `budget` for a sync under way, then pushes one batch
-  // (the oldest pending events) with `budget` as the request's timeout. No pull.
+  // (the oldest pending events) with `budget` as the request's timeout. No pull. Success ends a
+  // backoff.
   Expected<void> sync_for_receipt(std::chrono::milliseconds budget);
 
  private:
@@ -64,16 +80,22 @@ class Syncer {
   Expected<void> pull();
   void run();
   void raise_alarm(const Error& error);
+  // Counts answers that refuse the batch's first event; the kSyncRefusedAfter-th raises an alarm.
+  void note_refusal(std::uint64_t first, std::uint64_t applied);
+  void end_backoff();
 
   Journal& journal_;
   Uplink& client_;
   SyncerOptions options_;
   std::function<std::int64_t()> now_ms_;
   Random& random_;
-  Backoff backoff_;
   std::timed_mutex sync_mutex_;  // one sync at a time
   bool ahead_alarmed_ = false;
+  // The last refusing answer (first seq of the batch, applied_through) and how often in a row.
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> refusal_;
+  int refusals_in_row_ = 0;
   std::mutex mutex_;
+  Backoff backoff_;  // guarded by mutex_
   std::condition_variable wake_;
   bool stopping_ = false;
   bool requested_ = false;

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "common/pickup_hash.hpp"
+#include "common/sqlite.hpp"
 #include "firmware/journal.hpp"
 #include "tests/support/seeded_random.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -155,6 +156,38 @@ TEST_F(AgentProcess, AnOfflineBoxFilesWithAProvisionalNumberAndPrintsTheReceipt)
   EXPECT_NE(read_file(err_).find("door 1 opened"), std::string::npos);
 }
 
+TEST_F(AgentProcess, OneUnreadableJournalRowDoesNotStopTheBoxFromStarting) {
+  ASSERT_EQ(run("status\n").size(), 1u);
+  {
+    auto j = journal();
+    Intent i;
+    i.id = "intent-garbled";
+    i.flow = Flow::pickup;
+    i.compartment = 5;
+    i.subject = "parcel-1";
+    i.created_ms = 1'790'000'000'000;
+    ASSERT_TRUE(j->record_intent(i));
+  }
+  {
+    auto db = sqlite::Database::open(dir_.path() / "data" / "journal.db");
+    ASSERT_TRUE(db.has_value());
+    ASSERT_TRUE(db->exec("UPDATE intents SET payload = 'garbled' WHERE id = 'intent-garbled'"));
+  }
+  auto lines = run("status\n");
+  ASSERT_EQ(lines.size(), 1u) << read_file(err_);
+  EXPECT_EQ(lines[0].rfind("status device=box-0001 ", 0), 0u) << lines[0];
+  bool alarmed = false;
+  auto events = journal()->events_after(0, 100);
+  ASSERT_TRUE(events.has_value());
+  for (const auto& e : *events) {
+    if (const auto* a = std::get_if<wire::Alarm>(&e.body)) {
+      alarmed |= a->what == "journal_row_unreadable" &&
+                 a->detail.find("intent-garbled") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(alarmed);
+}
+
 TEST_F(AgentProcess, ScriptActionsAnswerOneLineEach) {
   testing::SeededRandom random(9);
   auto code = PickupCode::generate(random);
@@ -195,8 +228,8 @@ TEST_F(AgentProcess, ScriptActionsAnswerOneLineEach) {
       "loaded parcel=parcel-2 compartment=6",
       "refused reason=wrong_code tries_left=9 message=\"This code is not valid at this box.\"",
       "collected parcel=parcel-1 compartment=5",
-      // A collected parcel's code is not checked any more: simply not valid here.
-      "refused reason=wrong_code tries_left=9 message=\"This code is not valid at this box.\"",
+      // A code used here recently is told so (and still counts as a failed try).
+      "refused reason=used tries_left=9 message=\"This document has already been collected.\"",
       "clock offset_s=7200",
       "refused reason=expired tries_left=8 message=\"This code has expired. Please contact the "
       "town hall to get a new one.\"",

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "tests/support/seeded_random.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -100,7 +102,7 @@ TEST_F(JournalTest, PendingIsWhatTheControllerHasNotAcknowledged) {
   EXPECT_EQ(j->pending(100)->size(), 5u);
   EXPECT_EQ(j->pending(2)->size(), 2u);
 
-  ASSERT_TRUE(j->acknowledge(3, {wire::Registration{s.tracking_code, "2026/000123"}}));
+  ASSERT_TRUE(j->acknowledge(3, {wire::Registration{s.tracking_code, "2026/000123"}}, kNow));
   auto rest = j->pending(100);
   ASSERT_EQ(rest->size(), 2u);
   EXPECT_EQ((*rest)[0].seq, 4u);
@@ -109,10 +111,10 @@ TEST_F(JournalTest, PendingIsWhatTheControllerHasNotAcknowledged) {
 
   // An acknowledgement beyond what the box holds is capped; a lower one (the controller lost
   // events) makes the box send them again.
-  ASSERT_TRUE(j->acknowledge(99, {}));
+  ASSERT_TRUE(j->acknowledge(99, {}, kNow));
   EXPECT_EQ(j->sync_state()->acked_through, 5u);
   EXPECT_TRUE(j->pending(100)->empty());
-  ASSERT_TRUE(j->acknowledge(1, {}));
+  ASSERT_TRUE(j->acknowledge(1, {}, kNow));
   EXPECT_EQ(j->pending(100)->front().seq, 2u);
 }
 
@@ -197,7 +199,7 @@ TEST_F(JournalTest, AnAssignmentThatWouldMakeEveryCodeCheckSlowIsIgnored) {
   EXPECT_EQ(parcels[0].parcel_id, "fine");
 }
 
-TEST_F(JournalTest, ACollectedParcelIsForgottenOnceTheControllerHoldsItsEvents) {
+TEST_F(JournalTest, ACollectedParcelIsKeptSevenDaysAfterTheControllerHoldsItsEvents) {
   auto journal = open();
   wire::PullResponse pull;
   pull.cursor = 1;
@@ -214,10 +216,36 @@ TEST_F(JournalTest, ACollectedParcelIsForgottenOnceTheControllerHoldsItsEvents) 
     return out;
   };
   // Acknowledged up to the loading only: the collection is not yet sent, the parcel is kept.
-  ASSERT_TRUE(journal->acknowledge(1, {}));
+  ASSERT_TRUE(journal->acknowledge(1, {}, kNow));
   EXPECT_EQ(ids(), (std::vector<std::string>{"collected", "waiting"}));
-  ASSERT_TRUE(journal->acknowledge(2, {}));
+  // Sent, but collected less than seven days ago: its hash still says "already collected".
+  ASSERT_TRUE(journal->acknowledge(2, {}, kNow + kUsedCodeMemoryMs - 1));
+  EXPECT_EQ(ids(), (std::vector<std::string>{"collected", "waiting"}));
+  EXPECT_EQ(journal->box_state()->parcels.front().collected_at_ms, kNow);
+  ASSERT_TRUE(journal->acknowledge(2, {}, kNow + kUsedCodeMemoryMs));
   EXPECT_EQ(ids(), std::vector<std::string>{"waiting"});
+}
+
+TEST_F(JournalTest, OnlyTheTwentyMostRecentCollectedParcelsAreKept) {
+  auto journal = open();
+  wire::PullResponse pull;
+  pull.cursor = 1;
+  pull.config = wire::BoxConfig{"Town hall", {"request"}, "https://t/"};
+  for (int i = 0; i < 25; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "p%02d", i);
+    pull.assignments.push_back(assignment(id));
+  }
+  ASSERT_TRUE(journal->apply_pull(pull));
+  for (int i = 0; i < 25; ++i) {
+    const auto& id = pull.assignments[static_cast<std::size_t>(i)].parcel_id;
+    ASSERT_TRUE(journal->append(wire::ParcelCollected{id, 5, false}, kNow + i, random_));
+  }
+  auto last = journal->sync_state()->last_seq;
+  ASSERT_TRUE(journal->acknowledge(last, {}, kNow + 100));
+  auto parcels = journal->box_state()->parcels;
+  ASSERT_EQ(parcels.size(), kUsedCodeMemoryParcels);
+  EXPECT_EQ(parcels.front().parcel_id, "p05") << "the oldest collections were kept";
 }
 
 TEST_F(JournalTest, TheTimeFloorOnlyRisesAndSurvivesARestart) {

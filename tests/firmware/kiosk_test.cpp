@@ -159,8 +159,9 @@ TEST_F(KioskTest, AWrongExpiredUsedOrForeignCodeNeverOpensADoor) {
   auto live = assign("live", 5);
   auto expired = assign("expired", 6, kNow - 1);
   auto long_expired = assign("long-expired", std::nullopt, kNow - kDay - 1);
-  auto used = assign("used", std::nullopt);
+  auto used = assign("used", 6);
   state_.parcels.back().collected = true;
+  state_.parcels.back().collected_at_ms = kNow - kDay;
   auto withdrawn = assign("withdrawn", std::nullopt);
   state_.parcels.back().active = false;
   kiosk_.refresh(state_);
@@ -180,7 +181,8 @@ TEST_F(KioskTest, AWrongExpiredUsedOrForeignCodeNeverOpensADoor) {
       {expired.str(), RefuseReason::expired},
       // Over and done: not even hashed any more, so just not valid here.
       {long_expired.str(), RefuseReason::wrong_code},
-      {used.str(), RefuseReason::wrong_code},
+      // Collected here a day ago: the citizen is told so, and no door opens.
+      {used.str(), RefuseReason::used},
       {withdrawn.str(), RefuseReason::wrong_code},
   };
   for (const auto& c : cases) {
@@ -190,6 +192,41 @@ TEST_F(KioskTest, AWrongExpiredUsedOrForeignCodeNeverOpensADoor) {
     ASSERT_NE(find<Refuse>(actions), nullptr) << c.typed;
     EXPECT_EQ(find<Refuse>(actions)->reason, c.reason) << c.typed;
     EXPECT_FALSE(kiosk_.busy());
+  }
+}
+
+TEST_F(KioskTest, ACodeTypedAgainAfterItsCollectionIsToldUsedAndCountsAsAFailedTry) {
+  auto code = assign("parcel-1", 5);
+  auto first = kiosk_.handle(CollectParcel{code.str()}, kNow, random_);
+  ASSERT_EQ(count<Unlock>(first), 1);
+  kiosk_.handle(DoorOpened{5}, kNow, random_);
+  kiosk_.handle(DoorClosed{5}, kNow, random_);
+  auto again = kiosk_.handle(CollectParcel{code.str()}, kNow + 1000, random_);
+  EXPECT_EQ(count<Unlock>(again), 0);
+  ASSERT_NE(find<Refuse>(again), nullptr);
+  EXPECT_EQ(find<Refuse>(again)->reason, RefuseReason::used);
+  EXPECT_EQ(find<Refuse>(again)->message, "This document has already been collected.");
+  EXPECT_EQ(find<Refuse>(again)->tries_left, kMaxFailedCodes - 1);
+  EXPECT_EQ(find<SaveKeypad>(again)->keypad.failed_in_row, 1);
+}
+
+TEST_F(KioskTest, ACodeCollectedOverSevenDaysAgoOrBeyondTheTwentyLatestIsJustWrong) {
+  auto old = assign("old", 5);
+  state_.parcels.back().collected = true;
+  state_.parcels.back().collected_at_ms = kNow - 7 * kDay;
+  auto crowded_out = assign("crowded-out", 6);
+  state_.parcels.back().collected = true;
+  state_.parcels.back().collected_at_ms = kNow - kDay;
+  for (int i = 0; i < static_cast<int>(kUsedCodeMemoryParcels); ++i) {
+    assign("later-" + std::to_string(i), 6);
+    state_.parcels.back().collected = true;
+    state_.parcels.back().collected_at_ms = kNow - kDay + 1 + i;
+  }
+  kiosk_.refresh(state_);
+  for (const auto& code : {old, crowded_out}) {
+    auto actions = kiosk_.handle(CollectParcel{code.str()}, kNow, random_);
+    EXPECT_EQ(count<Unlock>(actions), 0);
+    EXPECT_EQ(find<Refuse>(actions)->reason, RefuseReason::wrong_code) << code.str();
   }
 }
 

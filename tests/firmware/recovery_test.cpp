@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/sqlite.hpp"
 #include "hardware/sim/cabinet.hpp"
 #include "tests/support/seeded_random.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -185,6 +186,58 @@ TEST(Recovery, ADoorThatStaysOpenIsFinishedWithAnAlarm) {
   }
   EXPECT_EQ(whats, (std::vector<std::string>{"flow_interrupted", "door_left_open"}));
   EXPECT_EQ(journal->box_state()->submissions.size(), 1u);
+}
+
+TEST(Recovery, AnUnreadableIntentIsQuarantinedWithAnAlarmAndTheRestIsRecovered) {
+  testing::TempDir dir;
+  testing::SeededRandom random(13);
+  auto journal = std::move(*Journal::open(dir.path() / "journal.db"));
+  Intent bad = make_intent(Flow::pickup, IntentStage::door_opened, random);
+  bad.id = "intent-unreadable";
+  ASSERT_TRUE(journal->record_intent(bad));
+  Intent good = make_intent(Flow::filing, IntentStage::door_opened, random);
+  ASSERT_TRUE(journal->record_intent(good));
+  {
+    auto db = sqlite::Database::open(dir.path() / "journal.db");
+    ASSERT_TRUE(db.has_value());
+    ASSERT_TRUE(
+        db->exec("UPDATE intents SET payload = '{not json' WHERE id = 'intent-unreadable'"));
+  }
+  ASSERT_FALSE(journal->box_state().has_value()) << "the row was meant to be unreadable";
+  auto cabinet = std::move(*sim::Cabinet::open({dir.path(), {1, 5}, 0ms, false}));
+
+  auto recovered = recover(
+      *journal, *cabinet, [] { return kNow; }, random, RecoveryOptions{100ms, 10ms});
+  ASSERT_TRUE(recovered.has_value()) << recovered.error().describe();
+  ASSERT_EQ(recovered->size(), 2u);
+  EXPECT_EQ(recovered->at(0).intent.id, "intent-unreadable");
+  EXPECT_EQ(recovered->at(0).outcome, RecoveryOutcome::quarantined);
+  EXPECT_EQ(recovered->at(1).intent.id, good.id);
+  EXPECT_EQ(recovered->at(1).outcome, RecoveryOutcome::finished);
+
+  std::vector<std::string> unreadable;
+  auto events = journal->events_after(0, 100);
+  ASSERT_TRUE(events.has_value());
+  for (const auto& e : *events) {
+    if (const auto* a = std::get_if<wire::Alarm>(&e.body);
+        a && a->what == "journal_row_unreadable") {
+      unreadable.push_back(a->detail);
+    }
+  }
+  ASSERT_EQ(unreadable.size(), 1u);
+  EXPECT_NE(unreadable[0].find("intent-unreadable"), std::string::npos) << unreadable[0];
+  // The row is kept, quarantined, and the box works (and recovers) again.
+  auto db = sqlite::Database::open(dir.path() / "journal.db");
+  auto stage = db->prepare("SELECT stage FROM intents WHERE id = 'intent-unreadable'");
+  ASSERT_TRUE(stage.has_value());
+  ASSERT_TRUE(*stage->step());
+  EXPECT_EQ(stage->text(0), "quarantined");
+  EXPECT_TRUE(journal->box_state().has_value());
+  EXPECT_EQ(journal->box_state()->submissions.size(), 1u);
+  auto again = recover(
+      *journal, *cabinet, [] { return kNow; }, random, RecoveryOptions{100ms, 10ms});
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(again->empty());
 }
 
 }  // namespace

@@ -12,9 +12,9 @@
 #include "hardware/sim/cabinet.hpp"
 #include "hardware/sim/log_screen.hpp"
 #include "hardware/sim/receipt_file.hpp"
+#include "tests/firmware/tls_server.hpp"
 #include "tests/support/seeded_random.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "tests/firmware/tls_server.hpp"
 
 namespace civicbox::firmware {
 namespace {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <mutex>
 #include <thread>
 
 #include "tests/support/seeded_random.hpp"
@@ -19,7 +21,10 @@ class FakeController final : public Uplink {
  public:
   Expected<wire::PushResponse> push(const wire::PushRequest& request) override {
     if (slow) std::this_thread::sleep_for(*slow);
-    batches.push_back(request.events.size());
+    {
+      std::lock_guard lock(mutex);
+      batches.push_back(request.events.size());
+    }
     if (fail_with) return *fail_with;
     wire::PushResponse response;
     for (const auto& e : request.events) {
@@ -30,6 +35,7 @@ class FakeController final : public Uplink {
       }
     }
     response.applied_through = held + claim_extra;
+    if (refuse_all) response.applied_through = request.events.front().seq - 1;
     return response;
   }
   Expected<wire::PullResponse> pull(std::uint64_t cursor) override {
@@ -45,15 +51,43 @@ class FakeController final : public Uplink {
   std::optional<Error> fail_with;
   std::uint64_t claim_extra = 0;  // a controller that says it holds more than it was sent
   std::optional<std::chrono::milliseconds> slow;
+  bool refuse_all = false;  // answers 200 but holds nothing of the batch
+  std::size_t pushes() {
+    std::lock_guard lock(mutex);
+    return batches.size();
+  }
+  std::mutex mutex;
 };
 
 class SyncerTest : public ::testing::Test {
  protected:
   SyncerTest() : journal_(std::move(*Journal::open(dir_.path() / "journal.db"))) {}
-  Syncer make(std::size_t batch) {
+  Syncer make(std::size_t batch, std::chrono::milliseconds backoff = std::chrono::milliseconds(500),
+              std::chrono::seconds interval = std::chrono::seconds(1)) {
     return Syncer(
-        *journal_, controller_, SyncerOptions{std::chrono::seconds(1), batch}, [] { return kNow; },
-        random_);
+        *journal_, controller_,
+        SyncerOptions{interval, batch, backoff,
+                      std::max(backoff, std::chrono::milliseconds(60'000))},
+        [] { return kNow; }, random_);
+  }
+  std::vector<std::string> alarms(const std::string& what) {
+    std::vector<std::string> out;
+    auto events = journal_->events_after(0, 1000);
+    for (const auto& e : *events) {
+      if (const auto* a = std::get_if<wire::Alarm>(&e.body); a && a->what == what) {
+        out.push_back(a->detail);
+      }
+    }
+    return out;
+  }
+  // Polls until `done` (at most 5 s).
+  static bool eventually(const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
   }
   testing::TempDir dir_;
   testing::SeededRandom random_{5};
@@ -86,7 +120,7 @@ TEST_F(SyncerTest, WhatTheControllerLostIsSentAgain) {
   for (int i = 0; i < 4; ++i) {
     ASSERT_TRUE(journal_->append(wire::Alarm{"a", "d", std::nullopt}, kNow, random_));
   }
-  ASSERT_TRUE(journal_->acknowledge(4, {}));  // acknowledged earlier...
+  ASSERT_TRUE(journal_->acknowledge(4, {}, kNow));  // acknowledged earlier...
   ASSERT_TRUE(journal_->append(wire::Alarm{"a", "d", std::nullopt}, kNow, random_));
   controller_.held = 1;  // ...but the controller was restored from an old backup
   auto syncer = make(100);
@@ -162,6 +196,64 @@ TEST_F(SyncerTest, AFilingsSyncSendsOneBatchAndDoesNotWaitForASlowSync) {
   background.join();
   EXPECT_FALSE(bounded.has_value());
   EXPECT_LT(waited, std::chrono::milliseconds(1000));
+}
+
+TEST_F(SyncerTest, AControllerThatKeepsRefusingAnEventRaisesOneSyncRefusedAlarm) {
+  ASSERT_TRUE(journal_->append(wire::Alarm{"a", "d", std::nullopt}, kNow, random_));
+  controller_.refuse_all = true;
+  auto syncer = make(100);
+  for (int i = 1; i < kSyncRefusedAfter; ++i) {
+    EXPECT_FALSE(syncer.sync_once().has_value());
+  }
+  EXPECT_TRUE(alarms("sync_refused").empty()) << "alarmed before the answer repeated enough";
+  EXPECT_FALSE(syncer.sync_once().has_value());
+  auto raised = alarms("sync_refused");
+  ASSERT_EQ(raised.size(), 1u);
+  EXPECT_NE(raised[0].find("seq 1"), std::string::npos) << raised[0];
+  // Still stuck: still trying, still one alarm.
+  for (int i = 0; i < 2 * kSyncRefusedAfter; ++i) EXPECT_FALSE(syncer.sync_once().has_value());
+  EXPECT_EQ(alarms("sync_refused").size(), 1u);
+  EXPECT_EQ(controller_.pushes(), static_cast<std::size_t>(3 * kSyncRefusedAfter));
+  EXPECT_EQ(journal_->sync_state()->acked_through, 0u);
+}
+
+TEST_F(SyncerTest, AFlowsRequestDoesNotCutABackoffShort) {
+  ASSERT_TRUE(journal_->append(wire::Alarm{"a", "d", std::nullopt}, kNow, random_));
+  controller_.fail_with = make_error(ErrorCode::unavailable, "connection refused");
+  // A backoff drawn in [0, 60 s] with this seed: long enough that any early try is a request's.
+  auto syncer = make(100, std::chrono::seconds(60));
+  syncer.start();
+  ASSERT_TRUE(eventually([&] { return controller_.pushes() == 1; }));
+  for (int i = 0; i < 10; ++i) {
+    syncer.request();
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  }
+  EXPECT_EQ(controller_.pushes(), 1u) << "a request woke the syncer while it was backing off";
+  syncer.stop();
+}
+
+TEST_F(SyncerTest, AnOnDemandSyncThatFailsKeepsTheBackoffAndOneThatSucceedsEndsIt) {
+  ASSERT_TRUE(journal_->append(wire::Alarm{"a", "d", std::nullopt}, kNow, random_));
+  controller_.fail_with = make_error(ErrorCode::unavailable, "connection refused");
+  auto syncer = make(100, std::chrono::seconds(60), std::chrono::seconds(60));
+  syncer.start();
+  ASSERT_TRUE(eventually([&] { return controller_.pushes() == 1; }));
+  // A person waiting still gets a try; failing, it leaves the syncer backing off.
+  EXPECT_FALSE(syncer.sync_once().has_value());
+  EXPECT_FALSE(syncer.sync_for_receipt(std::chrono::milliseconds(200)).has_value());
+  EXPECT_EQ(controller_.pushes(), 3u);
+  syncer.request();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(controller_.pushes(), 3u);
+  // The link is back and a person's sync gets through: the next request is served at once.
+  controller_.fail_with.reset();
+  ASSERT_TRUE(syncer.sync_once().has_value());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the earlier request is served
+  ASSERT_TRUE(journal_->append(wire::Alarm{"b", "d", std::nullopt}, kNow, random_));
+  auto before = controller_.pushes();
+  syncer.request();
+  EXPECT_TRUE(eventually([&] { return controller_.pushes() > before; }));
+  syncer.stop();
 }
 
 }  // namespace
