@@ -1,4 +1,5 @@
 #include "tests/e2e/fleet.hpp"
+#include "tests/support/ports.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -76,15 +77,7 @@ std::string registration_number(int n) {
 }
 
 int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  return testing::unused_loopback_port();
 }
 
 std::string read_text(const std::filesystem::path& file) {

@@ -19,6 +19,7 @@
 #include "common/pickup_hash.hpp"
 #include "common/sqlite.hpp"
 #include "firmware/journal.hpp"
+#include "tests/support/ports.hpp"
 #include "tests/support/seeded_random.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -41,17 +42,8 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-// A loopback port nothing listens on.
 int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  return testing::unused_loopback_port();
 }
 
 class AgentProcess : public ::testing::Test {
