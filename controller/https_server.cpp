@@ -110,16 +110,16 @@ std::optional<DeviceId> device_of(SSL* ssl) {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, ssl::context& ctx, Service& service, const Config& config,
-          Counters& counters, std::atomic<int>& live, bool device)
+          Counters& counters, std::shared_ptr<std::atomic<int>> live, bool device)
       : stream_(std::move(socket), ctx),
         service_(service),
         config_(config),
         counters_(counters),
-        live_(live),
+        live_(std::move(live)),
         device_listener_(device) {
-    live_++;
+    ++*live_;
   }
-  ~Session() { live_--; }
+  ~Session() { --*live_; }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -288,7 +288,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Service& service_;
   const Config& config_;
   Counters& counters_;
-  std::atomic<int>& live_;  // sessions open on this listener
+  // Sessions open on this listener; shared, because a session may outlive its listener when the
+  // server stops and the I/O context destroys what is still pending.
+  std::shared_ptr<std::atomic<int>> live_;
   bool device_listener_;
   std::optional<DeviceId> device_;
   int served_ = 0;
@@ -355,7 +357,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
       });
       return;
     }
-    if (live_.load() >= config_.max_connections) {
+    if (live_->load() >= config_.max_connections) {
       // Full: close at once, so the connections already open keep being served.
       if (++counters_.refused_connections % 100 == 1) {
         spdlog::warn("{} connections open on the {} listener, the limit: refusing new ones",
@@ -377,7 +379,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   net::steady_timer retry_;
   std::uint64_t accept_errors_ = 0;
   // Each listener has its own limit, so strangers filling the public one never lock boxes out.
-  std::atomic<int> live_{0};
+  std::shared_ptr<std::atomic<int>> live_ = std::make_shared<std::atomic<int>>(0);
   ssl::context& ctx_;
   Service& service_;
   const Config& config_;
