@@ -1,0 +1,104 @@
+// A bus of lock boards of one family on a pseudo-terminal, for tests and machines without the
+// cabinet. The driver opens port() as it would open /dev/ttyUSB0; the simulator reads requests
+// with the same codecs, keeps each board's locks and doors, and answers on its own thread.
+//
+// Conventions of the simulated boards: a set lock bit (0x8A: state 0x11) means the door is open.
+// A door opened by an unlock closes again after `door_closes_after`, or on close_door().
+// Faults are switched at run time, per board (silent, slow, bad check, noise) or per lock
+// (jammed), to test what the driver does when the wire or the board misbehaves.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/error.hpp"
+#include "drivers/lockers/serial/board_family.hpp"
+
+namespace civicbox::sim {
+
+struct LockBoardSimOptions {
+  lockers::BoardFamily family = lockers::BoardFamily::kerong;
+  std::vector<int> boards{1};                         // ids on the bus: Kerong 0..9, 0x8A 1..31
+  int locks_per_board = 16;                           // Kerong 16; 0x8A 8, 16, 24 or 32
+  std::chrono::milliseconds door_closes_after{1000};  // zero: open until close_door()
+  std::chrono::milliseconds unlock_reply_delay{500};  // 0x8A boards answer an open this late
+};
+
+struct BoardFaults {
+  bool silent = false;                        // acts on requests but never answers (a lost reply)
+  std::chrono::milliseconds answer_delay{0};  // added before every answer
+  bool bad_checksum = false;                  // every answer's check byte is wrong
+  std::size_t garbage_before_reply = 0;       // bytes of line noise sent ahead of every answer
+};
+
+class LockBoardSim {
+ public:
+  // Opens the pseudo-terminal and starts the board thread. Errors: invalid_argument (a board
+  // id or lock count the family cannot have), io (no pty).
+  static Expected<std::unique_ptr<LockBoardSim>> start(LockBoardSimOptions options);
+  ~LockBoardSim();
+  LockBoardSim(const LockBoardSim&) = delete;
+  LockBoardSim& operator=(const LockBoardSim&) = delete;
+
+  // Stops the thread; idempotent. The pty stays open until destruction.
+  void stop();
+  // The slave side, e.g. /dev/pts/4.
+  [[nodiscard]] const std::string& port() const { return port_; }
+
+  [[nodiscard]] bool door_open(int board, int lock) const;
+  void close_door(int board, int lock);
+  void open_door(int board, int lock);                       // opened without an unlock (forced)
+  void set_item_present(int board, int lock, bool present);  // Kerong IR sensor
+  void set_jammed(int board, int lock, bool jammed);
+  void set_faults(int board, BoardFaults faults);
+
+  // Unlock frames this board received for this lock, and queries of any kind.
+  [[nodiscard]] int unlocks_received(int board, int lock) const;
+  [[nodiscard]] int queries_received(int board) const;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  using Bytes = std::vector<std::uint8_t>;
+  struct Board {
+    std::uint32_t open = 0;
+    std::uint32_t items = 0;
+    std::uint32_t jammed = 0;
+    std::vector<Clock::time_point> close_at;  // per lock, when open
+    std::vector<int> unlocks;                 // per lock
+    int queries = 0;
+    BoardFaults faults;
+  };
+
+  explicit LockBoardSim(LockBoardSimOptions options);
+  void run();
+  void take_frames(Clock::time_point now);  // mutex held
+  void on_kerong(const Bytes& frame, Clock::time_point now);
+  void on_xor8a(const Bytes& frame, Clock::time_point now);
+  void do_unlock(Board& board, int lock, Clock::time_point now);
+  void answer(const Board& board, Bytes frame, Clock::time_point due);
+  Board& board_at(int board, int lock);  // throws std::out_of_range on misuse
+  const Board& board_at(int board, int lock) const;
+
+  LockBoardSimOptions options_;
+  int master_ = -1;
+  int slave_ = -1;  // kept open so the master never sees a hang-up between driver sessions
+  std::string port_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+
+  mutable std::mutex mutex_;
+  std::map<int, Board> boards_;
+  Bytes rx_;
+  Clock::time_point last_rx_{};
+  std::multimap<Clock::time_point, Bytes> outbox_;
+};
+
+}  // namespace civicbox::sim
