@@ -1,0 +1,74 @@
+// A cabinet profile: which RS-485 buses the cabinet has and where each compartment's lock sits
+// (bus, board, lock), with what the kiosk needs to draw it (size, row, column, role). Written by
+// a technician as TOML (hardware/cabinets/*.toml) and read strictly: an unknown key, a missing
+// key or a value out of range is an error naming the key and its line.
+//
+//   [[bus]]                        # buses are numbered 0, 1, ... in the order they appear
+//   device = "/dev/ttyUSB0"
+//   family = "kerong"              # "kerong" | "xor8a"
+//   set_lock_bit = "open"          # "open" | "closed": what a set lock bit means on this bus
+//   reply_timeout_ms = 1500        # optional, 50..10000
+//
+//   [[compartment]]
+//   number = 7                     # 1..9999, unique
+//   bus = 0                        # index of a [[bus]] above
+//   board = 1                      # Kerong 0..9, 0x8A 1..31
+//   lock = 3                       # 1-based; Kerong 1..16, 0x8A 1..32
+//   size = "M"                     # "S" | "M" | "L"
+//   row = 2                        # 1..64, from the top
+//   column = 1                     # 1..64, from the left
+//   role = "pickup"                # "dropoff" | "pickup"
+//
+// Also errors: no bus or no compartment, two buses on one device, two compartments with one
+// number, on one bus+board+lock, or at one row+column.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+#include "drivers/lockers/serial/board_family.hpp"
+#include "drivers/lockers/serial/lock_board_bus.hpp"
+
+namespace civicbox::lockers {
+
+enum class CompartmentSize { S, M, L };
+enum class CompartmentRole { dropoff, pickup };
+
+struct BusProfile {
+  std::string device;
+  BoardFamily family = BoardFamily::kerong;
+  SetBitMeans set_lock_bit = SetBitMeans::open;
+  std::chrono::milliseconds reply_timeout{1500};
+};
+
+struct CompartmentProfile {
+  int number = 0;
+  int bus = 0;  // index into CabinetProfile::buses
+  int board = 0;
+  int lock = 0;  // 1-based
+  CompartmentSize size = CompartmentSize::M;
+  int row = 0;
+  int column = 0;
+  CompartmentRole role = CompartmentRole::pickup;
+};
+
+struct CabinetProfile {
+  std::vector<BusProfile> buses;
+  std::vector<CompartmentProfile> compartments;  // ascending by number
+};
+
+// Errors: parse (TOML syntax), unknown_field, missing_field, wrong_type, invalid_argument,
+// conflict (duplicates); each names the key and its line.
+Expected<CabinetProfile> parse_cabinet_profile(std::string_view text);
+
+// Reads and parses a profile file. Errors: io, and those of parse_cabinet_profile().
+Expected<CabinetProfile> load_cabinet_profile(const std::filesystem::path& file);
+
+std::string_view to_string(CompartmentSize size);
+std::string_view to_string(CompartmentRole role);
+
+}  // namespace civicbox::lockers
