@@ -15,6 +15,12 @@
 
 namespace civicbox::controller {
 
+// A request target split once, at routing: the decoded path and its query parameters.
+struct Target {
+  std::string path;
+  std::map<std::string, std::string, std::less<>> query;
+};
+
 namespace {
 
 using Json = nlohmann::json;
@@ -134,11 +140,6 @@ Expected<std::string> percent_decode(std::string_view text) {
   }
   return out;
 }
-
-struct Target {
-  std::string path;
-  std::map<std::string, std::string, std::less<>> query;
-};
 
 // Splits "/a/b?x=1&y=2". A parameter given twice, or too long, is an error.
 Expected<Target> parse_target(std::string_view target) {
@@ -263,7 +264,7 @@ Response Service::handle_device(const DeviceId& device, const Request& request) 
   }
   if (path == "/v1/device/sync") {
     if (request.method != "GET") return method_not_allowed("GET");
-    return pull(device, request);
+    return pull(device, *target);
   }
   if (path == "/healthz") return json_response(200, {{"status", "ok"}});
   return not_found_route();
@@ -280,7 +281,9 @@ Response Service::handle_public(const Request& request) {
     return track(path.substr(kTrack.size()));
   }
   constexpr std::string_view kBackoffice = "/v1/backoffice/";
-  if (path.starts_with(kBackoffice)) return backoffice(request, path.substr(kBackoffice.size()));
+  if (path.starts_with(kBackoffice)) {
+    return backoffice(request, *target, path.substr(kBackoffice.size()));
+  }
   return not_found_route();
 }
 
@@ -297,12 +300,10 @@ Response Service::push_events(const DeviceId& device, const Request& request) {
   return {200, wire::to_json(response), {}};
 }
 
-Response Service::pull(const DeviceId& device, const Request& request) {
-  auto target = parse_target(request.target);
-  if (!target) return from_error(target.error());
-  if (auto ok = only_params(*target, {"cursor"}); !ok) return from_error(ok.error());
+Response Service::pull(const DeviceId& device, const Target& target) {
+  if (auto ok = only_params(target, {"cursor"}); !ok) return from_error(ok.error());
   std::uint64_t cursor = 0;
-  if (auto text = param(*target, "cursor")) {
+  if (auto text = param(target, "cursor")) {
     auto value = parse_u64("cursor", *text);
     if (!value) return from_error(value.error());
     cursor = *value;
@@ -352,18 +353,18 @@ bool Service::backoffice_authorized(std::string_view authorization) const {
          token_matches(authorization.substr(kBearer.size()), config_.backoffice_token);
 }
 
-Response Service::backoffice(const Request& request, std::string_view path) {
+Response Service::backoffice(const Request& request, const Target& target, std::string_view path) {
   if (!backoffice_authorized(request.authorization)) {
     return error_response(401, "unauthenticated", "a valid back-office bearer token is required");
   }
   if (path == "parcels") {
     if (request.method == "POST") return issue_parcel(request);
-    if (request.method == "GET") return list_parcels(request);
+    if (request.method == "GET") return list_parcels(target);
     return method_not_allowed("GET, POST");
   }
   if (path == "submissions") {
     if (request.method != "GET") return method_not_allowed("GET");
-    return list_submissions(request);
+    return list_submissions(target);
   }
   constexpr std::string_view kSubmissions = "submissions/";
   constexpr std::string_view kState = "/state";
@@ -420,12 +421,10 @@ Response Service::issue_parcel(const Request& request) {
                              {"expires_at", rfc3339(parcel.expires_at_ms)}});
 }
 
-Response Service::list_parcels(const Request& request) {
-  auto target = parse_target(request.target);
-  if (!target) return from_error(target.error());
-  if (auto ok = only_params(*target, {"box"}); !ok) return from_error(ok.error());
+Response Service::list_parcels(const Target& target) {
+  if (auto ok = only_params(target, {"box"}); !ok) return from_error(ok.error());
   std::optional<std::string> box;
-  if (auto b = param(*target, "box")) box = std::string(*b);
+  if (auto b = param(target, "box")) box = std::string(*b);
   auto parcels = storage_.list_parcels(box);
   if (!parcels) return from_error(parcels.error());
   Json items = Json::array();
@@ -433,18 +432,16 @@ Response Service::list_parcels(const Request& request) {
   return json_response(200, {{"parcels", items}});
 }
 
-Response Service::list_submissions(const Request& request) {
-  auto target = parse_target(request.target);
-  if (!target) return from_error(target.error());
-  if (auto ok = only_params(*target, {"state", "box", "limit"}); !ok) return from_error(ok.error());
+Response Service::list_submissions(const Target& target) {
+  if (auto ok = only_params(target, {"state", "box", "limit"}); !ok) return from_error(ok.error());
   SubmissionFilter filter;
-  if (auto s = param(*target, "state")) {
+  if (auto s = param(target, "state")) {
     auto state = parse_submission_state(*s);
     if (!state) return from_error(state.error());
     filter.state = *state;
   }
-  if (auto b = param(*target, "box")) filter.device_id = std::string(*b);
-  if (auto l = param(*target, "limit")) {
+  if (auto b = param(target, "box")) filter.device_id = std::string(*b);
+  if (auto l = param(target, "limit")) {
     auto limit = parse_u64("limit", *l);
     if (!limit) return from_error(limit.error());
     if (*limit < 1 || *limit > wire::kMaxListItems) {

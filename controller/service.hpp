@@ -40,6 +40,8 @@ struct Response {
 
 using Clock = std::function<std::int64_t()>;  // Unix milliseconds
 
+struct Target;  // a request target split into path and query, in service.cpp
+
 class Service {
  public:
   Service(Storage& storage, const Config& config, Random& random, Clock clock);
@@ -53,12 +55,12 @@ class Service {
 
  private:
   Response push_events(const DeviceId& device, const Request& request);
-  Response pull(const DeviceId& device, const Request& request);
+  Response pull(const DeviceId& device, const Target& target);
   Response track(std::string_view code);
-  Response backoffice(const Request& request, std::string_view path);
+  Response backoffice(const Request& request, const Target& target, std::string_view path);
   Response issue_parcel(const Request& request);
-  Response list_parcels(const Request& request);
-  Response list_submissions(const Request& request);
+  Response list_parcels(const Target& target);
+  Response list_submissions(const Target& target);
   Response move_submission(const Request& request, std::string_view code);
 
   Storage& storage_;
