@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "drivers/lockers/door_wait.hpp"
+
 namespace civicbox::firmware {
 
 using drivers::DoorState;
@@ -225,13 +227,8 @@ bool Agent::execute(const std::vector<Action>& actions, FlowResult& result) {
 }
 
 bool Agent::wait_door(int compartment, DoorState state, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    auto door = devices_.lockers.door(compartment);
-    if (door && *door == state) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  return drivers::wait_for_door(devices_.lockers, compartment, state, limit,
+                                std::chrono::milliseconds(10));
 }
 
 bool Agent::execute_unlock(int compartment, FlowResult& result) {

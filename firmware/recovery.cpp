@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <thread>
+#include "drivers/lockers/door_wait.hpp"
 
 namespace civicbox::firmware {
 
@@ -49,15 +49,6 @@ std::vector<wire::EventBody> interrupted_events(const Intent& i, bool door_close
 }
 
 namespace {
-bool wait_closed(drivers::Lockers& lockers, int compartment, const RecoveryOptions& options) {
-  auto deadline = std::chrono::steady_clock::now() + options.close_wait;
-  for (;;) {
-    auto door = lockers.door(compartment);
-    if (door && *door == DoorState::closed) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(options.poll);
-  }
-}
 
 Expected<RecoveredIntent> recover_one(const Intent& intent, Journal& journal,
                                       drivers::Lockers& lockers,
@@ -69,20 +60,23 @@ Expected<RecoveredIntent> recover_one(const Intent& intent, Journal& journal,
     spdlog::warn("recovery: reading door {}: {}", intent.compartment, door.error().describe());
   }
   std::string where = "compartment " + std::to_string(intent.compartment);
+  // One alarm about this intent, for a technician; a journal that cannot take it fails recovery.
+  auto alarm = [&](const char* what, std::string detail) -> Expected<void> {
+    auto appended =
+        journal.append(wire::Alarm{what, std::move(detail), intent.compartment}, now_ms(), random);
+    if (!appended) return appended.error().context("recovering intent " + intent.id);
+    return {};
+  };
   bool parcel_flow = intent.flow == Flow::pickup || intent.flow == Flow::load;
   if (intent.stage == IntentStage::unlock_requested && state == DoorState::closed && parcel_flow) {
     // The door may have opened and closed while the agent was down: a person must check.
     spdlog::warn("recovery: {} intent {} for compartment {}: the door reads closed; cancelled",
                  to_string(intent.flow), intent.id, intent.compartment);
-    auto alarm = journal.append(
-        wire::Alarm{"flow_interrupted",
-                    "the " + std::string(to_string(intent.flow)) + " of parcel " + intent.subject +
-                        " at " + where +
-                        " was interrupted by a restart before the door was seen to open; it "
-                        "was cancelled: check the compartment",
-                    intent.compartment},
-        now_ms(), random);
-    if (!alarm) return alarm.error().context("recovering intent " + intent.id);
+    CIVICBOX_CHECK(alarm("flow_interrupted",
+                         "the " + std::string(to_string(intent.flow)) + " of parcel " +
+                             intent.subject + " at " + where +
+                             " was interrupted by a restart before the door was seen to open; it "
+                             "was cancelled: check the compartment"));
     CIVICBOX_CHECK(journal.cancel_intent(intent.id, "recovery: the door reads closed"));
     return RecoveredIntent{intent, RecoveryOutcome::cancelled};
   }
@@ -93,15 +87,11 @@ Expected<RecoveredIntent> recover_one(const Intent& intent, Journal& journal,
         "recovery: {} intent {} for compartment {}: the door sensor is unsure; left "
         "unfinished",
         to_string(intent.flow), intent.id, intent.compartment);
-    auto alarm = journal.append(
-        wire::Alarm{"door_sensor_unsure",
-                    "the " + std::string(to_string(intent.flow)) + " of parcel " + intent.subject +
-                        " at " + where +
-                        " was interrupted by a restart and the door sensor gives no clear "
-                        "answer; the compartment is out of service until it does",
-                    intent.compartment},
-        now_ms(), random);
-    if (!alarm) return alarm.error().context("recovering intent " + intent.id);
+    CIVICBOX_CHECK(alarm("door_sensor_unsure",
+                         "the " + std::string(to_string(intent.flow)) + " of parcel " +
+                             intent.subject + " at " + where +
+                             " was interrupted by a restart and the door sensor gives no clear "
+                             "answer; the compartment is out of service until it does"));
     return RecoveredIntent{intent, RecoveryOutcome::left_unfinished};
   }
   // Otherwise the door was, or may have been, used: finish the flow as interrupted. That
@@ -110,20 +100,18 @@ Expected<RecoveredIntent> recover_one(const Intent& intent, Journal& journal,
   // cannot.
   spdlog::warn("recovery: {} intent {} for compartment {} was under way (door {}); finishing it",
                to_string(intent.flow), intent.id, intent.compartment, to_string(state));
-  bool closed = state == DoorState::closed || wait_closed(lockers, intent.compartment, options);
+  bool closed = state == DoorState::closed ||
+                drivers::wait_for_door(lockers, intent.compartment, DoorState::closed,
+                                       options.close_wait, options.poll);
   if (!closed && parcel_flow) {
     auto now = lockers.door(intent.compartment);
     if (!now || *now == DoorState::unknown) {
       spdlog::error("recovery: door {} became unsure; the {} is left unfinished",
                     intent.compartment, to_string(intent.flow));
-      auto alarm =
-          journal.append(wire::Alarm{"door_sensor_unsure",
-                                     where + " gives no clear answer after a restart; the " +
-                                         std::string(to_string(intent.flow)) + " of parcel " +
-                                         intent.subject + " is left unfinished",
-                                     intent.compartment},
-                         now_ms(), random);
-      if (!alarm) return alarm.error().context("recovering intent " + intent.id);
+      CIVICBOX_CHECK(
+          alarm("door_sensor_unsure", where + " gives no clear answer after a restart; the " +
+                                          std::string(to_string(intent.flow)) + " of parcel " +
+                                          intent.subject + " is left unfinished"));
       return RecoveredIntent{intent, RecoveryOutcome::left_unfinished};
     }
   }
