@@ -1,8 +1,8 @@
 #include "common/toml_reader.hpp"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+
+#include "common/atomic_file.hpp"
 
 namespace civicbox::config {
 
@@ -42,11 +42,12 @@ Error error_at(ErrorCode code, const std::string& key, const toml::node& node,
 }
 
 Expected<std::string> read_file(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) return make_error(ErrorCode::io, "cannot read the configuration file " + file.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  auto text = read_text_file(file);
+  if (!text) {
+    return make_error(ErrorCode::io, "cannot read the configuration file " + file.string() + " (" +
+                                         text.error().message + ")");
+  }
+  return text;
 }
 
 const toml::node* TableReader::mark(const char* key) {

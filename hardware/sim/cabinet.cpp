@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -82,10 +81,8 @@ Expected<void> Cabinet::load() {
     std::lock_guard lock(mutex_);
     return save_locked();
   }
-  std::ifstream in(file_);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto root = nlohmann::json::parse(text.str(), nullptr, false);
+  CIVICBOX_TRY(std::string text, read_text_file(file_));
+  auto root = nlohmann::json::parse(text, nullptr, false);
   if (root.is_discarded() || !root.is_object() || !root.contains("doors") ||
       !root["doors"].is_object()) {
     return make_error(ErrorCode::parse, file_.string() + " is not a cabinet state file");
