@@ -3,7 +3,10 @@
 // and what must never happen (an unlock sent twice, a broken reply answering the next query).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "drivers/lockers/serial/lock_board_bus.hpp"
@@ -186,6 +189,64 @@ TEST_P(LockBoardTest, ABoardOrLockTheFamilyCannotHaveIsRefusedBeforeAnyByteIsSen
   EXPECT_EQ(bus_->unlock(1, 0).error().code, ErrorCode::invalid_argument);
   EXPECT_EQ(bus_->unlock(1, 33).error().code, ErrorCode::invalid_argument);
   EXPECT_EQ(sim_->queries_received(1), 0);
+}
+
+TEST_P(LockBoardTest, ADoorAPersonHoldsStaysOpenUntilLetGo) {
+  sim_->set_held(1, 5, true);
+  ASSERT_TRUE(bus_->unlock(1, 5));
+  std::this_thread::sleep_for(kDoorCloses + 200ms);
+  EXPECT_EQ(door(1, 5), DoorState::open) << "the door is left open";
+  sim_->set_held(1, 5, false);
+  const auto let_go = Clock::now();
+  while (door(1, 5) == DoorState::open && Clock::now() - let_go < 3s)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(door(1, 5), DoorState::closed);
+}
+
+TEST_P(LockBoardTest, AStuckSensorReportsTheSameWhateverTheDoorDoes) {
+  sim_->set_sensor_stuck(2, 1, true);
+  EXPECT_EQ(door(2, 1), DoorState::open) << "stuck reading open while the door is shut";
+  sim_->set_sensor_stuck(2, 2, false);
+  ASSERT_TRUE(bus_->unlock(2, 2));
+  for (auto until = Clock::now() + 2s; !sim_->door_open(2, 2) && Clock::now() < until;)
+    std::this_thread::sleep_for(10ms);  // a Kerong unlock has no reply to wait for
+  EXPECT_TRUE(sim_->door_open(2, 2));
+  EXPECT_EQ(door(2, 2), DoorState::closed) << "stuck reading closed while the door is open";
+  sim_->set_sensor_stuck(2, 1, std::nullopt);
+  EXPECT_EQ(door(2, 1), DoorState::closed);
+}
+
+TEST(LockBoardUnplug, AnUnpluggedAdapterIsUnavailableAndComesBackThroughItsStableName) {
+  const auto link =
+      std::filesystem::temp_directory_path() / ("civicbox-ttyUSB-" + std::to_string(::getpid()));
+  sim::LockBoardSimOptions so;
+  so.boards = {0};
+  so.link = link.string();
+  auto sim = sim::LockBoardSim::start(so);
+  ASSERT_TRUE(sim) << sim.error().describe();
+  LockBoardBusOptions bo;
+  bo.reply_timeout = kTimeout;
+  auto bus = LockBoardBus::open(link.string(), bo);
+  ASSERT_TRUE(bus) << bus.error().describe();
+  ASSERT_TRUE((*bus)->query(0));
+
+  (*sim)->unplug();
+  auto gone = (*bus)->query(0);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, ErrorCode::unavailable);
+  auto still = (*bus)->query(0);
+  ASSERT_FALSE(still);
+  EXPECT_NE(still.error().message.find("unplugged"), std::string::npos) << still.error().message;
+
+  ASSERT_TRUE((*sim)->replug());
+  Expected<BoardStatus> back = make_error(ErrorCode::unavailable, "not yet");
+  for (auto until = Clock::now() + 5s; !back && Clock::now() < until;) {
+    std::this_thread::sleep_for(100ms);
+    back = (*bus)->query(0);
+  }
+  ASSERT_TRUE(back) << back.error().describe();
+  EXPECT_EQ(back->doors.at(0), DoorState::closed);
+  EXPECT_EQ((*sim)->unlocks_received(0, 1), 0) << "nothing was unlocked on the way";
 }
 
 INSTANTIATE_TEST_SUITE_P(drivers_lockboard, LockBoardTest,

@@ -36,8 +36,10 @@ std::string board_text(int board) {
   return "board " + std::to_string(board);
 }
 
+constexpr std::string_view kAdapterGone = "the serial adapter is gone";
+
 Error adapter_gone(const std::string& why) {
-  return make_error(ErrorCode::unavailable, "the serial adapter is gone (" + why + ")");
+  return make_error(ErrorCode::unavailable, std::string(kAdapterGone) + " (" + why + ")");
 }
 
 int poll_ms(Clock::duration left) {
@@ -107,8 +109,65 @@ struct LockBoardBus::Port {
   boost::asio::io_context io;
   boost::asio::serial_port serial{io};
   LockBoardBusOptions options;
+  std::string device;
   std::mutex mutex;  // one transaction at a time
   Clock::time_point quiet_since = Clock::now();
+  // The adapter was unplugged (end of file, EIO, hang-up): the port is closed and opened again
+  // at most once a second, on the next transaction, so a replugged adapter comes back by itself.
+  bool gone = false;
+  Clock::time_point next_reopen{};
+
+  // Opens the device at the family's baud, 8N1, raw. Errors: unavailable.
+  Expected<void> open_device() {
+    using boost::asio::serial_port_base;
+    boost::system::error_code ec;
+    serial.open(device, ec);
+    if (ec) return make_error(ErrorCode::unavailable, "opening " + device + ": " + ec.message());
+    // On a pseudo-terminal the speed is accepted and has no effect; flow control may be refused.
+    serial.set_option(serial_port_base::baud_rate(static_cast<unsigned>(baud_of(options.family))),
+                      ec);
+    if (!ec) serial.set_option(serial_port_base::character_size(8), ec);
+    if (!ec) serial.set_option(serial_port_base::parity(serial_port_base::parity::none), ec);
+    if (!ec) serial.set_option(serial_port_base::stop_bits(serial_port_base::stop_bits::one), ec);
+    if (ec) {
+      boost::system::error_code ignored;
+      serial.close(ignored);
+      return make_error(ErrorCode::unavailable, "setting " + device + " to " +
+                                                    std::to_string(baud_of(options.family)) +
+                                                    " 8N1: " + ec.message());
+    }
+    boost::system::error_code ignored;
+    serial.set_option(serial_port_base::flow_control(serial_port_base::flow_control::none),
+                      ignored);
+    ::tcflush(fd(), TCIOFLUSH);
+    return {};
+  }
+
+  // Called before each transaction: opens the port again after an unplug.
+  Expected<void> ensure_open() {
+    if (!gone) return {};
+    const auto now = Clock::now();
+    if (now < next_reopen) {
+      return make_error(ErrorCode::unavailable, "the serial adapter " + device + " is unplugged");
+    }
+    next_reopen = now + std::chrono::seconds(1);
+    if (auto opened = open_device(); !opened) {
+      return opened.error().context("the serial adapter " + device + " is unplugged");
+    }
+    gone = false;
+    return {};
+  }
+
+  // An error from the wire: an unplugged adapter closes the port until it is back.
+  Error note(Error error) {
+    if (error.message.starts_with(kAdapterGone)) {
+      boost::system::error_code ignored;
+      serial.close(ignored);
+      gone = true;
+      next_reopen = Clock::now() + std::chrono::seconds(1);
+    }
+    return error;
+  }
 
   int fd() { return serial.native_handle(); }
 
@@ -126,16 +185,17 @@ struct LockBoardBus::Port {
   // nothing came within the reply timeout.
   Expected<Bytes> transact(std::span<const std::uint8_t> request, bool want_reply,
                            const std::string& silence_message) {
+    CIVICBOX_CHECK(ensure_open());
     const auto ready = quiet_since + options.turnaround;
     if (Clock::now() < ready) std::this_thread::sleep_until(ready);
     ::tcflush(fd(), TCIFLUSH);  // a late reply to an earlier request must not answer this one
     auto sent = write_all(fd(), request, options.reply_timeout);
     quiet_since = Clock::now();
-    if (!sent) return sent.error();
+    if (!sent) return note(sent.error());
     if (!want_reply) return Bytes{};
     auto reply = read_reply(fd(), options.reply_timeout, options.reply_silence);
     quiet_since = Clock::now();
-    if (!reply) return reply.error();
+    if (!reply) return note(reply.error());
     if (reply->empty()) {
       flush_input();
       return make_error(ErrorCode::unavailable, silence_message);
@@ -159,31 +219,10 @@ const LockBoardBusOptions& LockBoardBus::options() const {
 
 Expected<std::unique_ptr<LockBoardBus>> LockBoardBus::open(const std::string& device,
                                                            LockBoardBusOptions options) {
-  using boost::asio::serial_port_base;
   auto port = std::make_unique<Port>();
   port->options = options;
-  boost::system::error_code ec;
-  port->serial.open(device, ec);
-  if (ec) {
-    return make_error(ErrorCode::unavailable, "opening " + device + ": " + ec.message());
-  }
-  // On a pseudo-terminal the speed is accepted and has no effect; flow control may be refused.
-  port->serial.set_option(
-      serial_port_base::baud_rate(static_cast<unsigned>(baud_of(options.family))), ec);
-  if (!ec) port->serial.set_option(serial_port_base::character_size(8), ec);
-  if (!ec) port->serial.set_option(serial_port_base::parity(serial_port_base::parity::none), ec);
-  if (!ec) {
-    port->serial.set_option(serial_port_base::stop_bits(serial_port_base::stop_bits::one), ec);
-  }
-  if (ec) {
-    return make_error(ErrorCode::unavailable, "setting " + device + " to " +
-                                                  std::to_string(baud_of(options.family)) +
-                                                  " 8N1: " + ec.message());
-  }
-  boost::system::error_code ignored;
-  port->serial.set_option(serial_port_base::flow_control(serial_port_base::flow_control::none),
-                          ignored);
-  ::tcflush(port->fd(), TCIOFLUSH);
+  port->device = device;
+  CIVICBOX_CHECK(port->open_device());
   return std::unique_ptr<LockBoardBus>(new LockBoardBus(std::move(port)));
 }
 

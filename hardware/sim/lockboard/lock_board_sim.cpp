@@ -64,26 +64,70 @@ Expected<std::unique_ptr<LockBoardSim>> LockBoardSim::start(LockBoardSimOptions 
     b.close_at.assign(static_cast<std::size_t>(n), Clock::time_point::max());
     b.unlocks.assign(static_cast<std::size_t>(n), 0);
   }
-  if (::openpty(&sim->master_, &sim->slave_, nullptr, nullptr, nullptr) != 0) {
-    return make_error(ErrorCode::io, std::string("openpty: ") + std::strerror(errno));
-  }
-  CIVICBOX_CHECK(make_raw(sim->master_));
-  CIVICBOX_CHECK(make_raw(sim->slave_));
-  const char* name = ::ttyname(sim->slave_);
-  if (name == nullptr) {
-    return make_error(ErrorCode::io, std::string("ttyname: ") + std::strerror(errno));
-  }
-  sim->port_ = name;
-  // Writes must never block the board thread when nobody reads the other end.
-  ::fcntl(sim->master_, F_SETFL, ::fcntl(sim->master_, F_GETFL) | O_NONBLOCK);
+  CIVICBOX_CHECK(sim->open_pty());
   sim->thread_ = std::thread([s = sim.get()] { s->run(); });
   return sim;
+}
+
+Expected<void> LockBoardSim::open_pty() {
+  int master = -1;
+  int slave = -1;
+  if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) {
+    return make_error(ErrorCode::io, std::string("openpty: ") + std::strerror(errno));
+  }
+  const char* name = ::ttyname(slave);
+  if (name == nullptr || !make_raw(master) || !make_raw(slave)) {
+    const std::string why = std::strerror(errno);
+    ::close(master);
+    ::close(slave);
+    return make_error(ErrorCode::io, "preparing the pseudo-terminal: " + why);
+  }
+  // Writes must never block the board thread when nobody reads the other end.
+  ::fcntl(master, F_SETFL, ::fcntl(master, F_GETFL) | O_NONBLOCK);
+  if (!options_.link.empty()) {
+    // Made beside the link and renamed over it, so a driver never sees the name missing.
+    const std::string temporary = options_.link + ".new";
+    ::unlink(temporary.c_str());
+    if (::symlink(name, temporary.c_str()) != 0 ||
+        ::rename(temporary.c_str(), options_.link.c_str()) != 0) {
+      const std::string why = std::strerror(errno);
+      ::close(master);
+      ::close(slave);
+      return make_error(ErrorCode::io, "linking " + options_.link + ": " + why);
+    }
+  }
+  port_ = name;
+  master_ = master;
+  slave_ = slave;
+  return {};
+}
+
+std::string LockBoardSim::port() const {
+  std::lock_guard guard(mutex_);
+  return port_;
+}
+
+void LockBoardSim::unplug() {
+  std::lock_guard guard(mutex_);
+  if (master_ >= 0) ::close(master_);
+  if (slave_ >= 0) ::close(slave_);
+  master_ = -1;
+  slave_ = -1;
+  rx_.clear();
+  outbox_.clear();
+}
+
+Expected<void> LockBoardSim::replug() {
+  std::lock_guard guard(mutex_);
+  if (master_ >= 0) return {};
+  return open_pty();
 }
 
 LockBoardSim::~LockBoardSim() {
   stop();
   if (master_ >= 0) ::close(master_);
   if (slave_ >= 0) ::close(slave_);
+  if (!options_.link.empty()) ::unlink(options_.link.c_str());
 }
 
 void LockBoardSim::stop() {
@@ -94,24 +138,30 @@ void LockBoardSim::stop() {
 void LockBoardSim::run() {
   while (!stopping_) {
     auto timeout = kTick;
+    int master = -1;
     {
       std::lock_guard lock(mutex_);
+      master = master_;
       if (!outbox_.empty()) {
         const auto left =
             std::chrono::ceil<std::chrono::milliseconds>(outbox_.begin()->first - Clock::now());
         timeout = std::max(std::chrono::milliseconds(0), std::min(timeout, left));
       }
     }
-    pollfd p{master_, POLLIN, 0};
-    const int r = ::poll(&p, 1, static_cast<int>(timeout.count()));
     std::array<std::uint8_t, 256> buf{};
     ssize_t got = 0;
-    if (r > 0 && (p.revents & POLLIN) != 0) got = ::read(master_, buf.data(), buf.size());
+    if (master < 0) {  // unplugged: the doors still close, nothing is heard
+      std::this_thread::sleep_for(timeout);
+    } else {
+      pollfd p{master, POLLIN, 0};
+      const int r = ::poll(&p, 1, static_cast<int>(timeout.count()));
+      if (r > 0 && (p.revents & POLLIN) != 0) got = ::read(master, buf.data(), buf.size());
+    }
 
-    std::vector<Bytes> to_send;
     {
       std::lock_guard lock(mutex_);
       const auto now = Clock::now();
+      if (master != master_) got = 0;  // unplugged while reading
       if (got > 0) {
         if (!rx_.empty() && now - last_rx_ > kStaleInput) rx_.clear();
         rx_.insert(rx_.end(), buf.begin(), buf.begin() + got);
@@ -120,20 +170,22 @@ void LockBoardSim::run() {
       }
       for (auto& [id, b] : boards_) {
         for (std::size_t i = 0; i < b.close_at.size(); ++i) {
-          if (b.close_at[i] <= now) {
+          if (b.close_at[i] <= now && ((b.held >> i) & 1U) == 0) {
             b.open &= ~(1U << i);
             b.close_at[i] = Clock::time_point::max();
           }
         }
       }
+      std::vector<Bytes> to_send;
       while (!outbox_.empty() && outbox_.begin()->first <= now) {
         to_send.push_back(std::move(outbox_.begin()->second));
         outbox_.erase(outbox_.begin());
       }
-    }
-    for (const Bytes& frame : to_send) {
-      // A full line drops bytes, as a bus nobody listens to would.
-      [[maybe_unused]] const ssize_t w = ::write(master_, frame.data(), frame.size());
+      for (const Bytes& frame : to_send) {
+        if (master_ < 0) break;
+        // A full line drops bytes, as a bus nobody listens to would.
+        [[maybe_unused]] const ssize_t w = ::write(master_, frame.data(), frame.size());
+      }
     }
   }
 }
@@ -169,7 +221,7 @@ void LockBoardSim::on_kerong(const Bytes& frame, Clock::time_point now) {
   Board& b = it->second;
   if (request.command == lockers::kerong::kQuery) {
     ++b.queries;
-    const lockers::kerong::Status status{request.board, static_cast<std::uint16_t>(b.open),
+    const lockers::kerong::Status status{request.board, static_cast<std::uint16_t>(sensed(b)),
                                          static_cast<std::uint16_t>(b.items)};
     const auto f = lockers::kerong::status_frame(status);
     answer(b, Bytes(f.begin(), f.end()), now);
@@ -185,7 +237,8 @@ void LockBoardSim::on_xor8a(const Bytes& frame, Clock::time_point now) {
   const int id = frame[1];
   const int lock = frame[2];
   const int locks = options_.locks_per_board;
-  const auto state = [&](int l) -> std::uint8_t { return (b.open >> (l - 1)) & 1U ? 0x11 : 0x00; };
+  const std::uint32_t doors = sensed(b);
+  const auto state = [&](int l) -> std::uint8_t { return (doors >> (l - 1)) & 1U ? 0x11 : 0x00; };
   if (frame[0] == lockers::xor8a::kOpenHeader && frame[3] == lockers::xor8a::kOpen) {
     if (lock < 1 || lock > locks) return;
     do_unlock(b, lock, now);
@@ -196,7 +249,7 @@ void LockBoardSim::on_xor8a(const Bytes& frame, Clock::time_point now) {
   if (frame[0] != lockers::xor8a::kQueryHeader || frame[3] != lockers::xor8a::kQuery) return;
   ++b.queries;
   if (lock == 0) {
-    answer(b, lockers::xor8a::all_reply_frame({id, b.open, locks / 8}), now);
+    answer(b, lockers::xor8a::all_reply_frame({id, doors, locks / 8}), now);
   } else if (lock <= locks) {
     const auto f = lockers::xor8a::lock_reply_frame({id, lock, state(lock)}, false);
     answer(b, Bytes(f.begin(), f.end()), now);
@@ -210,6 +263,10 @@ void LockBoardSim::do_unlock(Board& b, int lock, Clock::time_point now) {
   b.open |= 1U << i;
   b.close_at[i] = options_.door_closes_after.count() > 0 ? now + options_.door_closes_after
                                                          : Clock::time_point::max();
+}
+
+std::uint32_t LockBoardSim::sensed(const Board& b) {
+  return (b.open & ~b.stuck) | (b.stuck_open & b.stuck);
 }
 
 void LockBoardSim::answer(const Board& b, Bytes frame, Clock::time_point due) {
@@ -265,6 +322,25 @@ void LockBoardSim::set_jammed(int board, int lock, bool jammed) {
   Board& b = board_at(board, lock);
   const std::uint32_t bit = 1U << (lock - 1);
   b.jammed = jammed ? (b.jammed | bit) : (b.jammed & ~bit);
+}
+
+void LockBoardSim::set_held(int board, int lock, bool held) {
+  std::lock_guard guard(mutex_);
+  Board& b = board_at(board, lock);
+  const std::uint32_t bit = 1U << (lock - 1);
+  b.held = held ? (b.held | bit) : (b.held & ~bit);
+  if (!held && (b.open & bit) != 0) {  // let go: the door swings shut as after an unlock
+    b.close_at[static_cast<std::size_t>(lock - 1)] =
+        Clock::now() + std::max(options_.door_closes_after, std::chrono::milliseconds(1));
+  }
+}
+
+void LockBoardSim::set_sensor_stuck(int board, int lock, std::optional<bool> reads_open) {
+  std::lock_guard guard(mutex_);
+  Board& b = board_at(board, lock);
+  const std::uint32_t bit = 1U << (lock - 1);
+  b.stuck = reads_open ? (b.stuck | bit) : (b.stuck & ~bit);
+  b.stuck_open = reads_open.value_or(false) ? (b.stuck_open | bit) : (b.stuck_open & ~bit);
 }
 
 void LockBoardSim::set_faults(int board, BoardFaults faults) {

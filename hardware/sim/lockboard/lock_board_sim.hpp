@@ -4,8 +4,9 @@
 //
 // Conventions of the simulated boards: a set lock bit (0x8A: state 0x11) means the door is open.
 // A door opened by an unlock closes again after `door_closes_after`, or on close_door().
-// Faults are switched at run time, per board (silent, slow, bad check, noise) or per lock
-// (jammed), to test what the driver does when the wire or the board misbehaves.
+// Faults are switched at run time, per board (silent, slow, bad check, noise), per lock (jammed,
+// held open by a person, sensor stuck) or for the whole bus (adapter unplugged), to test what the
+// driver and the agent do when the wire, the board or a person misbehaves.
 #pragma once
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +32,9 @@ struct LockBoardSimOptions {
   int locks_per_board = 16;                           // Kerong 16; 0x8A 8, 16, 24 or 32
   std::chrono::milliseconds door_closes_after{1000};  // zero: open until close_door()
   std::chrono::milliseconds unlock_reply_delay{500};  // 0x8A boards answer an open this late
+  // A stable name for the port, like udev's /dev/serial/by-id link: a symlink to the pty,
+  // moved to the new pty on replug(). Empty: none.
+  std::string link;
 };
 
 struct BoardFaults {
@@ -50,14 +55,24 @@ class LockBoardSim {
 
   // Stops the thread; idempotent. The pty stays open until destruction.
   void stop();
-  // The slave side, e.g. /dev/pts/4.
-  [[nodiscard]] const std::string& port() const { return port_; }
+  // The slave side, e.g. /dev/pts/4 (changes on replug()); link() if one was asked for.
+  [[nodiscard]] std::string port() const;
+  [[nodiscard]] const std::string& link() const { return options_.link; }
+
+  // The USB adapter pulled out: the pty closes, the driver reads end of file or EIO.
+  void unplug();
+  // Plugged back in: a new pty (a new /dev/pts/N), the link moved to it. Errors: io.
+  Expected<void> replug();
 
   [[nodiscard]] bool door_open(int board, int lock) const;
   void close_door(int board, int lock);
   void open_door(int board, int lock);                       // opened without an unlock (forced)
   void set_item_present(int board, int lock, bool present);  // Kerong IR sensor
   void set_jammed(int board, int lock, bool jammed);
+  // A person keeps the door open (door left open): it does not close by itself until released.
+  void set_held(int board, int lock, bool held);
+  // The door sensor reports `reads_open` whatever the door does; nullopt: sensor works again.
+  void set_sensor_stuck(int board, int lock, std::optional<bool> reads_open);
   void set_faults(int board, BoardFaults faults);
 
   // Unlock frames this board received for this lock, and queries of any kind.
@@ -71,6 +86,9 @@ class LockBoardSim {
     std::uint32_t open = 0;
     std::uint32_t items = 0;
     std::uint32_t jammed = 0;
+    std::uint32_t held = 0;
+    std::uint32_t stuck = 0;                  // locks whose sensor is stuck
+    std::uint32_t stuck_open = 0;             // ... and what it reads
     std::vector<Clock::time_point> close_at;  // per lock, when open
     std::vector<int> unlocks;                 // per lock
     int queries = 0;
@@ -83,6 +101,8 @@ class LockBoardSim {
   void on_kerong(const Bytes& frame, Clock::time_point now);
   void on_xor8a(const Bytes& frame, Clock::time_point now);
   void do_unlock(Board& board, int lock, Clock::time_point now);
+  [[nodiscard]] static std::uint32_t sensed(const Board& board);  // what the sensors report
+  Expected<void> open_pty();  // mutex held or before the thread starts
   void answer(const Board& board, Bytes frame, Clock::time_point due);
   Board& board_at(int board, int lock);  // throws std::out_of_range on misuse
   const Board& board_at(int board, int lock) const;
