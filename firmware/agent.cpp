@@ -45,6 +45,7 @@ Expected<std::unique_ptr<Agent>> Agent::open(const AgentConfig& config, Devices 
   CIVICBOX_TRY(auto floor, journal->time_floor());
   std::unique_ptr<Agent> agent(new Agent(config, devices, random, std::move(journal)));
   agent->time_floor_ms_ = floor;
+  agent->door_open_wait = std::chrono::seconds(config.open_wait_s);
   if (agent->system_ms() < floor) {
     spdlog::warn("the system clock is behind the latest time the journal saw; using that time");
   }
@@ -85,6 +86,7 @@ void Agent::start_sync() {
   if (watch_thread_.joinable()) return;
   watch_stopping_ = false;
   watch_thread_ = std::thread([this] { watch_loop(); });
+  sweep_thread_ = std::thread([this] { sweep_loop(); });
 }
 
 void Agent::stop_sync() {
@@ -94,6 +96,7 @@ void Agent::stop_sync() {
   }
   watch_wake_.notify_all();
   if (watch_thread_.joinable()) watch_thread_.join();
+  if (sweep_thread_.joinable()) sweep_thread_.join();
   if (syncer_) syncer_->stop();
 }
 
@@ -120,6 +123,83 @@ void Agent::watch_loop() {
     lock.lock();
     watch_wake_.wait_for(lock, kPeriod, [this] { return watch_stopping_; });
   }
+}
+
+void Agent::sweep_loop() {
+  const auto period = std::chrono::milliseconds(config_.sweep_ms);
+  std::unique_lock lock(watch_mutex_);
+  while (!watch_stopping_) {
+    lock.unlock();
+    if (auto swept = sweep(); !swept) {
+      spdlog::error("sweeping the cabinet's sensors: {}", swept.error().describe());
+    }
+    lock.lock();
+    watch_wake_.wait_for(lock, period, [this] { return watch_stopping_; });
+  }
+}
+
+void Agent::unlock_in_flight(int compartment, bool in_flight) {
+  std::lock_guard lock(doors_mutex_);
+  if (in_flight) {
+    in_flight_.insert(compartment);
+    ++unlocks_[compartment];
+  } else {
+    in_flight_.erase(compartment);
+  }
+}
+
+std::set<int> Agent::faulty_compartments() const {
+  std::lock_guard lock(doors_mutex_);
+  return health_.out_of_service();
+}
+
+Expected<std::vector<wire::Alarm>> Agent::sweep() {
+  std::lock_guard one(sweep_mutex_);
+  // What may legitimately be open is taken before and after reading the sensors, so that an
+  // unlock sent while the sweep ran is never mistaken for tampering.
+  std::set<int> expected;
+  std::map<int, std::uint64_t> unlocks_before;
+  {
+    std::lock_guard lock(doors_mutex_);
+    expected = in_flight_;
+    unlocks_before = unlocks_;
+  }
+  CIVICBOX_TRY(auto unfinished, journal_->unfinished_intents());
+  for (const auto& intent : unfinished) expected.insert(intent.compartment);
+  auto readings = devices_.lockers.survey();
+  std::vector<wire::Alarm> alarms;
+  {
+    std::lock_guard lock(doors_mutex_);
+    expected.insert(in_flight_.begin(), in_flight_.end());
+    for (const auto& [compartment, count] : unlocks_) {
+      auto before = unlocks_before.find(compartment);
+      if (before == unlocks_before.end() || before->second != count) expected.insert(compartment);
+    }
+    alarms = health_.observe(readings, expected);
+  }
+  for (auto& alarm : alarms) {
+    spdlog::warn("cabinet: {}: {}", alarm.what, alarm.detail);
+    if (alarm.detail.size() > 4 * wire::kMaxTextBytes) alarm.detail.resize(4 * wire::kMaxTextBytes);
+    auto appended = journal_->append(alarm, now_ms(), random_);
+    if (!appended) return appended.error().context("journaling a cabinet alarm");
+  }
+  if (!alarms.empty()) syncer_->request();
+  return alarms;
+}
+
+Expected<std::vector<wire::Alarm>> Agent::sweep_at_start() {
+  std::vector<wire::Alarm> all;
+  for (int i = 0; i < CabinetHealthOptions{}.sweeps_before_fault; ++i) {
+    CIVICBOX_TRY(auto alarms, sweep());
+    all.insert(all.end(), alarms.begin(), alarms.end());
+    std::lock_guard lock(doors_mutex_);
+    bool unanswered = false;
+    for (int c : devices_.lockers.compartments()) {
+      unanswered = unanswered || health_.silent(c);
+    }
+    if (!unanswered) break;
+  }
+  return all;
 }
 
 Expected<int> Agent::watch_doors() {
@@ -180,6 +260,7 @@ FlowResult Agent::run(const Input& input) {
     result.error = state.error().context("reading the journal");
     return result;
   }
+  state->faulty = faulty_compartments();
   kiosk_.refresh(std::move(*state));
   if (!execute(kiosk_.handle(input, now_ms(), random_), result)) kiosk_.abandon();
   if (!result.events.empty()) syncer_->request();  // send what happened without waiting
@@ -232,6 +313,13 @@ bool Agent::wait_door(int compartment, DoorState state, std::chrono::millisecond
 }
 
 bool Agent::execute_unlock(int compartment, FlowResult& result) {
+  // Until the door is seen shut again (or the flow gives up on it), an open door here is ours.
+  struct InFlight {
+    Agent& agent;
+    int compartment;
+    ~InFlight() { agent.unlock_in_flight(compartment, false); }
+  } in_flight{*this, compartment};
+  unlock_in_flight(compartment, true);
   auto unlocked = devices_.lockers.unlock(compartment);
   if (!unlocked || !wait_door(compartment, DoorState::open, door_open_wait)) {
     std::string why = unlocked ? "nobody opened the door in time"
@@ -241,6 +329,7 @@ bool Agent::execute_unlock(int compartment, FlowResult& result) {
     return execute(kiosk_.handle(DoorNotOpened{compartment, why}, now_ms(), random_), result);
   }
   if (!execute(kiosk_.handle(DoorOpened{compartment}, now_ms(), random_), result)) return false;
+  spdlog::info("door {} opened", compartment);  // and journaled so
   bool alarmed = false;
   while (!wait_door(compartment, DoorState::closed, std::chrono::minutes(2))) {
     if (!alarmed) {
@@ -296,6 +385,8 @@ Expected<AgentStatus> Agent::status() {
   CIVICBOX_TRY(s.sync, journal_->sync_state());
   CIVICBOX_TRY(s.assignments, journal_->active_assignments());
   CIVICBOX_TRY(auto state, journal_->box_state());
+  state.faulty = faulty_compartments();
+  s.faulty.assign(state.faulty.begin(), state.faulty.end());
   kiosk_.refresh(std::move(state));
   s.free_dropoff = kiosk_.free_dropoff();
   s.free_pickup = kiosk_.free_pickup();

@@ -5,15 +5,21 @@
 // whose intent is unfinished (a door that did not open in time, a sensor that was unsure at
 // recovery): when such a door is seen open and then closed, the flow is finished as interrupted,
 // as recovery would.
+// A sensor sweep (its own thread, every `sweep_ms`, and once at start before any flow) reads
+// every compartment and journals what CabinetHealth makes of it: a board that stopped answering
+// and a door opened with no unlock put compartments out of service and raise alarms. The sweep
+// never holds the flow lock, so a silent board's timeouts never delay a citizen.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +29,7 @@
 #include "drivers/lockers/lockers.hpp"
 #include "drivers/printer/printer.hpp"
 #include "drivers/screen/screen.hpp"
+#include "firmware/cabinet_health.hpp"
 #include "firmware/config.hpp"
 #include "firmware/journal.hpp"
 #include "firmware/kiosk.hpp"
@@ -52,6 +59,7 @@ struct AgentStatus {
   std::size_t assignments = 0;
   int free_dropoff = 0;
   int free_pickup = 0;
+  std::vector<int> faulty;  // out of service after a sensor sweep
 };
 
 class Agent {
@@ -66,6 +74,13 @@ class Agent {
   void stop_sync();
   // One pass of the door watch; returns how many unfinished flows it finished.
   Expected<int> watch_doors();
+  // One sweep of every sensor; returns the alarms it journaled.
+  Expected<std::vector<wire::Alarm>> sweep();
+  // At start, before any flow: every lock is read (nothing is unlocked), and a board that gives
+  // no answer is asked again until it is known faulty, so no flow is offered a dead compartment.
+  Expected<std::vector<wire::Alarm>> sweep_at_start();
+  // Compartments out of service because of what the sweeps saw.
+  [[nodiscard]] std::set<int> faulty_compartments() const;
   Expected<SyncReport> sync_now();
 
   FlowResult file(const std::string& kind, const std::optional<std::string>& contact);
@@ -95,6 +110,9 @@ class Agent {
   bool wait_door(int compartment, drivers::DoorState state, std::chrono::milliseconds limit);
   Expected<int> watch_doors_locked();
   void watch_loop();
+  void sweep_loop();
+  // Marks (unmarks) a compartment whose unlock a running flow sent: its door may be open.
+  void unlock_in_flight(int compartment, bool in_flight);
   [[nodiscard]] std::int64_t system_ms() const;
   void raise_time_floor();
 
@@ -112,6 +130,13 @@ class Agent {
   std::condition_variable watch_wake_;
   bool watch_stopping_ = false;
   std::thread watch_thread_;
+  std::thread sweep_thread_;
+
+  mutable std::mutex doors_mutex_;  // guards the three below; never held across device I/O
+  CabinetHealth health_;
+  std::set<int> in_flight_;               // unlock sent in a running flow, door not shut yet
+  std::map<int, std::uint64_t> unlocks_;  // unlocks sent per compartment since start
+  std::mutex sweep_mutex_;                // one sweep at a time
 };
 
 }  // namespace civicbox::firmware

@@ -65,18 +65,26 @@ Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
   CIVICBOX_CHECK(sync.finish());
 
   TableReader cabinet(table("cabinet"), "cabinet");
-  CIVICBOX_CHECK(cabinet.distinct_integers("dropoff", 1, wire::kMaxCompartment, c.dropoff));
-  CIVICBOX_CHECK(cabinet.distinct_integers("pickup", 1, wire::kMaxCompartment, c.pickup));
-  CIVICBOX_CHECK(cabinet.integer("door_close_ms", 0, 600'000, c.door_close_ms));
+  CIVICBOX_CHECK(cabinet.path("profile", c.cabinet_profile, base));
+  CIVICBOX_CHECK(cabinet.integer("sweep_ms", 50, 60'000, c.sweep_ms));
+  CIVICBOX_CHECK(cabinet.integer("open_wait_s", 1, 600, c.open_wait_s));
   CIVICBOX_CHECK(cabinet.finish());
-  for (int n : c.dropoff) {
-    if (std::find(c.pickup.begin(), c.pickup.end(), n) != c.pickup.end()) {
-      return make_error(ErrorCode::invalid_argument,
-                        "compartment " + std::to_string(n) +
-                            " is in both 'cabinet.dropoff' and 'cabinet.pickup'");
-    }
+  if (c.cabinet_profile.empty()) {
+    return make_error(ErrorCode::missing_field,
+                      "'cabinet.profile' is required (the cabinet's buses and compartments, "
+                      "e.g. hardware/cabinets/kerong-12.toml)");
   }
   return c;
+}
+
+void apply_cabinet_profile(AgentConfig& config, lockers::CabinetProfile profile) {
+  config.dropoff.clear();
+  config.pickup.clear();
+  for (const auto& c : profile.compartments) {
+    (c.role == lockers::CompartmentRole::dropoff ? config.dropoff : config.pickup)
+        .push_back(c.number);
+  }
+  config.cabinet = std::move(profile);
 }
 
 Expected<AgentConfig> load_agent_config(const std::filesystem::path& file) {
@@ -94,6 +102,11 @@ Expected<AgentConfig> load_agent_config(const std::filesystem::path& file) {
           .context(file.string());
     }
   }
+  auto profile = lockers::load_cabinet_profile(config->cabinet_profile);
+  if (!profile) {
+    return profile.error().context("'cabinet.profile' " + config->cabinet_profile.string());
+  }
+  apply_cabinet_profile(*config, std::move(*profile));
   return config;
 }
 

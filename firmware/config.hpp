@@ -1,11 +1,14 @@
 // The agent's configuration: a TOML file. Strict: an unknown key (a typo) or a wrong type is an
 // error naming the key and its line. Paths are relative to the file's folder. [controller] ca, cert
-// and key are required; load_agent_config() also checks that those files can be read.
+// and key and [cabinet] profile are required; load_agent_config() also checks that those files
+// can be read and reads the cabinet profile (hardware/cabinets/*.toml), which says which
+// compartments take drop-offs and which hold pick-ups.
 //
 //   [box]        id, data_dir
 //   [controller] url, ca, cert, key, timeout_ms
 //   [sync]       interval_s, batch
-//   [cabinet]    dropoff, pickup, door_close_ms
+//   [cabinet]    profile, sweep_ms (how often the sensors are swept between flows),
+//                open_wait_s (how long a person has to pull a door once its lock released)
 #pragma once
 
 #include <filesystem>
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "drivers/lockers/cabinet_profile.hpp"
 
 namespace civicbox::firmware {
 
@@ -27,10 +31,17 @@ struct AgentConfig {
   int timeout_ms = 5000;
   int interval_s = 5;
   int batch = 100;
-  std::vector<int> dropoff{1, 2, 3, 4};
-  std::vector<int> pickup{5, 6, 7, 8};
-  int door_close_ms = 300;
+  std::filesystem::path cabinet_profile;
+  int sweep_ms = 500;
+  int open_wait_s = 60;
+  // From the cabinet profile (load_agent_config, or apply_cabinet_profile()).
+  lockers::CabinetProfile cabinet;
+  std::vector<int> dropoff;
+  std::vector<int> pickup;
 };
+
+// Takes the compartments and their roles from a cabinet profile.
+void apply_cabinet_profile(AgentConfig& config, lockers::CabinetProfile profile);
 
 Expected<AgentConfig> load_agent_config(const std::filesystem::path& file);
 Expected<AgentConfig> parse_agent_config(std::string_view toml_text,

@@ -158,6 +158,7 @@ std::vector<Action> Kiosk::handle(const Input& input, std::int64_t now_ms, Rando
 // ---- compartments -------------------------------------------------------------------------
 
 bool Kiosk::out_of_service(int compartment) const {
+  if (state_.faulty.contains(compartment)) return true;
   return std::any_of(state_.unfinished.begin(), state_.unfinished.end(),
                      [compartment](const Intent& i) { return i.compartment == compartment; });
 }

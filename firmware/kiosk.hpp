@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -107,6 +108,9 @@ struct BoxState {
   // Intents not done nor cancelled (a door that did not open, a sensor that was unsure): their
   // compartments are out of service until the agent finishes them.
   std::vector<Intent> unfinished;
+  // Not from the journal: compartments the agent's sensor sweeps put out of service (a board
+  // that stopped answering, a door opened with no unlock). No flow uses them.
+  std::set<int> faulty;
 };
 
 // The configuration a box uses until its first pull from the controller.

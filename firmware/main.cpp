@@ -11,10 +11,10 @@
 
 #include "common/logging.hpp"
 #include "common/random.hpp"
+#include "drivers/lockers/board_lockers.hpp"
 #include "firmware/agent.hpp"
 #include "firmware/config.hpp"
 #include "firmware/script.hpp"
-#include "hardware/sim/cabinet.hpp"
 #include "hardware/sim/log_screen.hpp"
 #include "hardware/sim/receipt_file.hpp"
 
@@ -44,16 +44,12 @@ int run(const std::string& config_file, const std::string& script) {
   std::error_code ec;
   std::filesystem::create_directories(config->data_dir, ec);
   SystemRandom random;
-  auto cabinet_dirs = config->dropoff;
-  cabinet_dirs.insert(cabinet_dirs.end(), config->pickup.begin(), config->pickup.end());
-  auto cabinet = sim::Cabinet::open(sim::CabinetOptions{
-      config->data_dir, cabinet_dirs, std::chrono::milliseconds(config->door_close_ms),
-      sim::hold_doors_from_environment()});
+  auto cabinet = lockers::BoardLockers::open(config->cabinet);
   if (!cabinet) {
-    spdlog::error("{}", cabinet.error().describe());
+    spdlog::error("opening the cabinet ({}): {}", config->cabinet_profile.string(),
+                  cabinet.error().describe());
     return 1;
   }
-  for (int n : sim::jammed_doors_from_environment()) (*cabinet)->jam(n, true);
   sim::ReceiptFilePrinter printer(config->data_dir / "receipts");
   sim::LogScreen screen;
   auto agent =
@@ -76,6 +72,10 @@ int run(const std::string& config_file, const std::string& script) {
     if (!alarm) spdlog::error("recording an alarm: {}", alarm.error().describe());
   } else if (!recovered->empty()) {
     spdlog::info("recovery: {} interrupted flow(s) handled", recovered->size());
+  }
+  // Every lock is read once before the first flow; nothing is unlocked at start.
+  if (auto swept = (*agent)->sweep_at_start(); !swept) {
+    spdlog::error("sweeping the cabinet's sensors: {}", swept.error().describe());
   }
 
   (*agent)->start_sync();
@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   CLI::App app{
       "civicbox-agent: the document box's device agent. It keeps the journal, runs the kiosk's "
-      "flows against the cabinet (simulated here), finishes flows a crash interrupted, and syncs "
+      "flows against the cabinet's lock boards, finishes flows a crash interrupted, and syncs "
       "with the controller over mutual TLS. Logs go to stderr; script results to stdout."};
   std::string config_file;
   std::string script;
@@ -121,9 +121,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.footer(
       "Without --script the agent runs headless until SIGINT or SIGTERM.\n"
-      "Environment: CIVICBOX_LOG overrides --log-level; CIVICBOX_SIM_HOLD_DOORS=1 makes the "
-      "simulated person keep doors open (crash tests); CIVICBOX_SIM_JAMMED_DOORS=5,7 makes those "
-      "doors stay closed when unlocked.\n"
+      "The cabinet is [cabinet] profile in the configuration: its lock boards, printer and "
+      "scanner. Without hardware, civicbox-sim-cabinet simulates one from the same profile.\n"
+      "Environment: CIVICBOX_LOG overrides --log-level.\n"
       "Example:\n"
       "  echo 'file request' | civicbox-agent --config agent.toml --script -");
   CLI11_PARSE(app, argc, argv);

@@ -139,6 +139,14 @@ std::string clock_line(Agent& agent, std::string_view rest) {
   return "clock offset_s=" + std::to_string(agent.clock_offset_s());
 }
 
+// "-" or "5,6,7".
+std::string faulty_text(const std::vector<int>& compartments) {
+  if (compartments.empty()) return "-";
+  std::string out;
+  for (int c : compartments) out += (out.empty() ? "" : ",") + std::to_string(c);
+  return out;
+}
+
 std::string status_line(Agent& agent) {
   auto s = agent.status();
   if (!s) return error_line(s.error().describe());
@@ -146,7 +154,7 @@ std::string status_line(Agent& agent) {
          " applied_through=" + std::to_string(s->sync.acked_through) +
          " assignments=" + std::to_string(s->assignments) +
          " free_dropoff=" + std::to_string(s->free_dropoff) +
-         " free_pickup=" + std::to_string(s->free_pickup);
+         " free_pickup=" + std::to_string(s->free_pickup) + " faulty=" + faulty_text(s->faulty);
 }
 
 }  // namespace

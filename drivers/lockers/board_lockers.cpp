@@ -19,6 +19,7 @@ Expected<std::unique_ptr<BoardLockers>> BoardLockers::open(const CabinetProfile&
     if (!bus) return bus.error().context("bus " + std::to_string(i) + " (" + bp.device + ")");
     auto entry = std::make_unique<Bus>();
     entry->bus = std::move(*bus);
+    entry->device = bp.device;
     lockers->buses_.push_back(std::move(entry));
   }
   for (const CompartmentProfile& c : profile.compartments) {
@@ -63,6 +64,38 @@ Expected<DoorState> BoardLockers::door(int compartment) {
   const auto index = static_cast<std::size_t>(c->lock - 1);
   if (index >= status->doors.size()) return DoorState::unknown;
   return status->doors[index];
+}
+
+std::vector<drivers::CompartmentReading> BoardLockers::survey() {
+  // (bus, board) -> that board's status, or why there is none.
+  std::map<std::pair<int, int>, Expected<BoardStatus>> boards;
+  for (const auto& [number, c] : compartments_) {
+    const auto key = std::make_pair(c.bus, c.board);
+    if (boards.contains(key)) continue;
+    Bus& bus = *buses_[static_cast<std::size_t>(c.bus)];
+    std::lock_guard lock(bus.mutex);
+    auto status = bus.bus->query(c.board);
+    if (!status) {
+      status = status.error().context("board " + std::to_string(c.board) + " on " + bus.device);
+    }
+    boards.emplace(key, std::move(status));
+  }
+  std::vector<drivers::CompartmentReading> out;
+  out.reserve(compartments_.size());
+  for (const auto& [number, c] : compartments_) {
+    const auto& status = boards.at(std::make_pair(c.bus, c.board));
+    drivers::CompartmentReading r{number, DoorState::unknown, ""};
+    const auto index = static_cast<std::size_t>(c.lock - 1);
+    if (!status) {
+      r.fault = status.error().message;
+    } else if (index < status->doors.size()) {
+      r.door = status->doors[index];
+    } else {
+      r.fault = "board " + std::to_string(c.board) + " has no lock " + std::to_string(c.lock);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 std::vector<int> BoardLockers::compartments() const {

@@ -31,12 +31,16 @@ class BoardLockers final : public drivers::Lockers {
   // Errors: invalid_argument (no such compartment) only.
   Expected<drivers::DoorState> door(int compartment) override;
   [[nodiscard]] std::vector<int> compartments() const override;
+  // One query per board; every compartment of a board that did not answer (or answered
+  // garbage) is unknown, with the board's error as its fault.
+  std::vector<drivers::CompartmentReading> survey() override;
 
   // Where a compartment sits, or nullptr.
   [[nodiscard]] const CompartmentProfile* find(int compartment) const;
 
  private:
   struct Bus {
+    std::string device;
     std::unique_ptr<LockBoardBus> bus;
     std::mutex mutex;
   };

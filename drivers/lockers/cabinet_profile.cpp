@@ -173,6 +173,46 @@ Expected<CabinetProfile> load_cabinet_profile(const std::filesystem::path& file)
   return profile;
 }
 
+namespace {
+// A TOML basic string.
+std::string toml_string(std::string_view text) {
+  std::string out = "\"";
+  for (char ch : text) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (u < 0x20 || u == 0x7F) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += "\\u00";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xF];
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+}  // namespace
+
+std::string to_toml(const CabinetProfile& profile) {
+  std::string out;
+  for (const BusProfile& bus : profile.buses) {
+    out += "[[bus]]\ndevice = " + toml_string(bus.device) + "\nfamily = \"" +
+           (bus.family == BoardFamily::kerong ? "kerong" : "xor8a") + "\"\nset_lock_bit = \"" +
+           (bus.set_lock_bit == SetBitMeans::open ? "open" : "closed") +
+           "\"\nreply_timeout_ms = " + std::to_string(bus.reply_timeout.count()) + "\n\n";
+  }
+  for (const CompartmentProfile& c : profile.compartments) {
+    out += "[[compartment]]\nnumber = " + std::to_string(c.number) +
+           "\nbus = " + std::to_string(c.bus) + "\nboard = " + std::to_string(c.board) +
+           "\nlock = " + std::to_string(c.lock) + "\nsize = \"" + std::string(to_string(c.size)) +
+           "\"\nrow = " + std::to_string(c.row) + "\ncolumn = " + std::to_string(c.column) +
+           "\nrole = \"" + std::string(to_string(c.role)) + "\"\n\n";
+  }
+  return out;
+}
+
 std::string_view to_string(CompartmentSize size) {
   switch (size) {
     case CompartmentSize::S:

@@ -68,6 +68,10 @@ Expected<CabinetProfile> parse_cabinet_profile(std::string_view text);
 // Reads and parses a profile file. Errors: io, and those of parse_cabinet_profile().
 Expected<CabinetProfile> load_cabinet_profile(const std::filesystem::path& file);
 
+// The profile as TOML that parse_cabinet_profile() reads back to the same profile (the
+// cabinet simulator writes one with its pseudo-terminals as the devices).
+std::string to_toml(const CabinetProfile& profile);
+
 std::string_view to_string(CompartmentSize size);
 std::string_view to_string(CompartmentRole role);
 

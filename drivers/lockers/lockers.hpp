@@ -4,6 +4,7 @@
 // door() to learn what happened.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -15,6 +16,15 @@ enum class DoorState { closed, open, unknown };
 
 std::string_view to_string(DoorState state);
 
+// One compartment in one sweep of the cabinet.
+struct CompartmentReading {
+  int compartment = 0;
+  DoorState door = DoorState::unknown;
+  // Why its board gave no clear answer ("board 2 on /dev/ttyUSB0 did not answer in 1500 ms");
+  // empty when the board answered.
+  std::string fault;
+};
+
 class Lockers {
  public:
   virtual ~Lockers() = default;
@@ -25,6 +35,16 @@ class Lockers {
   virtual Expected<DoorState> door(int compartment) = 0;
   // Every compartment the cabinet has, in ascending order.
   [[nodiscard]] virtual std::vector<int> compartments() const = 0;
+  // Reads every compartment once, in ascending order. A back end that can read a whole board
+  // at once does so (one query per board); this default asks door() for each.
+  virtual std::vector<CompartmentReading> survey() {
+    std::vector<CompartmentReading> out;
+    for (int c : compartments()) {
+      auto state = door(c);
+      out.push_back({c, state ? *state : DoorState::unknown, state ? "" : state.error().message});
+    }
+    return out;
+  }
 };
 
 inline std::string_view to_string(DoorState state) {

@@ -111,6 +111,25 @@ TEST_F(BoardLockersTest, ASilentBoardIsUnknownNotAnError) {
   EXPECT_EQ(*lockers_->door(7), DoorState::closed);
 }
 
+TEST_F(BoardLockersTest, ASurveyAsksEachBoardOnceAndNamesASilentBoard) {
+  sim_->open_door(2, 3);  // compartment 7
+  sim_->set_faults(1, sim::BoardFaults{.silent = true});
+  auto readings = lockers_->survey();
+  ASSERT_EQ(readings.size(), 8u);
+  EXPECT_EQ(sim_->queries_received(1), 1);
+  EXPECT_EQ(sim_->queries_received(2), 1);
+  for (const auto& r : readings) {
+    if (r.compartment <= 4) {
+      EXPECT_EQ(r.door, DoorState::unknown);
+      EXPECT_NE(r.fault.find("board 1 on /dev/pts/"), std::string::npos) << r.fault;
+      EXPECT_NE(r.fault.find("did not answer"), std::string::npos) << r.fault;
+    } else {
+      EXPECT_EQ(r.fault, "");
+      EXPECT_EQ(r.door, r.compartment == 7 ? DoorState::open : DoorState::closed);
+    }
+  }
+}
+
 TEST_F(BoardLockersTest, AnUnknownCompartmentSendsNothing) {
   auto unlocked = lockers_->unlock(9);
   ASSERT_FALSE(unlocked);

@@ -37,7 +37,7 @@ class e2e_door_crash : public E2eTest {
     int door = agent.wait_door_opened(20s);
     EXPECT_GT(door, 0) << agent.process().stderr_text();
     agent.kill();
-    EXPECT_NE(read_text(options_dir() / "data" / "cabinet.json").find("\"open\""),
+    EXPECT_NE(cabinet_of(options_dir()).send("state").find(std::to_string(door) + "=open"),
               std::string::npos)
         << "the door should still be open after the kill";
     return door;

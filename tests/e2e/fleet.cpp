@@ -1,17 +1,23 @@
 #include "tests/e2e/fleet.hpp"
 #include "tests/support/ports.hpp"
 
+#include "drivers/lockers/cabinet_profile.hpp"
+#include "hardware/sim/cabinet/sim_cabinet.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iomanip>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -27,14 +33,6 @@ namespace {
 
 std::string toml_path(const std::filesystem::path& p) {
   return "\"" + p.string() + "\"";
-}
-
-std::string toml_list(const std::vector<int>& values) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    out += (i == 0 ? "" : ", ") + std::to_string(values[i]);
-  }
-  return out + "]";
 }
 
 // Runs a program to its end; fails the test when it does not exit with 0.
@@ -221,8 +219,67 @@ Json ControllerProcess::parcel(const std::string& box, const std::string& parcel
 
 // ---- agent ----------------------------------------------------------------------------------
 
+namespace {
+std::map<std::filesystem::path, std::unique_ptr<CabinetProcess>>& cabinets() {
+  static std::map<std::filesystem::path, std::unique_ptr<CabinetProcess>> running;
+  return running;
+}
+}  // namespace
+
+CabinetProcess::CabinetProcess(const std::filesystem::path& dir, const std::vector<int>& dropoff,
+                               const std::vector<int>& pickup) {
+  std::filesystem::create_directories(dir);
+  auto source = dir / "profile.toml";
+  std::ofstream(source) << lockers::to_toml(sim::simple_profile(dropoff, pickup));
+  testing::ProcessOptions p;
+  p.argv = {CIVICBOX_SIM_CABINET_BIN, "run",   "--profile",
+            source.string(),          "--dir", (dir / "sim").string(),
+            "--door-closes-ms",       "10"};
+  p.env["CIVICBOX_LOG"] = std::nullopt;
+  process_ = std::make_unique<testing::Process>(std::move(p));
+  auto ready = process_->read_line(20s);
+  if (!ready || ready->rfind("ready ", 0) != 0) {
+    give_up("civicbox-sim-cabinet did not start: " + process_->stderr_text());
+  }
+  std::istringstream words(ready->substr(6));
+  std::string profile, socket;
+  words >> profile >> socket;
+  profile_ = profile;
+  socket_ = socket;
+}
+
+std::string CabinetProcess::send(const std::string& command) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket_.c_str(), sizeof(addr.sun_path) - 1);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  std::string answer;
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    const std::string line = command + "\n";
+    if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(line.size())) {
+      char chunk[512];
+      while (answer.find('\n') == std::string::npos) {
+        const ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+        if (n <= 0) break;
+        answer.append(chunk, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  if (fd >= 0) ::close(fd);
+  if (auto end = answer.find('\n'); end != std::string::npos) answer.resize(end);
+  return answer;
+}
+
+CabinetProcess& cabinet_of(const std::filesystem::path& dir) {
+  auto it = cabinets().find(dir);
+  if (it == cabinets().end()) give_up("no simulated cabinet for " + dir.string());
+  return *it->second;
+}
+
 std::filesystem::path write_agent_config(const AgentOptions& o) {
   std::filesystem::create_directories(o.dir);
+  auto& cabinet = cabinets()[o.dir];
+  if (!cabinet) cabinet = std::make_unique<CabinetProcess>(o.dir / "cabinet", o.dropoff, o.pickup);
   auto file = o.dir / "agent.toml";
   std::ofstream(file) << "[box]\nid = \"" << o.box_id << "\"\ndata_dir = \"data\"\n"
                       << "[controller]\nurl = \"" << o.controller_url << "\"\n"
@@ -230,8 +287,8 @@ std::filesystem::path write_agent_config(const AgentOptions& o) {
                       << "\nkey = " << toml_path(o.tls.key) << "\ntimeout_ms = " << o.timeout_ms
                       << "\n"
                       << "[sync]\ninterval_s = 3600\nbatch = " << o.batch << "\n"
-                      << "[cabinet]\ndropoff = " << toml_list(o.dropoff)
-                      << "\npickup = " << toml_list(o.pickup) << "\ndoor_close_ms = 10\n";
+                      << "[cabinet]\nprofile = " << toml_path(cabinet->profile())
+                      << "\nsweep_ms = 200\n";
   return file;
 }
 
@@ -239,7 +296,8 @@ AgentSession::AgentSession(const std::filesystem::path& config, bool hold_doors)
   testing::ProcessOptions p;
   p.argv = {CIVICBOX_AGENT_BIN, "--config", config.string(), "--script", "-",
             "--log-level",      "info"};
-  p.env["CIVICBOX_SIM_HOLD_DOORS"] = hold_doors ? std::optional<std::string>("1") : std::nullopt;
+  auto held = cabinet_of(config.parent_path()).send(hold_doors ? "hold all on" : "hold all off");
+  if (held != "ok") give_up("holding the doors: " + held);
   p.env["CIVICBOX_LOG"] = std::nullopt;
   p.stdin_pipe = true;
   process_ = std::make_unique<testing::Process>(std::move(p));
@@ -299,6 +357,10 @@ DevPki* E2eTest::pki_ = nullptr;
 void E2eTest::SetUpTestSuite() {
   suite_dir_ = new testing::TempDir();
   pki_ = new DevPki(suite_dir_->path() / "pki");
+}
+
+void E2eTest::TearDown() {
+  cabinets().clear();  // each cabinet process is SIGKILLed with its Process
 }
 
 void E2eTest::TearDownTestSuite() {

@@ -119,12 +119,33 @@ struct AgentOptions {
   int timeout_ms = 3000;
 };
 
-// Writes DIR/agent.toml; returns its path.
+// civicbox-sim-cabinet for one box: a Kerong cabinet with the box's drop-off and pick-up
+// compartments on pseudo-terminals, driven by one-line commands on its control socket.
+class CabinetProcess {
+ public:
+  CabinetProcess(const std::filesystem::path& dir, const std::vector<int>& dropoff,
+                 const std::vector<int>& pickup);
+  // One command ("hold all on", "state", "jam 3 on"...); the answer line.
+  std::string send(const std::string& command);
+  [[nodiscard]] const std::filesystem::path& profile() const { return profile_; }
+
+ private:
+  std::filesystem::path socket_;
+  std::filesystem::path profile_;
+  std::unique_ptr<testing::Process> process_;
+};
+
+// The simulated cabinet of the box whose agent.toml is in `dir`; started by write_agent_config
+// and stopped at the end of the test.
+CabinetProcess& cabinet_of(const std::filesystem::path& dir);
+
+// Starts the box's simulated cabinet (once per folder), writes DIR/agent.toml; returns its path.
 std::filesystem::path write_agent_config(const AgentOptions& options);
 
 class AgentSession {
  public:
-  // civicbox-agent --config CONFIG --script - ; with CIVICBOX_SIM_HOLD_DOORS=1 when hold_doors.
+  // civicbox-agent --config CONFIG --script - ; the simulated person keeps every door open
+  // when hold_doors (and shuts them again otherwise).
   explicit AgentSession(const std::filesystem::path& config, bool hold_doors = false);
 
   // Sends one action and returns its answer line; fails the test and returns "" on timeout.
@@ -151,6 +172,7 @@ class E2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite();
   static void TearDownTestSuite();
+  void TearDown() override;
   static DevPki& pki() { return *pki_; }
 
   // A controller with its files in this test's folder; device_port 0 picks a free port.

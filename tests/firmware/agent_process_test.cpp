@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <regex>
@@ -19,6 +20,7 @@
 #include "common/pickup_hash.hpp"
 #include "common/sqlite.hpp"
 #include "firmware/journal.hpp"
+#include "hardware/sim/cabinet/sim_cabinet.hpp"
 #include "tests/support/ports.hpp"
 #include "tests/support/seeded_random.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -49,14 +51,21 @@ int closed_port() {
 class AgentProcess : public ::testing::Test {
  protected:
   AgentProcess() {
+    // The agent runs its real lock-board driver against this simulated cabinet's pty.
+    // Two Kerong boards: compartments 1 and 5 on board 0, 2 and 6 on board 1.
+    auto profile = sim::simple_profile({1, 2}, {5, 6});
+    for (auto& c : profile.compartments) c.board = c.number % 2 == 0 ? 1 : 0;
+    auto cabinet = sim::SimCabinet::start(profile, {dir_.path() / "cabinet", 50ms, false, {}});
+    if (!cabinet) throw std::runtime_error(cabinet.error().describe());
+    cabinet_ = std::move(*cabinet);
     config_ = dir_.path() / "agent.toml";
     std::ofstream(config_) << "[box]\nid = \"box-0001\"\ndata_dir = \"data\"\n"
                            << "[controller]\nurl = \"https://127.0.0.1:" << closed_port()
                            << "\"\nca = \"pki/ca.crt\"\ncert = \"pki/box.crt\"\n"
                            << "key = \"pki/box.key\"\ntimeout_ms = 1000\n"
                            << "[sync]\ninterval_s = 1\n"
-                           << "[cabinet]\ndropoff = [1, 2]\npickup = [5, 6]\n"
-                           << "door_close_ms = 50\n";
+                           << "[cabinet]\nprofile = \"" << cabinet_->profile_path().string()
+                           << "\"\nsweep_ms = 100\nopen_wait_s = 1\n";
     // The agent checks at start that its TLS files can be read (they are never used offline).
     std::filesystem::create_directories(dir_.path() / "pki");
     for (const char* f : {"ca.crt", "box.crt", "box.key"}) {
@@ -67,6 +76,7 @@ class AgentProcess : public ::testing::Test {
   // Starts the agent on a script; stdout and stderr go to files in the test's folder.
   pid_t spawn(const std::string& script, bool hold_doors, bool headless = false) {
     ++runs_;
+    EXPECT_EQ(cabinet_->command(hold_doors ? "hold all on" : "hold all off"), "ok");
     auto script_file = dir_.path() / ("script" + std::to_string(runs_) + ".txt");
     std::ofstream(script_file) << script;
     out_ = dir_.path() / ("stdout" + std::to_string(runs_));
@@ -79,11 +89,6 @@ class AgentProcess : public ::testing::Test {
       ::dup2(in, 0);
       ::dup2(out, 1);
       ::dup2(err, 2);
-      if (hold_doors) {
-        ::setenv("CIVICBOX_SIM_HOLD_DOORS", "1", 1);
-      } else {
-        ::unsetenv("CIVICBOX_SIM_HOLD_DOORS");
-      }
       ::unsetenv("CIVICBOX_LOG");
       if (headless) {
         ::execl(CIVICBOX_AGENT_BIN, CIVICBOX_AGENT_BIN, "--config", config_.c_str(),
@@ -118,11 +123,37 @@ class AgentProcess : public ::testing::Test {
     return lines_of(read_file(out_));
   }
 
+  // The alarms in the journal, as "what: detail".
+  std::vector<std::string> alarms() {
+    std::vector<std::string> out;
+    auto events = journal()->events_after(0, 1000);
+    EXPECT_TRUE(events.has_value());
+    if (!events) return out;
+    for (const auto& e : *events) {
+      if (const auto* a = std::get_if<wire::Alarm>(&e.body))
+        out.push_back(a->what + ": " + a->detail);
+    }
+    return out;
+  }
+
+  // Waits (headless agent running) until an alarm containing `needle` is in the journal.
+  bool wait_alarm(const std::string& needle) {
+    for (auto until = std::chrono::steady_clock::now() + 20s;
+         std::chrono::steady_clock::now() < until;) {
+      for (const auto& a : alarms()) {
+        if (a.find(needle) != std::string::npos) return true;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+
   std::unique_ptr<Journal> journal() {
     return std::move(*Journal::open(dir_.path() / "data" / "journal.db"));
   }
 
   testing::TempDir dir_;
+  std::unique_ptr<sim::SimCabinet> cabinet_;
   std::filesystem::path config_;
   std::filesystem::path out_;
   std::filesystem::path err_;
@@ -143,7 +174,7 @@ TEST_F(AgentProcess, AnOfflineBoxFilesWithAProvisionalNumberAndPrintsTheReceipt)
   EXPECT_NE(receipt.find("Town hall"), std::string::npos);
   EXPECT_TRUE(
       std::regex_match(lines[1], std::regex("status device=box-0001 pending=1 applied_through=0 "
-                                            "assignments=0 free_dropoff=1 free_pickup=2")))
+                                            "assignments=0 free_dropoff=1 free_pickup=2 faulty=-")))
       << lines[1];
   EXPECT_NE(read_file(err_).find("door 1 opened"), std::string::npos);
 }
@@ -235,7 +266,7 @@ TEST_F(AgentProcess, ScriptActionsAnswerOneLineEach) {
       "error message=\"unknown action 'frobnicate'; actions are file, collect, load, empty, sync, "
       "clock, status\"",
       "status device=box-0001 pending=7 applied_through=0 assignments=2 free_dropoff=2 "
-      "free_pickup=1",
+      "free_pickup=1 faulty=-",
   };
   ASSERT_EQ(lines.size(), expected.size()) << read_file(out_) << read_file(err_);
   for (std::size_t i = 0; i < expected.size(); ++i) {
@@ -266,7 +297,7 @@ TEST_F(AgentProcess, AFilingKilledWithTheDoorOpenIsRecordedOnceAsInterrupted) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status));
-  EXPECT_NE(read_file(dir_.path() / "data" / "cabinet.json").find("\"open\""), std::string::npos);
+  EXPECT_TRUE(cabinet_->door_open(std::stoi(m[1].str()))) << "the person still holds the door";
 
   // Restarted without the hold: the person closes the door, the agent finishes the filing.
   auto lines = run("status\n");
@@ -292,6 +323,68 @@ TEST_F(AgentProcess, AFilingKilledWithTheDoorOpenIsRecordedOnceAsInterrupted) {
   // A third start finds nothing more to do.
   run("status\n");
   EXPECT_EQ(journal()->events_after(0, 100)->size(), events->size());
+}
+
+int count_containing(const std::vector<std::string>& lines, const std::string& needle) {
+  return static_cast<int>(std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
+    return l.find(needle) != std::string::npos;
+  }));
+}
+
+TEST_F(AgentProcess, AtStartEveryLockIsReadAndNothingIsUnlocked) {
+  auto lines = run("status\n");
+  ASSERT_EQ(lines.size(), 1u) << read_file(err_);
+  EXPECT_NE(lines[0].find("faulty=-"), std::string::npos) << lines[0];
+  for (int c : {1, 2, 5, 6}) EXPECT_EQ(cabinet_->unlocks_received(c), 0) << c;
+  EXPECT_EQ(cabinet_->command("state"), "ok 1=closed 2=closed 5=closed 6=closed");
+}
+
+TEST_F(AgentProcess, ABoardThatStopsAnsweringTakesItsCompartmentsOutOfServiceWithOneAlarm) {
+  ASSERT_EQ(cabinet_->command("board 2 silent"), "ok");  // board 1: compartments 2 and 6
+  auto lines = run("status\nfile request\nfile request\n");
+  ASSERT_EQ(lines.size(), 3u) << read_file(err_);
+  EXPECT_NE(lines[0].find("free_dropoff=1 free_pickup=1 faulty=2,6"), std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[1].find("compartment=1"), std::string::npos) << lines[1];
+  EXPECT_EQ(lines[2].rfind("refused reason=no_free_compartment", 0), 0u) << lines[2];
+  EXPECT_EQ(cabinet_->unlocks_received(2), 0) << "a faulty compartment is never offered";
+  auto all = alarms();
+  ASSERT_EQ(count_containing(all, "board_fault"), 1) << ::testing::PrintToString(all);
+  EXPECT_EQ(count_containing(all, "board 1 on "), 1);
+  EXPECT_EQ(count_containing(all, "compartments 2, 6 out of service"), 1);
+}
+
+TEST_F(AgentProcess, ADoorOpenedWithNoUnlockIsTamperAndOutOfServiceUntilShut) {
+  ASSERT_EQ(cabinet_->command("open 5"), "ok");
+  auto lines = run("status\n");
+  ASSERT_EQ(lines.size(), 1u) << read_file(err_);
+  EXPECT_NE(lines[0].find("faulty=5"), std::string::npos) << lines[0];
+  EXPECT_EQ(count_containing(alarms(), "door_open_at_start: compartment 5"), 1);
+
+  pid_t pid = spawn("", false, true);
+  for (auto until = std::chrono::steady_clock::now() + 20s;
+       read_file(err_).find("door_open_at_start") == std::string::npos;) {
+    ASSERT_LT(std::chrono::steady_clock::now(), until) << read_file(err_);
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(cabinet_->command("close 5"), "ok");
+  EXPECT_TRUE(wait_alarm("tamper_ended: compartment 5")) << read_file(err_);
+  ASSERT_EQ(cabinet_->command("open 6"), "ok");  // someone forces door 6
+  EXPECT_TRUE(wait_alarm("tamper: compartment 6 opened with no unlock sent")) << read_file(err_);
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(wait(pid), 0) << read_file(err_);
+  for (int c : {1, 2, 5, 6}) EXPECT_EQ(cabinet_->unlocks_received(c), 0) << c;
+}
+
+TEST_F(AgentProcess, AJammedLockIsToldToTheCitizenAndTheNextFilingUsesAnotherCompartment) {
+  ASSERT_EQ(cabinet_->command("jam 1 on"), "ok");
+  auto lines = run("file request\nfile request\nstatus\n");
+  ASSERT_EQ(lines.size(), 3u) << read_file(err_);
+  EXPECT_EQ(lines[0].rfind("refused reason=door_not_opened", 0), 0u) << lines[0];
+  EXPECT_NE(lines[1].find("compartment=2"), std::string::npos) << lines[1];
+  EXPECT_EQ(cabinet_->unlocks_received(1), 1) << "an unlock is never retried blindly";
+  EXPECT_NE(lines[2].find("free_dropoff=0"), std::string::npos) << lines[2];
+  EXPECT_GE(count_containing(alarms(), "compartment 1"), 1) << ::testing::PrintToString(alarms());
 }
 
 TEST_F(AgentProcess, HeadlessRunsUntilSigtermAndStopsCleanly) {

@@ -1,21 +1,22 @@
-// The agent in-process against the simulated cabinet, offline: a door that did not open in time
-// is never handed out again on its own, and the box's clock never goes back behind its journal.
+// The agent in-process, its real lock-board driver against the simulated cabinet, offline: a door
+// that did not open in time is never handed out again on its own, and the box's clock never goes
+// back behind its journal.
 #include "firmware/agent.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 
-#include "hardware/sim/cabinet.hpp"
 #include "hardware/sim/log_screen.hpp"
 #include "hardware/sim/receipt_file.hpp"
 #include "tests/support/seeded_random.hpp"
+#include "tests/support/sim_lockers.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace civicbox::firmware {
 namespace {
 
-using drivers::DoorState;
 using namespace std::chrono_literals;
 
 class AgentTest : public ::testing::Test {
@@ -25,15 +26,17 @@ class AgentTest : public ::testing::Test {
     config_.data_dir = dir_.path() / "data";
     config_.controller_url = "https://127.0.0.1:1";  // nothing listens: offline
     config_.timeout_ms = 300;
-    config_.dropoff = {1, 2};
-    config_.pickup = {5, 6};
-    cabinet_ = std::move(*sim::Cabinet::open({config_.data_dir, {1, 2, 5, 6}, 20ms, false}));
+    // The person shuts a door 20 ms after it was seen open.
+    cabinet_ = testing::SimLockers::start(dir_.path() / "cabinet", {1, 2}, {5, 6}, 20ms);
+    apply_cabinet_profile(config_, cabinet_.profile());
   }
 
   std::unique_ptr<Agent> open_agent() {
-    auto agent = Agent::open(config_, Devices{*cabinet_, printer_, screen_}, random_);
+    auto agent = Agent::open(config_, Devices{*cabinet_.lockers, printer_, screen_}, random_);
     EXPECT_TRUE(agent.has_value()) << agent.error().describe();
-    (*agent)->door_open_wait = 150ms;
+    // Long enough for a door that opens to be seen open on a loaded machine; a jammed door
+    // costs this much.
+    (*agent)->door_open_wait = 1s;
     return std::move(*agent);
   }
 
@@ -47,14 +50,14 @@ class AgentTest : public ::testing::Test {
   testing::TempDir dir_;
   testing::SeededRandom random_{21};
   AgentConfig config_;
-  std::unique_ptr<sim::Cabinet> cabinet_;
+  testing::SimLockers cabinet_;
   sim::ReceiptFilePrinter printer_;
   sim::LogScreen screen_;
 };
 
 TEST_F(AgentTest, ADoorThatDidNotOpenInTimeIsNeverHandedOutAgainAndALateFilingIsKept) {
   auto agent = open_agent();
-  cabinet_->jam(1, true);
+  cabinet_.command("jam 1 on");
   auto first = agent->file("request", std::nullopt);
   ASSERT_TRUE(first.refused.has_value());
   EXPECT_EQ(first.refused->reason, RefuseReason::door_not_opened);
@@ -82,9 +85,9 @@ TEST_F(AgentTest, ADoorThatDidNotOpenInTimeIsNeverHandedOutAgainAndALateFilingIs
   EXPECT_EQ(third.refused->reason, RefuseReason::no_free_compartment);
 
   // The first citizen pulls door 1 after all, drops the paper and closes it.
-  ASSERT_TRUE(cabinet_->set_door(1, DoorState::open));
+  cabinet_.command("open 1");
   EXPECT_EQ(*agent->watch_doors(), 0);
-  ASSERT_TRUE(cabinet_->set_door(1, DoorState::closed));
+  cabinet_.command("close 1");
   EXPECT_EQ(*agent->watch_doors(), 1);
 
   const wire::SubmissionFiled* late = nullptr;
@@ -100,12 +103,12 @@ TEST_F(AgentTest, ADoorThatDidNotOpenInTimeIsNeverHandedOutAgainAndALateFilingIs
 
 TEST_F(AgentTest, TheBackgroundWatchFinishesALateDoorWithoutAnotherFlow) {
   auto agent = open_agent();
-  cabinet_->jam(1, true);
+  cabinet_.command("jam 1 on");
   ASSERT_TRUE(agent->file("request", std::nullopt).refused.has_value());
   agent->start_sync();
-  ASSERT_TRUE(cabinet_->set_door(1, DoorState::open));
+  cabinet_.command("open 1");
   std::this_thread::sleep_for(400ms);
-  ASSERT_TRUE(cabinet_->set_door(1, DoorState::closed));
+  cabinet_.command("close 1");
   auto deadline = std::chrono::steady_clock::now() + 5s;
   while (!agent->journal().unfinished_intents()->empty() &&
          std::chrono::steady_clock::now() < deadline) {
@@ -122,7 +125,9 @@ TEST_F(AgentTest, AClockThatRestartsInThePastDoesNotGoBehindTheJournal) {
                         .count();
   std::int64_t floor = system_now + 30LL * 24 * 3600 * 1000;  // the box last ran "later"
   {
+    std::filesystem::create_directories(config_.data_dir);
     auto journal = Journal::open(config_.data_dir / "journal.db");
+    ASSERT_TRUE(journal.has_value()) << journal.error().describe();
     ASSERT_TRUE((*journal)->raise_time_floor(floor));
     ASSERT_TRUE((*journal)->raise_time_floor(floor - 1000));  // never lowered
   }

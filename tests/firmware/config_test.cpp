@@ -25,9 +25,8 @@ timeout_ms = 5000
 interval_s = 5
 batch = 100
 [cabinet]
-dropoff = [1, 2, 3, 4]
-pickup = [5, 6, 7, 8]
-door_close_ms = 300
+profile = "cabinets/kerong-12.toml"
+sweep_ms = 500
 )toml";
 
 TEST(AgentConfig, TheDocumentedExampleReads) {
@@ -42,9 +41,8 @@ TEST(AgentConfig, TheDocumentedExampleReads) {
   EXPECT_EQ(c->timeout_ms, 5000);
   EXPECT_EQ(c->interval_s, 5);
   EXPECT_EQ(c->batch, 100);
-  EXPECT_EQ(c->dropoff, (std::vector<int>{1, 2, 3, 4}));
-  EXPECT_EQ(c->pickup, (std::vector<int>{5, 6, 7, 8}));
-  EXPECT_EQ(c->door_close_ms, 300);
+  EXPECT_EQ(c->cabinet_profile, "/etc/civicbox/cabinets/kerong-12.toml");
+  EXPECT_EQ(c->sweep_ms, 500);
 }
 
 TEST(AgentConfig, ATypoIsAnErrorNamingTheKeyAndItsLine) {
@@ -65,8 +63,8 @@ TEST(AgentConfig, MistakesAreNamed) {
       {"[sync]", "[synk]", "synk"},
       {"timeout_ms = 5000", "timeout_ms = \"5000\"", "controller.timeout_ms"},
       {"batch = 100", "batch = 101", "sync.batch"},
-      {"pickup = [5, 6, 7, 8]", "pickup = [4, 5]", "compartment 4"},
-      {"dropoff = [1, 2, 3, 4]", "dropoff = [1, 1]", "cabinet.dropoff"},
+      {"profile = \"cabinets/kerong-12.toml\"\n", "", "cabinet.profile"},
+      {"sweep_ms = 500", "sweep_ms = 10", "cabinet.sweep_ms"},
       {"url = \"https://127.0.0.1:8443\"", "url = \"http://127.0.0.1:8443\"", "https://"},
       {"id = \"box-0001\"", "id = \"Box 1\"", "box.id"},
       {"id = \"box-0001\"", "name = \"box-0001\"", "box.name"},
@@ -105,8 +103,23 @@ TEST(AgentConfig, TheTlsFilesAreRequiredAndMustBeReadable) {
     std::ofstream(dir.path() / f) << "pem\n";
   }
   std::ofstream(dir.path() / "agent.toml") << kExample;
+  std::filesystem::create_directories(dir.path() / "cabinets");
+  std::filesystem::copy_file(std::filesystem::path(CIVICBOX_CABINETS_DIR) / "kerong-12.toml",
+                             dir.path() / "cabinets/kerong-12.toml");
   auto readable = load_agent_config(dir.path() / "agent.toml");
   ASSERT_TRUE(readable.has_value()) << readable.error().describe();
+  EXPECT_EQ(readable->dropoff, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(readable->pickup, (std::vector<int>{4, 5, 6, 7, 8, 9, 10, 11, 12}));
+
+  std::ofstream(dir.path() / "cabinets/kerong-12.toml", std::ios::app) << "colour = \"red\"\n";
+  auto typo = load_agent_config(dir.path() / "agent.toml");
+  ASSERT_FALSE(typo.has_value());
+  EXPECT_NE(typo.error().message.find("cabinet.profile"), std::string::npos)
+      << typo.error().message;
+  EXPECT_NE(typo.error().message.find("colour"), std::string::npos) << typo.error().message;
+  std::filesystem::copy_file(std::filesystem::path(CIVICBOX_CABINETS_DIR) / "kerong-12.toml",
+                             dir.path() / "cabinets/kerong-12.toml",
+                             std::filesystem::copy_options::overwrite_existing);
 
   std::filesystem::remove(dir.path() / "pki/devices/box-0001.key");
   auto missing = load_agent_config(dir.path() / "agent.toml");

@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "common/sqlite.hpp"
-#include "hardware/sim/cabinet.hpp"
 #include "tests/support/seeded_random.hpp"
+#include "tests/support/sim_lockers.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace civicbox::firmware {
@@ -22,7 +24,7 @@ struct Row {
   const char* name;
   Flow flow;
   IntentStage stage;
-  DoorState door;  // as the cabinet reports it at start
+  DoorState door;  // as the cabinet reports it at start (unknown: its lock board is silent)
   RecoveryOutcome outcome;
   std::vector<std::string> events;  // event types recorded, in order
 };
@@ -68,16 +70,20 @@ TEST_P(RecoveryTable, FinishesOrCancelsWhatWasUnderWay) {
   if (row.stage == IntentStage::door_opened) {
     ASSERT_TRUE(journal->mark_door_opened(intent.id));
   }
-  {
-    // The cabinet as the crash left it.
-    auto before = sim::Cabinet::open({dir.path(), {1, 5}, 0ms, true});
-    ASSERT_TRUE((*before)->set_door(intent.compartment, row.door));
+  // The cabinet as the crash left it.
+  auto cabinet = testing::SimLockers::start(dir.path() / "cabinet", {1}, {5});
+  const std::string c = std::to_string(intent.compartment);
+  std::jthread person;
+  if (row.door == DoorState::open) {
+    cabinet.command("open " + c);
+    // The person closes the open door 50 ms after the agent starts again.
+    person = cabinet.close_door_after(intent.compartment, 50ms);
+  } else if (row.door == DoorState::unknown) {
+    cabinet.command("board " + c + " silent");
   }
-  // The simulated person closes an open door 50 ms after the agent starts again.
-  auto cabinet = std::move(*sim::Cabinet::open({dir.path(), {1, 5}, 50ms, false}));
 
   auto recovered = recover(
-      *journal, *cabinet, [] { return kNow; }, random, RecoveryOptions{1s, 10ms});
+      *journal, *cabinet.lockers, [] { return kNow; }, random, RecoveryOptions{1s, 10ms});
   ASSERT_TRUE(recovered.has_value()) << recovered.error().describe();
   ASSERT_EQ(recovered->size(), 1u);
   EXPECT_EQ((*recovered)[0].outcome, row.outcome);
@@ -104,7 +110,7 @@ TEST_P(RecoveryTable, FinishesOrCancelsWhatWasUnderWay) {
     }
   }
   if (row.door != DoorState::unknown) {
-    EXPECT_EQ(*cabinet->door(intent.compartment), DoorState::closed);
+    EXPECT_EQ(*cabinet.lockers->door(intent.compartment), DoorState::closed);
   }
   if (row.outcome == RecoveryOutcome::left_unfinished) {
     // Retried at the next start (and watched by the running agent), never finished on a guess.
@@ -119,7 +125,7 @@ TEST_P(RecoveryTable, FinishesOrCancelsWhatWasUnderWay) {
 
   // Killed again right after: a second recovery has nothing left to do.
   auto again = recover(
-      *journal, *cabinet, [] { return kNow; }, random);
+      *journal, *cabinet.lockers, [] { return kNow; }, random);
   EXPECT_TRUE(again->empty());
   EXPECT_EQ(journal->events_after(0, 100)->size(), row.events.size());
 }
@@ -174,10 +180,11 @@ TEST(Recovery, ADoorThatStaysOpenIsFinishedWithAnAlarm) {
   auto journal = std::move(*Journal::open(dir.path() / "journal.db"));
   Intent intent = make_intent(Flow::filing, IntentStage::door_opened, random);
   ASSERT_TRUE(journal->record_intent(intent));
-  auto cabinet = std::move(*sim::Cabinet::open({dir.path(), {1, 5}, 0ms, true}));
-  ASSERT_TRUE(cabinet->set_door(1, DoorState::open));
+  // Nobody shuts the door.
+  auto cabinet = testing::SimLockers::start(dir.path() / "cabinet", {1}, {5}, 0ms, true);
+  cabinet.command("open 1");
   auto recovered = recover(
-      *journal, *cabinet, [] { return kNow; }, random, RecoveryOptions{100ms, 10ms});
+      *journal, *cabinet.lockers, [] { return kNow; }, random, RecoveryOptions{100ms, 10ms});
   ASSERT_TRUE(recovered.has_value());
   auto events = journal->events_after(0, 100);
   std::vector<std::string> whats;
@@ -204,10 +211,10 @@ TEST(Recovery, AnUnreadableIntentIsQuarantinedWithAnAlarmAndTheRestIsRecovered) 
         db->exec("UPDATE intents SET payload = '{not json' WHERE id = 'intent-unreadable'"));
   }
   ASSERT_FALSE(journal->box_state().has_value()) << "the row was meant to be unreadable";
-  auto cabinet = std::move(*sim::Cabinet::open({dir.path(), {1, 5}, 0ms, false}));
+  auto cabinet = testing::SimLockers::start(dir.path() / "cabinet", {1}, {5});
 
   auto recovered = recover(
-      *journal, *cabinet, [] { return kNow; }, random, RecoveryOptions{100ms, 10ms});
+      *journal, *cabinet.lockers, [] { return kNow; }, random, RecoveryOptions{100ms, 10ms});
   ASSERT_TRUE(recovered.has_value()) << recovered.error().describe();
   ASSERT_EQ(recovered->size(), 2u);
   EXPECT_EQ(recovered->at(0).intent.id, "intent-unreadable");
@@ -235,7 +242,7 @@ TEST(Recovery, AnUnreadableIntentIsQuarantinedWithAnAlarmAndTheRestIsRecovered) 
   EXPECT_TRUE(journal->box_state().has_value());
   EXPECT_EQ(journal->box_state()->submissions.size(), 1u);
   auto again = recover(
-      *journal, *cabinet, [] { return kNow; }, random, RecoveryOptions{100ms, 10ms});
+      *journal, *cabinet.lockers, [] { return kNow; }, random, RecoveryOptions{100ms, 10ms});
   ASSERT_TRUE(again.has_value());
   EXPECT_TRUE(again->empty());
 }

@@ -9,11 +9,11 @@
 #include <sstream>
 
 #include "firmware/agent.hpp"
-#include "hardware/sim/cabinet.hpp"
 #include "hardware/sim/log_screen.hpp"
 #include "hardware/sim/receipt_file.hpp"
 #include "tests/firmware/tls_server.hpp"
 #include "tests/support/seeded_random.hpp"
+#include "tests/support/sim_lockers.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace civicbox::firmware {
@@ -187,12 +187,13 @@ TEST_F(SyncClientTest, AnOnlineFilingPrintsTheRegistrationNumber) {
   config.ca = pki_.ca_cert;
   config.cert = cert_;
   config.key = key_;
-  auto cabinet = sim::Cabinet::open({config.data_dir, {1, 2, 3, 4, 5, 6, 7, 8}, 20ms, false});
-  ASSERT_TRUE(cabinet.has_value());
+  auto cabinet =
+      testing::SimLockers::start(dir_.path() / "cabinet", {1, 2, 3, 4}, {5, 6, 7, 8}, 20ms);
+  apply_cabinet_profile(config, cabinet.profile());
   sim::ReceiptFilePrinter printer(config.data_dir / "receipts");
   sim::LogScreen screen;
   SystemRandom random;
-  auto agent = Agent::open(config, Devices{**cabinet, printer, screen}, random);
+  auto agent = Agent::open(config, Devices{*cabinet.lockers, printer, screen}, random);
   ASSERT_TRUE(agent.has_value());
   ASSERT_TRUE((*agent)->sync_now().has_value());  // the town hall's own kinds
   auto result = (*agent)->file("cerere", std::nullopt);

@@ -29,5 +29,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::require(locks.insert({c.bus, c.board, c.lock}).second, "two on one lock", input);
     fuzz::require(c.lock >= 1 && c.lock <= 32, "lock out of range", input);
   }
+  // Round trip: what parses, written out, parses again to the same profile.
+  const std::string written = lockers::to_toml(*profile);
+  auto again = lockers::parse_cabinet_profile(written);
+  fuzz::require(again.has_value(), "written profile does not parse", input);
+  fuzz::require(lockers::to_toml(*again) == written, "profile round trip differs", input);
   return 0;
 }

@@ -170,7 +170,9 @@ void LockBoardSim::run() {
       }
       for (auto& [id, b] : boards_) {
         for (std::size_t i = 0; i < b.close_at.size(); ++i) {
-          if (b.close_at[i] <= now && ((b.held >> i) & 1U) == 0) {
+          const bool seen =
+              ((b.reported_open >> i) & 1U) != 0 || now - b.close_at[i] > std::chrono::seconds(5);
+          if (b.close_at[i] <= now && ((b.held >> i) & 1U) == 0 && seen) {
             b.open &= ~(1U << i);
             b.close_at[i] = Clock::time_point::max();
           }
@@ -221,6 +223,7 @@ void LockBoardSim::on_kerong(const Bytes& frame, Clock::time_point now) {
   Board& b = it->second;
   if (request.command == lockers::kerong::kQuery) {
     ++b.queries;
+    b.reported_open |= b.open;
     const lockers::kerong::Status status{request.board, static_cast<std::uint16_t>(sensed(b)),
                                          static_cast<std::uint16_t>(b.items)};
     const auto f = lockers::kerong::status_frame(status);
@@ -248,6 +251,7 @@ void LockBoardSim::on_xor8a(const Bytes& frame, Clock::time_point now) {
   }
   if (frame[0] != lockers::xor8a::kQueryHeader || frame[3] != lockers::xor8a::kQuery) return;
   ++b.queries;
+  b.reported_open |= lock == 0 ? b.open : (b.open & (1U << (lock - 1)));
   if (lock == 0) {
     answer(b, lockers::xor8a::all_reply_frame({id, doors, locks / 8}), now);
   } else if (lock <= locks) {
@@ -261,12 +265,17 @@ void LockBoardSim::do_unlock(Board& b, int lock, Clock::time_point now) {
   ++b.unlocks[i];
   if ((b.jammed >> i) & 1U) return;
   b.open |= 1U << i;
+  b.reported_open &= ~(1U << i);
   b.close_at[i] = options_.door_closes_after.count() > 0 ? now + options_.door_closes_after
                                                          : Clock::time_point::max();
 }
 
-std::uint32_t LockBoardSim::sensed(const Board& b) {
-  return (b.open & ~b.stuck) | (b.stuck_open & b.stuck);
+std::uint32_t LockBoardSim::sensed(const Board& b) const {
+  const std::uint32_t open = (b.open & ~b.stuck) | (b.stuck_open & b.stuck);
+  if (options_.set_bit_open) return open;
+  const int n = options_.locks_per_board;
+  const std::uint32_t all = n >= 32 ? 0xFFFFFFFFU : ((1U << n) - 1U);
+  return ~open & all;
 }
 
 void LockBoardSim::answer(const Board& b, Bytes frame, Clock::time_point due) {
@@ -328,8 +337,9 @@ void LockBoardSim::set_held(int board, int lock, bool held) {
   std::lock_guard guard(mutex_);
   Board& b = board_at(board, lock);
   const std::uint32_t bit = 1U << (lock - 1);
+  const bool was_held = (b.held & bit) != 0;
   b.held = held ? (b.held | bit) : (b.held & ~bit);
-  if (!held && (b.open & bit) != 0) {  // let go: the door swings shut as after an unlock
+  if (was_held && !held && (b.open & bit) != 0) {  // let go: it swings shut as after an unlock
     b.close_at[static_cast<std::size_t>(lock - 1)] =
         Clock::now() + std::max(options_.door_closes_after, std::chrono::milliseconds(1));
   }

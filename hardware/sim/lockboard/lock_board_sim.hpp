@@ -2,8 +2,11 @@
 // cabinet. The driver opens port() as it would open /dev/ttyUSB0; the simulator reads requests
 // with the same codecs, keeps each board's locks and doors, and answers on its own thread.
 //
-// Conventions of the simulated boards: a set lock bit (0x8A: state 0x11) means the door is open.
-// A door opened by an unlock closes again after `door_closes_after`, or on close_door().
+// Conventions of the simulated boards: a set lock bit (0x8A: state 0x11) means the door is open,
+// unless `set_bit_open` is false (boards wired the other way round).
+// A door opened by an unlock closes again after `door_closes_after`, but not before a query has
+// reported it open (a person takes longer than one poll of the box; this keeps a loaded test
+// machine from hiding an opening between two polls), or on close_door().
 // Faults are switched at run time, per board (silent, slow, bad check, noise), per lock (jammed,
 // held open by a person, sensor stuck) or for the whole bus (adapter unplugged), to test what the
 // driver and the agent do when the wire, the board or a person misbehaves.
@@ -35,6 +38,7 @@ struct LockBoardSimOptions {
   // A stable name for the port, like udev's /dev/serial/by-id link: a symlink to the pty,
   // moved to the new pty on replug(). Empty: none.
   std::string link;
+  bool set_bit_open = true;
 };
 
 struct BoardFaults {
@@ -87,6 +91,7 @@ class LockBoardSim {
     std::uint32_t items = 0;
     std::uint32_t jammed = 0;
     std::uint32_t held = 0;
+    std::uint32_t reported_open = 0;          // doors a query has reported open since they opened
     std::uint32_t stuck = 0;                  // locks whose sensor is stuck
     std::uint32_t stuck_open = 0;             // ... and what it reads
     std::vector<Clock::time_point> close_at;  // per lock, when open
@@ -101,7 +106,7 @@ class LockBoardSim {
   void on_kerong(const Bytes& frame, Clock::time_point now);
   void on_xor8a(const Bytes& frame, Clock::time_point now);
   void do_unlock(Board& board, int lock, Clock::time_point now);
-  [[nodiscard]] static std::uint32_t sensed(const Board& board);  // what the sensors report
+  [[nodiscard]] std::uint32_t sensed(const Board& board) const;  // the lock bits sent
   Expected<void> open_pty();  // mutex held or before the thread starts
   void answer(const Board& board, Bytes frame, Clock::time_point due);
   Board& board_at(int board, int lock);  // throws std::out_of_range on misuse

@@ -1,0 +1,200 @@
+#include "hardware/sim/cabinet/sim_cabinet.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "common/atomic_file.hpp"
+
+namespace civicbox::sim {
+
+namespace {
+
+std::vector<std::string> words(std::string_view line) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(line)};
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+std::optional<int> number(const std::string& text) {
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::string error(const std::string& why) {
+  return "error " + why;
+}
+
+}  // namespace
+
+lockers::CabinetProfile simple_profile(const std::vector<int>& dropoff,
+                                       const std::vector<int>& pickup,
+                                       lockers::BoardFamily family) {
+  lockers::CabinetProfile profile;
+  lockers::BusProfile bus;
+  bus.device = "/dev/ttyUSB0";
+  bus.family = family;
+  bus.reply_timeout = std::chrono::milliseconds(300);
+  profile.buses.push_back(bus);
+  std::vector<std::pair<int, lockers::CompartmentRole>> numbers;
+  for (int n : dropoff) numbers.emplace_back(n, lockers::CompartmentRole::dropoff);
+  for (int n : pickup) numbers.emplace_back(n, lockers::CompartmentRole::pickup);
+  std::sort(numbers.begin(), numbers.end());
+  // Sixteen locks a board, boards one after another (Kerong from id 0, 0x8A from id 1).
+  const int first_board = family == lockers::BoardFamily::kerong ? 0 : 1;
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    lockers::CompartmentProfile c;
+    c.number = numbers[i].first;
+    c.role = numbers[i].second;
+    c.board = first_board + static_cast<int>(i / 16);
+    c.lock = static_cast<int>(i % 16) + 1;
+    c.row = c.board - first_board + 1;
+    c.column = c.lock;
+    profile.compartments.push_back(c);
+  }
+  return profile;
+}
+
+Expected<std::unique_ptr<SimCabinet>> SimCabinet::start(const lockers::CabinetProfile& profile,
+                                                        SimCabinetOptions options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.dir, ec);
+  if (ec)
+    return make_error(ErrorCode::io, "creating " + options.dir.string() + ": " + ec.message());
+  std::unique_ptr<SimCabinet> cabinet(new SimCabinet());
+  cabinet->profile_ = profile;
+  for (std::size_t i = 0; i < profile.buses.size(); ++i) {
+    const auto& bus = profile.buses[i];
+    LockBoardSimOptions o;
+    o.family = bus.family;
+    o.set_bit_open = bus.set_lock_bit == lockers::SetBitMeans::open;
+    o.door_closes_after = options.door_closes_after;
+    o.unlock_reply_delay = options.unlock_reply_delay;
+    o.link = (std::filesystem::absolute(options.dir) / ("bus" + std::to_string(i))).string();
+    std::set<int> boards;
+    int highest_lock = 8;
+    for (const auto& c : profile.compartments) {
+      if (c.bus != static_cast<int>(i)) continue;
+      boards.insert(c.board);
+      highest_lock = std::max(highest_lock, c.lock);
+    }
+    if (boards.empty()) boards.insert(bus.family == lockers::BoardFamily::kerong ? 0 : 1);
+    o.boards.assign(boards.begin(), boards.end());
+    o.locks_per_board =
+        bus.family == lockers::BoardFamily::kerong ? 16 : (highest_lock + 7) / 8 * 8;
+    auto sim = LockBoardSim::start(o);
+    if (!sim) return sim.error().context("simulating bus " + std::to_string(i));
+    cabinet->profile_.buses[i].device = o.link;
+    cabinet->buses_.push_back(std::move(*sim));
+  }
+  if (options.hold_doors) {
+    for (const auto& c : profile.compartments) {
+      cabinet->buses_[static_cast<std::size_t>(c.bus)]->set_held(c.board, c.lock, true);
+    }
+  }
+  cabinet->profile_path_ = std::filesystem::absolute(options.dir) / "cabinet.toml";
+  CIVICBOX_CHECK(write_file_atomically(cabinet->profile_path_, to_toml(cabinet->profile_)));
+  return cabinet;
+}
+
+SimCabinet::~SimCabinet() {
+  for (auto& bus : buses_) bus->stop();
+}
+
+const lockers::CompartmentProfile* SimCabinet::find(int compartment) const {
+  for (const auto& c : profile_.compartments) {
+    if (c.number == compartment) return &c;
+  }
+  return nullptr;
+}
+
+bool SimCabinet::door_open(int compartment) const {
+  const auto* c = find(compartment);
+  return c != nullptr && buses_[static_cast<std::size_t>(c->bus)]->door_open(c->board, c->lock);
+}
+
+int SimCabinet::unlocks_received(int compartment) const {
+  const auto* c = find(compartment);
+  return c == nullptr
+             ? 0
+             : buses_[static_cast<std::size_t>(c->bus)]->unlocks_received(c->board, c->lock);
+}
+
+std::string SimCabinet::command(std::string_view line) {
+  const auto w = words(line);
+  if (w.empty()) return error("empty command");
+  const std::string& verb = w[0];
+
+  if (verb == "state" && w.size() == 1) {
+    std::string out = "ok";
+    for (const auto& c : profile_.compartments) {
+      out += " " + std::to_string(c.number) + "=" + (door_open(c.number) ? "open" : "closed");
+    }
+    return out;
+  }
+  if ((verb == "unplug" || verb == "replug") && w.size() == 2) {
+    auto b = number(w[1]);
+    if (!b || *b < 0 || *b >= static_cast<int>(buses_.size())) return error("no bus " + w[1]);
+    auto& bus = *buses_[static_cast<std::size_t>(*b)];
+    if (verb == "unplug") {
+      bus.unplug();
+      return "ok bus " + w[1] + " unplugged";
+    }
+    auto back = bus.replug();
+    return back ? "ok bus " + w[1] + " plugged in at " + bus.port() : error(back.error().message);
+  }
+  if (verb == "hold" && w.size() == 3 && w[1] == "all" && (w[2] == "on" || w[2] == "off")) {
+    for (const auto& c : profile_.compartments) {
+      buses_[static_cast<std::size_t>(c.bus)]->set_held(c.board, c.lock, w[2] == "on");
+    }
+    return "ok";
+  }
+
+  if (w.size() < 2) return error("unknown command: " + std::string(line));
+  auto n = number(w[1]);
+  const auto* c = n ? find(*n) : nullptr;
+  if (c == nullptr) return error("no compartment " + w[1]);
+  auto& bus = *buses_[static_cast<std::size_t>(c->bus)];
+  const bool on = w.size() == 3 && w[2] == "on";
+  const bool off = w.size() == 3 && w[2] == "off";
+
+  if (verb == "open" && w.size() == 2) {
+    bus.open_door(c->board, c->lock);
+  } else if (verb == "close" && w.size() == 2) {
+    bus.close_door(c->board, c->lock);
+  } else if (verb == "hold" && (on || off)) {
+    bus.set_held(c->board, c->lock, on);
+  } else if (verb == "jam" && (on || off)) {
+    bus.set_jammed(c->board, c->lock, on);
+  } else if (verb == "stuck" && w.size() == 3 &&
+             (w[2] == "open" || w[2] == "closed" || w[2] == "off")) {
+    bus.set_sensor_stuck(c->board, c->lock,
+                         w[2] == "off" ? std::nullopt : std::optional<bool>(w[2] == "open"));
+  } else if (verb == "unlocks" && w.size() == 2) {
+    return "ok " + std::to_string(unlocks_received(c->number));
+  } else if (verb == "board" && w.size() >= 3) {
+    BoardFaults faults;
+    if (w[2] == "silent" && w.size() == 3) {
+      faults.silent = true;
+    } else if (w[2] == "badsum" && w.size() == 3) {
+      faults.bad_checksum = true;
+    } else if (w[2] == "slow" && w.size() == 4 && number(w[3])) {
+      faults.answer_delay = std::chrono::milliseconds(*number(w[3]));
+    } else if (w[2] == "garbage" && w.size() == 4 && number(w[3]) && *number(w[3]) >= 0) {
+      faults.garbage_before_reply = static_cast<std::size_t>(*number(w[3]));
+    } else if (!(w[2] == "ok" && w.size() == 3)) {
+      return error("usage: board C ok|silent|badsum|slow MS|garbage N");
+    }
+    bus.set_faults(c->board, faults);
+  } else {
+    return error("unknown command: " + std::string(line));
+  }
+  return "ok";
+}
+
+}  // namespace civicbox::sim
