@@ -18,7 +18,7 @@ Expected<toml::table> parse_document(std::string_view text) {
 Expected<void> only_sections(const toml::table& root, std::initializer_list<const char*> sections) {
   for (const auto& [key, node] : root) {
     const bool known = std::any_of(sections.begin(), sections.end(),
-                                   [&](const char* s) { return key.str() == s; });
+                                   [&key = key](const char* s) { return key.str() == s; });
     if (!known || !node.is_table()) {
       std::string list;
       for (const char* s : sections) list += std::string(list.empty() ? "" : ", ") + "[" + s + "]";
@@ -148,8 +148,8 @@ Expected<void> TableReader::distinct_integers(const char* key, std::int64_t min,
 
 Expected<void> TableReader::finish() const {
   for (const auto& [key, node] : table_) {
-    const bool known =
-        std::any_of(known_.begin(), known_.end(), [&](const char* k) { return key.str() == k; });
+    const bool known = std::any_of(known_.begin(), known_.end(),
+                                   [&key = key](const char* k) { return key.str() == k; });
     if (!known) {
       return error_at(ErrorCode::unknown_field, name(std::string(key.str())), node,
                       "unknown setting (a typo?)");

@@ -20,9 +20,12 @@ struct Receipt {
   std::optional<std::string> registration_number;  // "2026/000123" once the controller gave it
   std::string provisional_number;                  // "P-box-0001-000007", printed when offline
   std::string track_url;                           // the QR's content: base URL + code
+  std::string language = "ro";                     // the receipt's labels: ro, hu, en, ca, es, pt
 };
 
-enum class PrinterStatus { ready, paper_low, paper_out, offline };
+// cover_open: someone left the paper cover up. unknown: the printer never answered a status
+// request (many clones cannot); it is not "ready".
+enum class PrinterStatus { ready, paper_low, paper_out, cover_open, offline, unknown };
 
 std::string_view to_string(PrinterStatus status);
 
@@ -42,10 +45,14 @@ inline std::string_view to_string(PrinterStatus status) {
       return "paper_low";
     case PrinterStatus::paper_out:
       return "paper_out";
+    case PrinterStatus::cover_open:
+      return "cover_open";
     case PrinterStatus::offline:
+      return "offline";
+    case PrinterStatus::unknown:
       break;
   }
-  return "offline";
+  return "unknown";
 }
 
 }  // namespace civicbox::drivers
