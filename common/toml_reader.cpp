@@ -66,6 +66,16 @@ Expected<void> TableReader::string(const char* key, std::string& out) {
   return {};
 }
 
+Expected<void> TableReader::boolean(const char* key, bool& out) {
+  const toml::node* node = mark(key);
+  if (node == nullptr) return {};
+  if (!node->is_boolean()) {
+    return error_at(ErrorCode::wrong_type, name(key), *node, "must be true or false");
+  }
+  out = *node->value<bool>();
+  return {};
+}
+
 Expected<void> TableReader::path(const char* key, std::filesystem::path& out,
                                  const std::filesystem::path& base) {
   std::string text;

@@ -41,6 +41,7 @@ class TableReader {
       : table_(table), prefix_(std::move(prefix)) {}
 
   Expected<void> string(const char* key, std::string& out);
+  Expected<void> boolean(const char* key, bool& out);
   // Relative paths are taken from `base` (the configuration file's folder).
   Expected<void> path(const char* key, std::filesystem::path& out,
                       const std::filesystem::path& base);

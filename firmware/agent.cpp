@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "common/scanned.hpp"
 #include "drivers/lockers/door_wait.hpp"
 
 namespace civicbox::firmware {
@@ -184,6 +185,14 @@ Expected<std::vector<wire::Alarm>> Agent::sweep() {
     if (!appended) return appended.error().context("journaling a cabinet alarm");
   }
   if (!alarms.empty()) syncer_->request();
+  // The printer is asked less often than the locks: a status round trip, every few seconds.
+  bool printer_due = false;
+  {
+    std::lock_guard lock(printer_mutex_);
+    printer_due = std::chrono::steady_clock::now() - printer_checked_ > std::chrono::seconds(5);
+  }
+  if (printer_due) check_printer();
+  last_sweep_ = std::chrono::steady_clock::now();
   return alarms;
 }
 
@@ -236,7 +245,94 @@ Expected<SyncReport> Agent::sync_now() {
 }
 
 FlowResult Agent::file(const std::string& kind, const std::optional<std::string>& contact) {
-  return run(FileDocument{kind, contact});
+  // Known before the compartment opens, and said so: the filing goes on without a receipt.
+  auto no_receipt = check_printer();
+  if (no_receipt) {
+    devices_.screen.show("The receipt printer cannot print (" + *no_receipt +
+                         "). You can still file your document: write down the tracking code "
+                         "the screen will show you.");
+  }
+  receipt_refused_ = no_receipt.has_value();
+  FlowResult result = run(FileDocument{kind, contact});
+  receipt_refused_ = false;
+  result.no_receipt = no_receipt;
+  return result;
+}
+
+std::optional<FlowResult> Agent::scan(std::chrono::milliseconds wait) {
+  if (devices_.scanner == nullptr) return std::nullopt;
+  auto text = devices_.scanner->next_scan(wait);
+  if (!text) {
+    FlowResult result;
+    result.error = text.error().context("reading the QR scanner");
+    return result;
+  }
+  if (!*text) return std::nullopt;
+  auto scanned = parse_scanned(**text);
+  if (!scanned) {
+    devices_.screen.show(scanned.error().message);
+    FlowResult result;
+    result.refused =
+        Refuse{RefuseReason::mistyped, scanned.error().message, std::nullopt, std::nullopt};
+    return result;
+  }
+  if (const auto* code = std::get_if<PickupCode>(&*scanned)) return collect(code->str());
+  FlowResult result;
+  const std::string message =
+      "This code is for staff: log in at the staff screen first.";  // badges, labels, tokens
+  devices_.screen.show(message);
+  result.refused = Refuse{RefuseReason::mistyped, message, std::nullopt, std::nullopt};
+  return result;
+}
+
+std::optional<std::string> Agent::check_printer() {
+  auto status = devices_.printer.status();
+  std::optional<drivers::PrinterStatus> now;
+  std::string why;
+  if (status) {
+    now = *status;
+  } else {
+    now = drivers::PrinterStatus::offline;
+    why = status.error().message;
+  }
+  std::optional<std::string> cannot;
+  switch (*now) {
+    case drivers::PrinterStatus::paper_out:
+      cannot = "out of paper";
+      break;
+    case drivers::PrinterStatus::cover_open:
+      cannot = "its cover is open";
+      break;
+    case drivers::PrinterStatus::offline:
+      cannot = why.empty() ? "it is offline" : "it is offline: " + why;
+      break;
+    default:
+      break;
+  }
+  // Known, not news: a printer that starts ready (or silent, like cheap clones) is no alarm;
+  // after the first alarm every change is.
+  bool raise = false;
+  {
+    std::lock_guard lock(printer_mutex_);
+    const bool changed = printer_status_ != now;
+    printer_status_ = now;
+    printer_checked_ = std::chrono::steady_clock::now();
+    const bool fine = !cannot && *now != drivers::PrinterStatus::paper_low;
+    raise = changed && (!fine || alarms_raised_for_printer_);
+    alarms_raised_for_printer_ = alarms_raised_for_printer_ || raise;
+  }
+  if (raise) {
+    const std::string detail =
+        cannot ? "the receipt printer cannot print: " + *cannot
+               : "the receipt printer is " + std::string(drivers::to_string(*now));
+    spdlog::warn("printer: {}", detail);
+    auto appended = journal_->append(wire::Alarm{"printer_" + std::string(drivers::to_string(*now)),
+                                                 detail.substr(0, 700), std::nullopt},
+                                     now_ms(), random_);
+    if (!appended) spdlog::error("{}", appended.error().describe());
+    syncer_->request();
+  }
+  return cannot;
 }
 FlowResult Agent::collect(const std::string& typed_code) {
   return run(CollectParcel{typed_code});
@@ -346,6 +442,13 @@ bool Agent::execute_unlock(int compartment, FlowResult& result) {
 }
 
 void Agent::print(const PrintReceipt& action, FlowResult& result) {
+  if (receipt_refused_) {
+    // Already said before the door opened, and already journaled by check_printer().
+    auto code = TrackingCode::parse(action.tracking_code);
+    devices_.screen.show("Your tracking code: " + (code ? code->display() : action.tracking_code) +
+                         ". Write it down: it is your proof of filing.");
+    return;
+  }
   // One bounded push so that an online box prints the registration number itself; a backlog or
   // a slow link gives a provisional receipt instead of a waiting citizen.
   auto budget = std::chrono::milliseconds(std::min(config_.timeout_ms, 2000));

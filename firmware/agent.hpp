@@ -28,6 +28,7 @@
 #include "common/random.hpp"
 #include "drivers/lockers/lockers.hpp"
 #include "drivers/printer/printer.hpp"
+#include "drivers/scanner/scanner.hpp"
 #include "drivers/screen/screen.hpp"
 #include "firmware/cabinet_health.hpp"
 #include "firmware/config.hpp"
@@ -43,6 +44,7 @@ struct Devices {
   drivers::Lockers& lockers;
   drivers::ReceiptPrinter& printer;
   drivers::Screen& screen;
+  drivers::Scanner* scanner = nullptr;  // none: codes are typed
 };
 
 // What one flow did: the events it recorded, or why it was refused, or what failed.
@@ -50,6 +52,8 @@ struct FlowResult {
   std::vector<wire::EventBody> events;
   std::optional<Refuse> refused;
   std::optional<std::string> receipt_for;  // tracking code whose receipt was printed
+  // Why no receipt could be printed, known before the compartment opened (paper out...).
+  std::optional<std::string> no_receipt;
   std::optional<Error> error;
 };
 
@@ -79,6 +83,8 @@ class Agent {
   // At start, before any flow: every lock is read (nothing is unlocked), and a board that gives
   // no answer is asked again until it is known faulty, so no flow is offered a dead compartment.
   Expected<std::vector<wire::Alarm>> sweep_at_start();
+  // When the last sweep finished (the watchdog checks the sweeps keep coming).
+  [[nodiscard]] std::chrono::steady_clock::time_point last_sweep() const { return last_sweep_; }
   // Compartments out of service because of what the sweeps saw.
   [[nodiscard]] std::set<int> faulty_compartments() const;
   Expected<SyncReport> sync_now();
@@ -87,6 +93,9 @@ class Agent {
   FlowResult collect(const std::string& typed_code);
   FlowResult load(const std::string& parcel_id);
   FlowResult empty();
+  // Waits up to `wait` for the scanner to read a code, then acts on it: a pickup code collects,
+  // anything else is refused with a message. nullopt when nothing was scanned (or no scanner).
+  std::optional<FlowResult> scan(std::chrono::milliseconds wait);
 
   Expected<AgentStatus> status();
   // The agent's notion of now: the system clock, never earlier than the latest time the journal
@@ -107,6 +116,9 @@ class Agent {
   bool execute(const std::vector<Action>& actions, FlowResult& result);
   bool execute_unlock(int compartment, FlowResult& result);
   void print(const PrintReceipt& action, FlowResult& result);
+  // Asks the printer how it is; journals an alarm when that changed. Returns why a receipt
+  // cannot be printed now, or nullopt when it can (or cannot be known: a silent printer).
+  std::optional<std::string> check_printer();
   bool wait_door(int compartment, drivers::DoorState state, std::chrono::milliseconds limit);
   Expected<int> watch_doors_locked();
   void watch_loop();
@@ -137,6 +149,12 @@ class Agent {
   std::set<int> in_flight_;               // unlock sent in a running flow, door not shut yet
   std::map<int, std::uint64_t> unlocks_;  // unlocks sent per compartment since start
   std::mutex sweep_mutex_;                // one sweep at a time
+  std::atomic<std::chrono::steady_clock::time_point> last_sweep_{};
+  std::mutex printer_mutex_;                              // guards the two below
+  std::optional<drivers::PrinterStatus> printer_status_;  // as last seen
+  std::chrono::steady_clock::time_point printer_checked_{};
+  bool receipt_refused_ = false;  // the flow under way knows its receipt cannot be printed
+  bool alarms_raised_for_printer_ = false;  // after the first, every change is news
 };
 
 }  // namespace civicbox::firmware

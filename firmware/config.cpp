@@ -25,6 +25,7 @@ Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
   TableReader box(table("box"), "box");
   CIVICBOX_CHECK(box.string("id", c.box_id));
   CIVICBOX_CHECK(box.path("data_dir", c.data_dir, base));
+  CIVICBOX_CHECK(box.path("fonts_dir", c.fonts_dir, base));
   CIVICBOX_CHECK(box.finish());
   if (c.box_id.empty()) {
     return make_error(ErrorCode::missing_field, "'box.id' is required (the box certificate's CN)");

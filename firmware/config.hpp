@@ -4,7 +4,7 @@
 // can be read and reads the cabinet profile (hardware/cabinets/*.toml), which says which
 // compartments take drop-offs and which hold pick-ups.
 //
-//   [box]        id, data_dir
+//   [box]        id, data_dir, fonts_dir (DejaVu fonts for receipts; default: the build's assets)
 //   [controller] url, ca, cert, key, timeout_ms
 //   [sync]       interval_s, batch
 //   [cabinet]    profile, sweep_ms (how often the sensors are swept between flows),
@@ -24,6 +24,7 @@ namespace civicbox::firmware {
 struct AgentConfig {
   std::string box_id;  // must equal the CN of the box certificate
   std::filesystem::path data_dir = "data";
+  std::filesystem::path fonts_dir;  // empty: where the build put them
   std::string controller_url = "https://127.0.0.1:8443";
   std::filesystem::path ca;
   std::filesystem::path cert;

@@ -5,18 +5,21 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "common/logging.hpp"
 #include "common/random.hpp"
 #include "drivers/lockers/board_lockers.hpp"
 #include "firmware/agent.hpp"
 #include "firmware/config.hpp"
+#include "firmware/devices.hpp"
 #include "firmware/script.hpp"
+#include "firmware/service_notify.hpp"
 #include "hardware/sim/log_screen.hpp"
-#include "hardware/sim/receipt_file.hpp"
 
 namespace {
 
@@ -34,6 +37,9 @@ int run(const std::string& config_file, const std::string& script) {
     spdlog::error("{}", config.error().describe());
     return 2;
   }
+  // systemd (Type=notify): pinged from the start, since recovery and the first sweep count.
+  firmware::ServiceNotifier systemd;
+  systemd.start_watchdog();
   // Block the stop signals in every thread; the main thread waits for them (headless mode).
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -50,10 +56,36 @@ int run(const std::string& config_file, const std::string& script) {
                   cabinet.error().describe());
     return 1;
   }
-  sim::ReceiptFilePrinter printer(config->data_dir / "receipts");
+  std::unique_ptr<drivers::ReceiptPrinter> printer;
+  if (config->cabinet.printer) {
+    const auto fonts = config->fonts_dir.empty() ? std::filesystem::path(CIVICBOX_DEFAULT_FONTS_DIR)
+                                                 : config->fonts_dir;
+    auto opened = firmware::open_printer(*config->cabinet.printer, fonts);
+    if (!opened) {
+      spdlog::error("opening the receipt printer: {}", opened.error().describe());
+      return 1;
+    }
+    printer = std::move(*opened);
+  } else {
+    spdlog::warn(
+        "the cabinet profile has no [printer]: citizens get their tracking code on the "
+        "screen only");
+    printer = std::make_unique<firmware::NoPrinter>();
+  }
+  std::unique_ptr<drivers::Scanner> scanner;
+  if (config->cabinet.scanner) {
+    auto opened = firmware::open_scanner(*config->cabinet.scanner);
+    if (!opened) {
+      // Codes can still be typed on the keypad: a broken scanner does not stop the box.
+      spdlog::error("opening the QR scanner ({}): {}", config->cabinet.scanner->device,
+                    opened.error().describe());
+    } else {
+      scanner = std::move(*opened);
+    }
+  }
   sim::LogScreen screen;
-  auto agent =
-      firmware::Agent::open(*config, firmware::Devices{**cabinet, printer, screen}, random);
+  auto agent = firmware::Agent::open(
+      *config, firmware::Devices{**cabinet, *printer, screen, scanner.get()}, random);
   if (!agent) {
     spdlog::error("{}", agent.error().describe());
     return 1;
@@ -79,12 +111,39 @@ int run(const std::string& config_file, const std::string& script) {
   }
 
   (*agent)->start_sync();
+  systemd.ready("box " + config->box_id + " serving; " +
+                std::to_string((*agent)->faulty_compartments().size()) +
+                " compartment(s) out of service");
   if (script.empty()) {
+    // Headless: whatever the scanner reads is acted on (a pickup code opens its door).
+    std::atomic<bool> stopping{false};
+    std::atomic<std::chrono::steady_clock::time_point> flow_seen{std::chrono::steady_clock::now()};
+    std::thread scan_loop;
+    if (scanner) {
+      scan_loop = std::thread([&] {
+        while (!stopping) {
+          flow_seen = std::chrono::steady_clock::now();
+          auto result = (*agent)->scan(std::chrono::milliseconds(250));
+          if (result) spdlog::info("scan: {}", firmware::describe_flow(*result));
+        }
+      });
+      // A flow may wait open_wait_s for a person to pull a door; beyond that it is stuck.
+      systemd.add_recency_check(
+          "flow thread", [&] { return flow_seen.load(); },
+          std::chrono::seconds(config->open_wait_s + 30));
+    }
+    systemd.add_recency_check(
+        "cabinet sweep", [&] { return (*agent)->last_sweep(); },
+        std::chrono::milliseconds(config->sweep_ms) + std::chrono::seconds(30));
     int signal = 0;
     sigwait(&stop_signals, &signal);
     spdlog::info("stopping on signal {}", signal);
+    systemd.stopping();
+    systemd.stop_watchdog();  // before anything the checks look at goes away
+    stopping = true;
+    if (scan_loop.joinable()) scan_loop.join();
   } else {
-    auto receipt_path = [&printer](const std::string& code) { return printer.path_for(code); };
+    auto receipt_path = [](const std::string&) { return std::string("printed"); };
     if (script == "-") {
       firmware::run_script(**agent, std::cin, std::cout, receipt_path);
     } else {

@@ -70,23 +70,39 @@ std::string file_line(Agent& agent, std::string_view rest, const ReceiptPath& re
   }
   auto number = agent.journal().registration_number(filed->tracking_code.str());
   std::string registration = number && *number ? **number : "-";
-  std::string receipt =
-      result.receipt_for
-          ? std::filesystem::absolute(receipt_path(filed->tracking_code.str())).string()
-          : "-";
-  return "filed tracking=" + filed->tracking_code.display() + " registration=" + registration +
-         " provisional=" + filed->provisional_number +
-         " compartment=" + std::to_string(filed->compartment) + " receipt=" + receipt;
+  std::string receipt = result.receipt_for ? receipt_path(filed->tracking_code.str()) : "-";
+  std::string line = "filed tracking=" + filed->tracking_code.display() +
+                     " registration=" + registration + " provisional=" + filed->provisional_number +
+                     " compartment=" + std::to_string(filed->compartment) + " receipt=" + receipt;
+  if (result.no_receipt) line += " no_receipt=\"" + quoted_message(*result.no_receipt).substr(9);
+  return line;
 }
 
-std::string collect_line(Agent& agent, std::string_view rest) {
-  if (rest.empty()) return error_line("usage: collect <code>");
-  auto result = agent.collect(std::string(rest));
+std::string collected_line(const FlowResult& result) {
   if (const auto* p = first_event<wire::ParcelCollected>(result)) {
     return "collected parcel=" + p->parcel_id + " compartment=" + std::to_string(p->compartment);
   }
   if (auto failure = failure_line(result)) return *failure;
   return error_line("the pickup did not complete");
+}
+
+std::string collect_line(Agent& agent, std::string_view rest) {
+  if (rest.empty()) return error_line("usage: collect <code>");
+  return collected_line(agent.collect(std::string(rest)));
+}
+
+// scan [seconds]: the next code the QR scanner reads, acted on.
+std::string scan_line(Agent& agent, std::string_view rest) {
+  int seconds = 10;
+  if (!rest.empty()) {
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), seconds);
+    if (ec != std::errc{} || end != rest.data() + rest.size() || seconds < 1 || seconds > 600) {
+      return error_line("usage: scan [seconds 1-600]");
+    }
+  }
+  auto result = agent.scan(std::chrono::seconds(seconds));
+  if (!result) return "scanned nothing";
+  return collected_line(*result);
 }
 
 std::string load_line(Agent& agent, std::string_view rest) {
@@ -173,19 +189,24 @@ std::string quoted_message(std::string_view text) {
   return out + "\"";
 }
 
+std::string describe_flow(const FlowResult& result) {
+  return collected_line(result);
+}
+
 std::string run_script_line(Agent& agent, std::string_view line, const ReceiptPath& receipt_path) {
   std::string_view rest = trim(line);
   if (rest.empty() || rest.front() == '#') return {};
   std::string_view action = next_word(rest);
   if (action == "file") return file_line(agent, rest, receipt_path);
   if (action == "collect") return collect_line(agent, rest);
+  if (action == "scan") return scan_line(agent, rest);
   if (action == "load") return load_line(agent, rest);
   if (action == "empty" && rest.empty()) return empty_line(agent);
   if (action == "sync" && rest.empty()) return sync_line(agent);
   if (action == "clock") return clock_line(agent, rest);
   if (action == "status" && rest.empty()) return status_line(agent);
   return error_line("unknown action '" + std::string(trim(line)) +
-                    "'; actions are file, collect, load, empty, sync, clock, status");
+                    "'; actions are file, collect, scan, load, empty, sync, clock, status");
 }
 
 void run_script(Agent& agent, std::istream& in, std::ostream& out,

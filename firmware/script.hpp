@@ -3,12 +3,12 @@
 // spaces except message="...", which is quoted. Blank lines and # comments are skipped.
 //
 //   file <kind> [contact=<text>]  -> filed tracking=.. registration=..|- provisional=..
-//   compartment=.. receipt=.. collect <code>                -> collected parcel=.. compartment=..
-//   load <parcel_id>              -> loaded parcel=.. compartment=..
-//   empty                         -> emptied compartments=<n,n|-> submissions=<count>
-//   sync                          -> synced applied_through=.. pending=.. assignments=..
-//   clock +<seconds>              -> clock offset_s=<total>
-//   status                        -> status device=.. pending=.. applied_through=.. assignments=..
+//   compartment=.. receipt=..|- [no_receipt=".."]  collect <code>                -> collected
+//   parcel=.. compartment=.. load <parcel_id>              -> loaded parcel=.. compartment=.. empty
+//   -> emptied compartments=<n,n|-> submissions=<count> sync                          -> synced
+//   applied_through=.. pending=.. assignments=.. clock +<seconds>              -> clock
+//   offset_s=<total> status                        -> status device=.. pending=..
+//   applied_through=.. assignments=..
 //                                    free_dropoff=.. free_pickup=..
 // Refusals: refused reason=<word> [tries_left=<n>] [retry_in_s=<n>] message="..."; failures:
 // sync_failed pending=<n> message="..." or error message="...".
@@ -25,14 +25,19 @@
 
 namespace civicbox::firmware {
 
-// Where the receipt for a tracking code (canonical form) is.
-using ReceiptPath = std::function<std::filesystem::path(const std::string& tracking_code)>;
+// What to say about the receipt of a tracking code (canonical form) that was printed: its file
+// (a text printer) or "printed" (a real printer: the paper is the proof).
+using ReceiptPath = std::function<std::string(const std::string& tracking_code)>;
 
 // One script line -> one output line (without newline); empty for a blank or comment line.
 std::string run_script_line(Agent& agent, std::string_view line, const ReceiptPath& receipt_path);
 
 // Runs every line of `in`; returns when the input ends.
 void run_script(Agent& agent, std::istream& in, std::ostream& out, const ReceiptPath& receipt_path);
+
+// A pickup's outcome as a script would answer it ("collected parcel=.. compartment=..",
+// "refused reason=.. message=..", "error message=..").
+std::string describe_flow(const FlowResult& result);
 
 // message="..." with the text kept on one line and without double quotes inside.
 std::string quoted_message(std::string_view text);

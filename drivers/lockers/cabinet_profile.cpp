@@ -102,14 +102,68 @@ Expected<CompartmentProfile> read_compartment(const toml::table& table, std::str
   return c;
 }
 
+Expected<PrinterProfile> read_printer(const toml::table& table) {
+  TableReader reader(table, "printer");
+  CIVICBOX_CHECK(required(table, reader, {"transport"}));
+  PrinterProfile printer;
+  CIVICBOX_TRY(auto link, choice(reader, "transport", {"usb", "file", "tcp"}));
+  printer.link = static_cast<PrinterLink>(link);
+  CIVICBOX_CHECK(reader.string("address", printer.address));
+  if (printer.link != PrinterLink::usb && printer.address.empty()) {
+    const toml::node* at = reader.node("address");
+    return at != nullptr ? error_at(ErrorCode::invalid_argument, "printer.address", *at,
+                                    "must name the device file or host:port")
+                         : error_at(ErrorCode::missing_field, "printer.address", table,
+                                    "is required for this transport");
+  }
+  std::int64_t paper = printer.paper_mm;
+  CIVICBOX_CHECK(reader.integer("paper_mm", 58, 80, paper));
+  if (paper != 58 && paper != 80) {
+    return error_at(ErrorCode::invalid_argument, "printer.paper_mm", *reader.node("paper_mm"),
+                    "must be 58 or 80");
+  }
+  printer.paper_mm = static_cast<int>(paper);
+  CIVICBOX_CHECK(reader.boolean("native_qr", printer.native_qr));
+  if (reader.node("text") != nullptr) {
+    CIVICBOX_TRY(auto text, choice(reader, "text", {"raster", "code_page"}));
+    printer.raster_text = text == 0;
+  }
+  CIVICBOX_CHECK(reader.finish());
+  return printer;
+}
+
+Expected<ScannerProfile> read_scanner(const toml::table& table) {
+  TableReader reader(table, "scanner");
+  CIVICBOX_CHECK(required(table, reader, {"kind", "device"}));
+  ScannerProfile scanner;
+  CIVICBOX_TRY(auto kind, choice(reader, "kind", {"camera", "wedge", "serial"}));
+  scanner.kind = static_cast<ScannerKind>(kind);
+  CIVICBOX_CHECK(reader.string("device", scanner.device));
+  if (scanner.device.empty()) {
+    return error_at(ErrorCode::invalid_argument, "scanner.device", *reader.node("device"),
+                    "must not be empty");
+  }
+  std::int64_t baud = scanner.baud;
+  CIVICBOX_CHECK(reader.integer("baud", 1200, 115200, baud));
+  scanner.baud = static_cast<int>(baud);
+  CIVICBOX_CHECK(reader.finish());
+  return scanner;
+}
+
 }  // namespace
 
 Expected<CabinetProfile> parse_cabinet_profile(std::string_view text) {
   CIVICBOX_TRY(auto root, config::parse_document(text));
   for (const auto& [key, node] : root) {
-    if (key.str() != "bus" && key.str() != "compartment") {
-      return error_at(ErrorCode::unknown_field, std::string(key.str()), node,
-                      "unknown key; a profile has only [[bus]] and [[compartment]]");
+    const auto k = key.str();
+    if (k != "bus" && k != "compartment" && k != "printer" && k != "scanner") {
+      return error_at(ErrorCode::unknown_field, std::string(k), node,
+                      "unknown key; a profile has [[bus]], [[compartment]], [printer] and "
+                      "[scanner]");
+    }
+    if ((k == "printer" || k == "scanner") && !node.is_table()) {
+      return error_at(ErrorCode::wrong_type, std::string(k), node,
+                      "must be a table, written [" + std::string(k) + "]");
     }
   }
   CIVICBOX_TRY(const toml::array* bus_tables, tables(root, "bus"));
@@ -122,6 +176,12 @@ Expected<CabinetProfile> parse_cabinet_profile(std::string_view text) {
   }
 
   CabinetProfile profile;
+  if (const auto* printer = root.get_as<toml::table>("printer")) {
+    CIVICBOX_TRY(profile.printer, read_printer(*printer));
+  }
+  if (const auto* scanner = root.get_as<toml::table>("scanner")) {
+    CIVICBOX_TRY(profile.scanner, read_scanner(*scanner));
+  }
   std::map<std::string, std::size_t> devices;
   for (std::size_t i = 0; i < bus_tables->size(); ++i) {
     const toml::table& table = *(*bus_tables)[i].as_table();
@@ -209,6 +269,21 @@ std::string to_toml(const CabinetProfile& profile) {
            "\nlock = " + std::to_string(c.lock) + "\nsize = \"" + std::string(to_string(c.size)) +
            "\"\nrow = " + std::to_string(c.row) + "\ncolumn = " + std::to_string(c.column) +
            "\nrole = \"" + std::string(to_string(c.role)) + "\"\n\n";
+  }
+  if (profile.printer) {
+    const auto& p = *profile.printer;
+    static constexpr const char* kLinks[] = {"usb", "file", "tcp"};
+    out += "[printer]\ntransport = \"" + std::string(kLinks[static_cast<int>(p.link)]) +
+           "\"\naddress = " + toml_string(p.address) +
+           "\npaper_mm = " + std::to_string(p.paper_mm) +
+           "\nnative_qr = " + (p.native_qr ? "true" : "false") + "\ntext = \"" +
+           (p.raster_text ? "raster" : "code_page") + "\"\n\n";
+  }
+  if (profile.scanner) {
+    static constexpr const char* kKinds[] = {"camera", "wedge", "serial"};
+    out += "[scanner]\nkind = \"" + std::string(kKinds[static_cast<int>(profile.scanner->kind)]) +
+           "\"\ndevice = " + toml_string(profile.scanner->device) +
+           "\nbaud = " + std::to_string(profile.scanner->baud) + "\n";
   }
   return out;
 }

@@ -19,12 +19,28 @@
 //   column = 1                     # 1..64, from the left
 //   role = "pickup"                # "dropoff" | "pickup"
 //
+//   [printer]                      # the receipt printer (without one, the screen shows the
+//                                  # tracking code instead of a receipt)
+//   transport = "usb"              # "usb" | "file" | "tcp"
+//   address = "0416:5011"          # usb: "vendor:product" or "" (the first printer-class
+//                                  # device); file: "/dev/usb/lp0"; tcp: "host:port"
+//   paper_mm = 80                  # 58 | 80
+//   native_qr = true               # false: the QR is sent as a raster image (GS v 0)
+//   text = "raster"                # "raster" (exact ș ț on any printer) | "code_page"
+//
+//   [scanner]                      # optional: without one, codes are typed on the keypad
+//   kind = "camera"                # "camera" | "wedge" | "serial"
+//   device = "/dev/video0"         # camera: /dev/videoN or a frame pattern "dir/frame_%03d.png";
+//                                  # wedge: /dev/input/by-id/...-event-kbd; serial: /dev/ttyACM0
+//   baud = 9600                    # serial only
+//
 // Also errors: no bus or no compartment, two buses on one device, two compartments with one
 // number, on one bus+board+lock, or at one row+column.
 #pragma once
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,9 +72,28 @@ struct CompartmentProfile {
   CompartmentRole role = CompartmentRole::pickup;
 };
 
+enum class PrinterLink { usb, file, tcp };
+enum class ScannerKind { camera, wedge, serial };
+
+struct PrinterProfile {
+  PrinterLink link = PrinterLink::usb;
+  std::string address;
+  int paper_mm = 80;
+  bool native_qr = true;
+  bool raster_text = true;
+};
+
+struct ScannerProfile {
+  ScannerKind kind = ScannerKind::camera;
+  std::string device;
+  int baud = 9600;
+};
+
 struct CabinetProfile {
   std::vector<BusProfile> buses;
   std::vector<CompartmentProfile> compartments;  // ascending by number
+  std::optional<PrinterProfile> printer;
+  std::optional<ScannerProfile> scanner;
 };
 
 // Errors: parse (TOML syntax), unknown_field, missing_field, wrong_type, invalid_argument,

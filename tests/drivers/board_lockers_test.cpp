@@ -149,6 +149,45 @@ TEST(BoardLockersOpen, AMissingDeviceNamesTheBus) {
       << lockers.error().message;
 }
 
+TEST(CabinetProfile, ReadsThePrinterAndTheScanner) {
+  const std::string base = bus("/dev/ttyUSB0") + compartment(1, 0, 1, 1, 1);
+  auto profile = parse_cabinet_profile(
+      base +
+      "[printer]\ntransport = \"tcp\"\naddress = \"127.0.0.1:9100\"\npaper_mm = 58\n"
+      "native_qr = false\ntext = \"code_page\"\n"
+      "[scanner]\nkind = \"serial\"\ndevice = \"/dev/ttyACM0\"\nbaud = 115200\n");
+  ASSERT_TRUE(profile) << profile.error().describe();
+  ASSERT_TRUE(profile->printer.has_value());
+  EXPECT_EQ(profile->printer->link, PrinterLink::tcp);
+  EXPECT_EQ(profile->printer->address, "127.0.0.1:9100");
+  EXPECT_EQ(profile->printer->paper_mm, 58);
+  EXPECT_FALSE(profile->printer->native_qr);
+  EXPECT_FALSE(profile->printer->raster_text);
+  ASSERT_TRUE(profile->scanner.has_value());
+  EXPECT_EQ(profile->scanner->kind, ScannerKind::serial);
+  EXPECT_EQ(profile->scanner->baud, 115200);
+  // Written out and read back, the same.
+  auto again = parse_cabinet_profile(to_toml(*profile));
+  ASSERT_TRUE(again) << again.error().describe();
+  EXPECT_EQ(to_toml(*again), to_toml(*profile));
+  ASSERT_TRUE(again->printer.has_value() && again->scanner.has_value());
+  EXPECT_EQ(again->printer->address, "127.0.0.1:9100");
+  EXPECT_EQ(again->scanner->device, "/dev/ttyACM0");
+
+  for (auto [text, expect] : std::vector<std::pair<std::string, std::string>>{
+           {"[printer]\ntransport = \"serial\"\n", "printer.transport"},
+           {"[printer]\ntransport = \"tcp\"\n", "printer.address"},
+           {"[printer]\ntransport = \"usb\"\npaper_mm = 60\n", "printer.paper_mm"},
+           {"[printer]\ntransport = \"usb\"\nnative_qr = \"yes\"\n", "printer.native_qr"},
+           {"[printer]\ntransport = \"usb\"\npaper = 80\n", "printer.paper"},
+           {"[scanner]\nkind = \"laser\"\ndevice = \"/dev/x\"\n", "scanner.kind"},
+           {"[scanner]\nkind = \"camera\"\n", "scanner.device"},
+           {"printer = 3\n", "printer"}}) {
+    auto error = parse_error(text + base);
+    EXPECT_NE(error.message.find(expect), std::string::npos) << text << " -> " << error.message;
+  }
+}
+
 TEST(CabinetProfile, ReadsBusesAndCompartments) {
   auto profile =
       parse_cabinet_profile(bus("/dev/ttyUSB0") + bus("/dev/ttyUSB1", "xor8a") +

@@ -227,7 +227,8 @@ std::map<std::filesystem::path, std::unique_ptr<CabinetProcess>>& cabinets() {
 }  // namespace
 
 CabinetProcess::CabinetProcess(const std::filesystem::path& dir, const std::vector<int>& dropoff,
-                               const std::vector<int>& pickup) {
+                               const std::vector<int>& pickup)
+    : dir_(dir) {
   std::filesystem::create_directories(dir);
   auto source = dir / "profile.toml";
   std::ofstream(source) << lockers::to_toml(sim::simple_profile(dropoff, pickup));
@@ -246,6 +247,15 @@ CabinetProcess::CabinetProcess(const std::filesystem::path& dir, const std::vect
   words >> profile >> socket;
   profile_ = profile;
   socket_ = socket;
+}
+
+std::string CabinetProcess::last_receipt() const {
+  std::filesystem::path newest;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ / "sim" / "receipts", ec)) {
+    if (e.path().extension() == ".txt" && e.path() > newest) newest = e.path();
+  }
+  return newest.empty() ? "" : read_text(newest);
 }
 
 std::string CabinetProcess::send(const std::string& command) {

@@ -128,8 +128,11 @@ class CabinetProcess {
   // One command ("hold all on", "state", "jam 3 on"...); the answer line.
   std::string send(const std::string& command);
   [[nodiscard]] const std::filesystem::path& profile() const { return profile_; }
+  // What the simulated printer read of its newest receipt (text lines, "qr: ..."); "" if none.
+  [[nodiscard]] std::string last_receipt() const;
 
  private:
+  std::filesystem::path dir_;
   std::filesystem::path socket_;
   std::filesystem::path profile_;
   std::unique_ptr<testing::Process> process_;

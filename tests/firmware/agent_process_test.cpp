@@ -55,7 +55,7 @@ class AgentProcess : public ::testing::Test {
     // Two Kerong boards: compartments 1 and 5 on board 0, 2 and 6 on board 1.
     auto profile = sim::simple_profile({1, 2}, {5, 6});
     for (auto& c : profile.compartments) c.board = c.number % 2 == 0 ? 1 : 0;
-    auto cabinet = sim::SimCabinet::start(profile, {dir_.path() / "cabinet", 50ms, false, {}});
+    auto cabinet = sim::SimCabinet::start(profile, {dir_.path() / "cabinet", 50ms, false, {}, {}});
     if (!cabinet) throw std::runtime_error(cabinet.error().describe());
     cabinet_ = std::move(*cabinet);
     config_ = dir_.path() / "agent.toml";
@@ -123,6 +123,16 @@ class AgentProcess : public ::testing::Test {
     return lines_of(read_file(out_));
   }
 
+  // The last receipt the simulated printer printed: its text lines, then "qr: <content>".
+  std::string last_receipt() {
+    auto receipts = cabinet_->printer()->receipts();
+    if (receipts.empty()) return "(no receipt)";
+    std::string text;
+    for (const auto& line : receipts.back().text_lines) text += line + "\n";
+    for (const auto& qr : receipts.back().qr_codes) text += "qr: " + qr + "\n";
+    return text;
+  }
+
   // The alarms in the journal, as "what: detail".
   std::vector<std::string> alarms() {
     std::vector<std::string> out;
@@ -166,12 +176,16 @@ TEST_F(AgentProcess, AnOfflineBoxFilesWithAProvisionalNumberAndPrintsTheReceipt)
   std::smatch m;
   std::regex filed(
       "filed tracking=([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}) registration=- "
-      "provisional=P-box-0001-000001 compartment=1 receipt=(/.+\\.txt)");
+      "provisional=P-box-0001-000001 compartment=1 receipt=printed");
   ASSERT_TRUE(std::regex_match(lines[0], m, filed)) << lines[0];
-  std::string receipt = read_file(m[2].str());
-  EXPECT_NE(receipt.find("Provisional number: P-box-0001-000001"), std::string::npos) << receipt;
-  EXPECT_NE(receipt.find("Tracking code: " + m[1].str()), std::string::npos) << receipt;
-  EXPECT_NE(receipt.find("Town hall"), std::string::npos);
+  // What the (simulated) ESC/POS printer got, read back from its paper.
+  std::string receipt = last_receipt();
+  EXPECT_NE(receipt.find("P-box-0001-000001"), std::string::npos) << receipt;
+  EXPECT_NE(receipt.find(m[1].str()), std::string::npos) << receipt;
+  // Never synced: no tracking page known yet, the QR holds the code itself.
+  std::string canonical = m[1].str();
+  std::erase(canonical, '-');
+  EXPECT_NE(receipt.find("qr: " + canonical), std::string::npos) << receipt;
   EXPECT_TRUE(
       std::regex_match(lines[1], std::regex("status device=box-0001 pending=1 applied_through=0 "
                                             "assignments=0 free_dropoff=1 free_pickup=2 faulty=-")))
@@ -263,7 +277,8 @@ TEST_F(AgentProcess, ScriptActionsAnswerOneLineEach) {
       "emptied compartments=1,2 submissions=2",
       "emptied compartments=- submissions=0",
       "",
-      "error message=\"unknown action 'frobnicate'; actions are file, collect, load, empty, sync, "
+      "error message=\"unknown action 'frobnicate'; actions are file, collect, scan, load, empty, "
+      "sync, "
       "clock, status\"",
       "status device=box-0001 pending=7 applied_through=0 assignments=2 free_dropoff=2 "
       "free_pickup=1 faulty=-",
@@ -278,10 +293,8 @@ TEST_F(AgentProcess, ScriptActionsAnswerOneLineEach) {
   EXPECT_TRUE(std::regex_match(lines[10], std::regex("filed .* compartment=2 receipt=.*")));
   EXPECT_TRUE(std::regex_match(lines[14], std::regex("sync_failed pending=7 message=\".*\"")))
       << lines[14];
-  auto receipt = read_file(
-      dir_.path() / "data" / "receipts" /
-      (lines[9].substr(15, 4) + lines[9].substr(20, 4) + lines[9].substr(25, 4) + ".txt"));
-  EXPECT_NE(receipt.find("https://track.example/t/"), std::string::npos) << receipt;
+  auto receipt = last_receipt();
+  EXPECT_NE(receipt.find("qr: https://track.example/t/"), std::string::npos) << receipt;
 }
 
 TEST_F(AgentProcess, AFilingKilledWithTheDoorOpenIsRecordedOnceAsInterrupted) {
@@ -385,6 +398,41 @@ TEST_F(AgentProcess, AJammedLockIsToldToTheCitizenAndTheNextFilingUsesAnotherCom
   EXPECT_EQ(cabinet_->unlocks_received(1), 1) << "an unlock is never retried blindly";
   EXPECT_NE(lines[2].find("free_dropoff=0"), std::string::npos) << lines[2];
   EXPECT_GE(count_containing(alarms(), "compartment 1"), 1) << ::testing::PrintToString(alarms());
+}
+
+TEST_F(AgentProcess, APrinterOutOfPaperIsKnownBeforeTheFilingAndTheControllerIsTold) {
+  ASSERT_EQ(cabinet_->command("paper out"), "ok");
+  auto lines = run("file request\n");
+  ASSERT_EQ(lines.size(), 1u) << read_file(err_);
+  EXPECT_NE(lines[0].find("compartment=1 receipt=- no_receipt=\"out of paper\""), std::string::npos)
+      << lines[0];
+  EXPECT_EQ(cabinet_->printer()->receipt_count(), 0u);
+  EXPECT_EQ(count_containing(alarms(), "printer_paper_out"), 1)
+      << ::testing::PrintToString(alarms());
+  EXPECT_NE(read_file(err_).find("write down the tracking code"), std::string::npos);
+
+  ASSERT_EQ(cabinet_->command("paper ok"), "ok");
+  lines = run("file request\n");
+  ASSERT_EQ(lines.size(), 1u) << read_file(err_);
+  EXPECT_NE(lines[0].find("receipt=printed"), std::string::npos) << lines[0];
+  EXPECT_EQ(cabinet_->printer()->receipt_count(), 1u);
+}
+
+TEST_F(AgentProcess, WhatTheScannerReadsIsParsedStrictlyAndNeverOpensADoorByItself) {
+  // The person shows a receipt's tracking link, then something else, to the serial scanner.
+  std::jthread person([this] {
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(cabinet_->command("scan https://track.example/track/7K3M-Q9XR-2D4P"), "ok");
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(cabinet_->command("scan hello"), "ok");
+  });
+  auto lines = run("scan 20\nscan 20\nscan 1\n");
+  ASSERT_EQ(lines.size(), 3u) << read_file(err_);
+  EXPECT_EQ(lines[0].rfind("refused reason=mistyped", 0), 0u) << lines[0];
+  EXPECT_NE(lines[0].find("not a civicbox pickup code"), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[1].rfind("refused reason=mistyped", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2], "scanned nothing");
+  for (int c : {1, 2, 5, 6}) EXPECT_EQ(cabinet_->unlocks_received(c), 0) << c;
 }
 
 TEST_F(AgentProcess, HeadlessRunsUntilSigtermAndStopsCleanly) {

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "tests/support/temp_dir.hpp"
 
@@ -77,6 +78,17 @@ TEST(AgentConfig, MistakesAreNamed) {
     EXPECT_NE(parsed.error().message.find(c.expect), std::string::npos)
         << c.to << " -> " << parsed.error().message;
   }
+}
+
+TEST(AgentConfig, TheShippedExampleReads) {
+  const auto example = std::filesystem::path(CIVICBOX_CABINETS_DIR) / ".." / ".." / "firmware" /
+                       "agent.example.toml";
+  std::ifstream in(example);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto c = parse_agent_config(text.str(), example.parent_path());
+  ASSERT_TRUE(c.has_value()) << c.error().describe();
+  EXPECT_EQ(c->cabinet_profile.filename(), "kerong-12.toml");
 }
 
 TEST(AgentConfig, TheBoxIdIsRequired) {

@@ -44,7 +44,7 @@ struct SimLockers {
       bool hold_doors = false) {
     SimLockers out;
     auto cabinet = sim::SimCabinet::start(sim::simple_profile(dropoff, pickup),
-                                          {dir, door_closes_after, hold_doors, {}});
+                                          {dir, door_closes_after, hold_doors, {}, {}});
     if (!cabinet) fail("starting the simulated cabinet: " + cabinet.error().describe());
     out.cabinet = std::move(*cabinet);
     auto driver = lockers::BoardLockers::open(out.cabinet->profile());

@@ -102,7 +102,7 @@ int run(const std::filesystem::path& profile_file, const std::filesystem::path& 
 
   auto cabinet = SimCabinet::start(
       *profile, civicbox::sim::SimCabinetOptions{
-                    dir, std::chrono::milliseconds(door_closes_ms), hold_doors, {}});
+                    dir, std::chrono::milliseconds(door_closes_ms), hold_doors, {}, {}});
   if (!cabinet) {
     spdlog::error("{}", cabinet.error().describe());
     return 1;

@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "common/atomic_file.hpp"
+#include "hardware/sim/camera/camera_sim.hpp"
+#include "hardware/sim/camera/image_sequence_writer.hpp"
 
 namespace civicbox::sim {
 
@@ -57,6 +59,10 @@ lockers::CabinetProfile simple_profile(const std::vector<int>& dropoff,
     c.column = c.lock;
     profile.compartments.push_back(c);
   }
+  // A printer whose text can be read back (code page, not raster) and a serial scanner.
+  profile.printer =
+      lockers::PrinterProfile{lockers::PrinterLink::tcp, "127.0.0.1:9100", 80, true, false};
+  profile.scanner = lockers::ScannerProfile{lockers::ScannerKind::serial, "/dev/ttyACM0", 9600};
   return profile;
 }
 
@@ -97,7 +103,35 @@ Expected<std::unique_ptr<SimCabinet>> SimCabinet::start(const lockers::CabinetPr
       cabinet->buses_[static_cast<std::size_t>(c.bus)]->set_held(c.board, c.lock, true);
     }
   }
-  cabinet->profile_path_ = std::filesystem::absolute(options.dir) / "cabinet.toml";
+  const auto dir = std::filesystem::absolute(options.dir);
+  if (profile.printer) {
+    PrinterSimOptions po;
+    po.dots_across = profile.printer->paper_mm == 58 ? 384 : 576;
+    po.output_dir = dir / "receipts";
+    po.fonts_dir = options.fonts_dir.empty() ? std::filesystem::path(CIVICBOX_ASSETS_DIR) / "fonts"
+                                             : options.fonts_dir;
+    std::filesystem::create_directories(po.output_dir, ec);
+    CIVICBOX_TRY(cabinet->printer_, PrinterSim::create(po));
+    CIVICBOX_TRY(cabinet->printer_front_, PrinterSimTcp::start(*cabinet->printer_));
+    auto& p = *cabinet->profile_.printer;
+    p.link = lockers::PrinterLink::tcp;
+    p.address = "127.0.0.1:" + std::to_string(cabinet->printer_front_->port());
+  }
+  if (profile.scanner) {
+    auto& sc = *cabinet->profile_.scanner;
+    if (sc.kind == lockers::ScannerKind::camera) {
+      cabinet->camera_dir_ = dir / "camera";
+      std::filesystem::create_directories(cabinet->camera_dir_, ec);
+      sc.device = frame_pattern(cabinet->camera_dir_);
+    } else {
+      SerialScannerSimOptions so;
+      so.link = (dir / "scanner").string();
+      CIVICBOX_TRY(cabinet->serial_scanner_, SerialScannerSim::start(so));
+      sc.kind = lockers::ScannerKind::serial;
+      sc.device = so.link;
+    }
+  }
+  cabinet->profile_path_ = dir / "cabinet.toml";
   CIVICBOX_CHECK(write_file_atomically(cabinet->profile_path_, to_toml(cabinet->profile_)));
   return cabinet;
 }
@@ -130,6 +164,15 @@ std::string SimCabinet::command(std::string_view line) {
   if (w.empty()) return error("empty command");
   const std::string& verb = w[0];
 
+  if (verb == "paper" || verb == "cover" || verb == "printer" || verb == "receipts") {
+    return printer_command(w);
+  }
+  if (verb == "scan" && w.size() >= 2) {
+    const auto at = line.find("scan") + 4;
+    std::string text(line.substr(at));
+    while (!text.empty() && text.front() == ' ') text.erase(text.begin());
+    return scan(text);
+  }
   if (verb == "state" && w.size() == 1) {
     std::string out = "ok";
     for (const auto& c : profile_.compartments) {
@@ -195,6 +238,52 @@ std::string SimCabinet::command(std::string_view line) {
     return error("unknown command: " + std::string(line));
   }
   return "ok";
+}
+
+std::string SimCabinet::printer_command(const std::vector<std::string>& w) {
+  if (!printer_) return error("this cabinet has no printer");
+  if (w[0] == "receipts" && w.size() == 1) return "ok " + std::to_string(printer_->receipt_count());
+  if (w.size() != 2) return error("usage: paper out|low|ok, cover open|closed, printer ...");
+  PrinterFaults f = printer_->faults();
+  const std::string& v = w[1];
+  if (w[0] == "paper" && (v == "out" || v == "low" || v == "ok")) {
+    f.paper_out = v == "out";
+    f.paper_near_end = v == "low";
+  } else if (w[0] == "cover" && (v == "open" || v == "closed")) {
+    f.cover_open = v == "open";
+  } else if (w[0] == "printer" && (v == "unplug" || v == "replug" || v == "silent" || v == "ok")) {
+    if (v == "unplug") f.unplugged = true;
+    if (v == "replug") f.unplugged = false;
+    if (v == "silent") f.silent = true;
+    if (v == "ok") f = PrinterFaults{};
+  } else {
+    return error("usage: paper out|low|ok, cover open|closed, printer unplug|replug|silent|ok");
+  }
+  printer_->set_faults(f);
+  return "ok";
+}
+
+std::string SimCabinet::scan(const std::string& text) {
+  if (serial_scanner_) {
+    serial_scanner_->scan(text);
+    return serial_scanner_->wait_until_sent(std::chrono::seconds(5)) ? "ok" : error("not sent");
+  }
+  if (camera_dir_.empty()) return error("this cabinet has no scanner");
+  // A person holds the code up: a few frames of it, then of the empty counter. The old film is
+  // taken away first (the camera sees it as unplugged for a moment) and the new one written.
+  CameraSim camera(static_cast<std::uint64_t>(++shots_));
+  ShotConditions conditions;
+  conditions.frame_size = {640, 480};
+  auto shot = camera.shoot(text, conditions);
+  if (!shot) return error(shot.error().message);
+  std::vector<cv::Mat> frames{shot->image, shot->image, shot->image,
+                              camera.shoot_empty(conditions).image};
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(camera_dir_, ec)) {
+    std::filesystem::remove(entry.path(), ec);
+  }
+  auto written = write_image_sequence(camera_dir_, frames);
+  return written ? "ok" : error(written.error().message);
 }
 
 }  // namespace civicbox::sim

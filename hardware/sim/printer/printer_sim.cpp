@@ -1,5 +1,7 @@
 #include "hardware/sim/printer/printer_sim.hpp"
 
+#include "common/atomic_file.hpp"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -623,6 +625,16 @@ void PrinterSim::cut() {
       if (auto saved = paper_->save_png(done.png); !saved) {
         note(saved.error().describe());
         done.png.clear();
+      }
+      // Beside the picture, what the printer could read of it: the text lines it got as text
+      // and the native QR codes (raster text and raster QR codes are only in the PNG).
+      std::string text;
+      for (const auto& line : done.text_lines) text += line + "\n";
+      for (const auto& qr : done.qr_codes) text += "qr: " + qr + "\n";
+      auto sidecar = done.png;
+      sidecar.replace_extension(".txt");
+      if (auto saved = write_file_atomically(sidecar, text); !saved) {
+        note(saved.error().describe());
       }
     }
     receipts_.push_back(std::move(done));
