@@ -46,6 +46,7 @@ Expected<std::unique_ptr<Agent>> Agent::open(const AgentConfig& config, Devices 
   CIVICBOX_TRY(auto floor, journal->time_floor());
   std::unique_ptr<Agent> agent(new Agent(config, devices, random, std::move(journal)));
   agent->time_floor_ms_ = floor;
+  agent->scanner_ = devices.scanner;
   agent->door_open_wait = std::chrono::seconds(config.open_wait_s);
   if (agent->system_ms() < floor) {
     spdlog::warn("the system clock is behind the latest time the journal saw; using that time");
@@ -88,6 +89,19 @@ void Agent::start_sync() {
   watch_stopping_ = false;
   watch_thread_ = std::thread([this] { watch_loop(); });
   sweep_thread_ = std::thread([this] { sweep_loop(); });
+  printer_thread_ = std::thread([this] { printer_loop(); });
+}
+
+void Agent::printer_loop() {
+  // On its own thread: a printer that is slow to answer (an unreachable TCP printer, a long
+  // receipt holding it) never delays a sensor sweep. Every few seconds, not every sweep.
+  std::unique_lock lock(watch_mutex_);
+  while (!watch_stopping_) {
+    lock.unlock();
+    check_printer();
+    lock.lock();
+    watch_wake_.wait_for(lock, std::chrono::seconds(5), [this] { return watch_stopping_; });
+  }
 }
 
 void Agent::stop_sync() {
@@ -98,6 +112,7 @@ void Agent::stop_sync() {
   watch_wake_.notify_all();
   if (watch_thread_.joinable()) watch_thread_.join();
   if (sweep_thread_.joinable()) sweep_thread_.join();
+  if (printer_thread_.joinable()) printer_thread_.join();
   if (syncer_) syncer_->stop();
 }
 
@@ -185,13 +200,6 @@ Expected<std::vector<wire::Alarm>> Agent::sweep() {
     if (!appended) return appended.error().context("journaling a cabinet alarm");
   }
   if (!alarms.empty()) syncer_->request();
-  // The printer is asked less often than the locks: a status round trip, every few seconds.
-  bool printer_due = false;
-  {
-    std::lock_guard lock(printer_mutex_);
-    printer_due = std::chrono::steady_clock::now() - printer_checked_ > std::chrono::seconds(5);
-  }
-  if (printer_due) check_printer();
   last_sweep_ = std::chrono::steady_clock::now();
   return alarms;
 }
@@ -245,6 +253,7 @@ Expected<SyncReport> Agent::sync_now() {
 }
 
 FlowResult Agent::file(const std::string& kind, const std::optional<std::string>& contact) {
+  std::lock_guard lock(flow_mutex_);
   // Known before the compartment opens, and said so: the filing goes on without a receipt.
   auto no_receipt = check_printer();
   if (no_receipt) {
@@ -253,15 +262,16 @@ FlowResult Agent::file(const std::string& kind, const std::optional<std::string>
                          "the screen will show you.");
   }
   receipt_refused_ = no_receipt.has_value();
-  FlowResult result = run(FileDocument{kind, contact});
+  FlowResult result = run_locked(FileDocument{kind, contact});
   receipt_refused_ = false;
   result.no_receipt = no_receipt;
   return result;
 }
 
 std::optional<FlowResult> Agent::scan(std::chrono::milliseconds wait) {
-  if (devices_.scanner == nullptr) return std::nullopt;
-  auto text = devices_.scanner->next_scan(wait);
+  drivers::Scanner* scanner = scanner_.load();
+  if (scanner == nullptr) return std::nullopt;
+  auto text = scanner->next_scan(wait);
   if (!text) {
     FlowResult result;
     result.error = text.error().context("reading the QR scanner");
@@ -286,6 +296,7 @@ std::optional<FlowResult> Agent::scan(std::chrono::milliseconds wait) {
 }
 
 std::optional<std::string> Agent::check_printer() {
+  if (!devices_.has_printer) return "this box has no receipt printer";  // known, not news
   auto status = devices_.printer.status();
   std::optional<drivers::PrinterStatus> now;
   std::string why;
@@ -316,7 +327,6 @@ std::optional<std::string> Agent::check_printer() {
     std::lock_guard lock(printer_mutex_);
     const bool changed = printer_status_ != now;
     printer_status_ = now;
-    printer_checked_ = std::chrono::steady_clock::now();
     const bool fine = !cannot && *now != drivers::PrinterStatus::paper_low;
     raise = changed && (!fine || alarms_raised_for_printer_);
     alarms_raised_for_printer_ = alarms_raised_for_printer_ || raise;
@@ -346,6 +356,10 @@ FlowResult Agent::empty() {
 
 FlowResult Agent::run(const Input& input) {
   std::lock_guard lock(flow_mutex_);
+  return run_locked(input);
+}
+
+FlowResult Agent::run_locked(const Input& input) {
   FlowResult result;
   if (auto watched = watch_doors_locked(); !watched) {
     spdlog::error("watching doors: {}", watched.error().describe());

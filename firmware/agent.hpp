@@ -45,6 +45,7 @@ struct Devices {
   drivers::ReceiptPrinter& printer;
   drivers::Screen& screen;
   drivers::Scanner* scanner = nullptr;  // none: codes are typed
+  bool has_printer = true;  // false: the cabinet has none; the screen shows the tracking code
 };
 
 // What one flow did: the events it recorded, or why it was refused, or what failed.
@@ -96,6 +97,8 @@ class Agent {
   // Waits up to `wait` for the scanner to read a code, then acts on it: a pickup code collects,
   // anything else is refused with a message. nullopt when nothing was scanned (or no scanner).
   std::optional<FlowResult> scan(std::chrono::milliseconds wait);
+  // A scanner found after the start (one that was missing then).
+  void set_scanner(drivers::Scanner* scanner) { scanner_ = scanner; }
 
   Expected<AgentStatus> status();
   // The agent's notion of now: the system clock, never earlier than the latest time the journal
@@ -113,6 +116,7 @@ class Agent {
  private:
   Agent(AgentConfig config, Devices devices, Random& random, std::unique_ptr<Journal> journal);
   FlowResult run(const Input& input);
+  FlowResult run_locked(const Input& input);  // flow_mutex_ held
   bool execute(const std::vector<Action>& actions, FlowResult& result);
   bool execute_unlock(int compartment, FlowResult& result);
   void print(const PrintReceipt& action, FlowResult& result);
@@ -123,6 +127,7 @@ class Agent {
   Expected<int> watch_doors_locked();
   void watch_loop();
   void sweep_loop();
+  void printer_loop();
   // Marks (unmarks) a compartment whose unlock a running flow sent: its door may be open.
   void unlock_in_flight(int compartment, bool in_flight);
   [[nodiscard]] std::int64_t system_ms() const;
@@ -143,6 +148,8 @@ class Agent {
   bool watch_stopping_ = false;
   std::thread watch_thread_;
   std::thread sweep_thread_;
+  std::thread printer_thread_;
+  std::atomic<drivers::Scanner*> scanner_{nullptr};
 
   mutable std::mutex doors_mutex_;  // guards the three below; never held across device I/O
   CabinetHealth health_;
@@ -152,9 +159,8 @@ class Agent {
   std::atomic<std::chrono::steady_clock::time_point> last_sweep_{};
   std::mutex printer_mutex_;                              // guards the two below
   std::optional<drivers::PrinterStatus> printer_status_;  // as last seen
-  std::chrono::steady_clock::time_point printer_checked_{};
-  bool receipt_refused_ = false;  // the flow under way knows its receipt cannot be printed
-  bool alarms_raised_for_printer_ = false;  // after the first, every change is news
+  bool alarms_raised_for_printer_ = false;                // after the first, every change is news
+  bool receipt_refused_ = false;  // flow_mutex_: the filing under way cannot get a receipt
 };
 
 }  // namespace civicbox::firmware

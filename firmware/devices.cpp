@@ -27,6 +27,46 @@ Expected<std::uint16_t> hex16(std::string_view text, std::string_view what) {
   return static_cast<std::uint16_t>(value);
 }
 
+// /dev/usb/lp0 exists only while the printer is plugged in and on: open it when first needed
+// (and again after it went away), so a printer switched off at boot does not stop the box.
+class LazyDeviceFile final : public drivers::PrinterTransport {
+ public:
+  explicit LazyDeviceFile(std::string path) : path_(std::move(path)) {}
+
+  Expected<void> write(std::span<const std::uint8_t> bytes) override {
+    CIVICBOX_CHECK(ensure_open());
+    return file_->write(bytes);
+  }
+  Expected<std::vector<std::uint8_t>> read(std::size_t max,
+                                           std::chrono::milliseconds wait) override {
+    CIVICBOX_CHECK(ensure_open());
+    return file_->read(max, wait);
+  }
+  void discard_input() override {
+    if (file_) file_->discard_input();
+  }
+  [[nodiscard]] std::string describe() const override {
+    return file_ ? file_->describe() : path_ + " (not there yet)";
+  }
+
+ private:
+  Expected<void> ensure_open() {
+    if (file_) return {};
+    auto opened = drivers::DeviceFileTransport::open(path_);
+    if (!opened) {
+      return make_error(ErrorCode::unavailable, "the printer " + path_ +
+                                                    " is not there (unplugged or switched "
+                                                    "off?): " +
+                                                    opened.error().message);
+    }
+    file_ = std::move(*opened);
+    return {};
+  }
+
+  std::string path_;
+  std::unique_ptr<drivers::DeviceFileTransport> file_;
+};
+
 Expected<std::unique_ptr<drivers::PrinterTransport>> open_link(const lockers::PrinterProfile& p) {
   switch (p.link) {
     case lockers::PrinterLink::tcp: {
@@ -46,10 +86,9 @@ Expected<std::unique_ptr<drivers::PrinterTransport>> open_link(const lockers::Pr
       return std::unique_ptr<drivers::PrinterTransport>(std::make_unique<drivers::TcpTransport>(
           drivers::TcpPrinterOptions{host, static_cast<std::uint16_t>(port), {}, {}}));
     }
-    case lockers::PrinterLink::file: {
-      CIVICBOX_TRY(auto file, drivers::DeviceFileTransport::open(p.address));
-      return std::unique_ptr<drivers::PrinterTransport>(std::move(file));
-    }
+    case lockers::PrinterLink::file:
+      return std::unique_ptr<drivers::PrinterTransport>(
+          std::make_unique<LazyDeviceFile>(p.address));
     case lockers::PrinterLink::usb:
       break;
   }

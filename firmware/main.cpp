@@ -37,15 +37,16 @@ int run(const std::string& config_file, const std::string& script) {
     spdlog::error("{}", config.error().describe());
     return 2;
   }
-  // systemd (Type=notify): pinged from the start, since recovery and the first sweep count.
-  firmware::ServiceNotifier systemd;
-  systemd.start_watchdog();
-  // Block the stop signals in every thread; the main thread waits for them (headless mode).
+  // Block the stop signals in every thread (before any starts); the main thread waits for them
+  // (headless mode).
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   if (script.empty()) pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // systemd (Type=notify): pinged from the start, since recovery and the first sweep count.
+  firmware::ServiceNotifier systemd;
+  systemd.start_watchdog();
 
   std::error_code ec;
   std::filesystem::create_directories(config->data_dir, ec);
@@ -84,8 +85,10 @@ int run(const std::string& config_file, const std::string& script) {
     }
   }
   sim::LogScreen screen;
-  auto agent = firmware::Agent::open(
-      *config, firmware::Devices{**cabinet, *printer, screen, scanner.get()}, random);
+  auto agent = firmware::Agent::open(*config,
+                                     firmware::Devices{**cabinet, *printer, screen, scanner.get(),
+                                                       config->cabinet.printer.has_value()},
+                                     random);
   if (!agent) {
     spdlog::error("{}", agent.error().describe());
     return 1;
@@ -116,21 +119,51 @@ int run(const std::string& config_file, const std::string& script) {
                 " compartment(s) out of service");
   if (script.empty()) {
     // Headless: whatever the scanner reads is acted on (a pickup code opens its door).
+    // A scanner missing at start is looked for again every 10 s (one alarm, not one a try);
+    // an error while scanning is logged when it changes, not four times a second. No watchdog
+    // check on this thread: a flow may rightly wait minutes for a person at an open door.
     std::atomic<bool> stopping{false};
-    std::atomic<std::chrono::steady_clock::time_point> flow_seen{std::chrono::steady_clock::now()};
     std::thread scan_loop;
-    if (scanner) {
+    if (config->cabinet.scanner) {
       scan_loop = std::thread([&] {
+        bool alarmed = false;
+        std::string last_error;
+        auto next_try = std::chrono::steady_clock::now();
         while (!stopping) {
-          flow_seen = std::chrono::steady_clock::now();
+          if (!scanner) {
+            if (std::chrono::steady_clock::now() < next_try) {
+              std::this_thread::sleep_for(std::chrono::milliseconds(250));
+              continue;
+            }
+            next_try = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+            auto opened = firmware::open_scanner(*config->cabinet.scanner);
+            if (!opened) {
+              if (!alarmed) {
+                alarmed = true;
+                auto a = (*agent)->journal().append(
+                    wire::Alarm{"scanner_missing", opened.error().message.substr(0, 700),
+                                std::nullopt},
+                    (*agent)->now_ms(), random);
+                if (!a) spdlog::error("recording an alarm: {}", a.error().describe());
+              }
+              continue;
+            }
+            spdlog::info("QR scanner {} found", config->cabinet.scanner->device);
+            scanner = std::move(*opened);
+            (*agent)->set_scanner(scanner.get());
+          }
           auto result = (*agent)->scan(std::chrono::milliseconds(250));
-          if (result) spdlog::info("scan: {}", firmware::describe_flow(*result));
+          if (!result) continue;
+          const std::string line = firmware::describe_flow(*result);
+          if (result->error) {
+            if (line != last_error) spdlog::warn("scanner: {}", line);
+            last_error = line;
+            continue;
+          }
+          last_error.clear();
+          spdlog::info("scan: {}", line);
         }
       });
-      // A flow may wait open_wait_s for a person to pull a door; beyond that it is stuck.
-      systemd.add_recency_check(
-          "flow thread", [&] { return flow_seen.load(); },
-          std::chrono::seconds(config->open_wait_s + 30));
     }
     systemd.add_recency_check(
         "cabinet sweep", [&] { return (*agent)->last_sweep(); },

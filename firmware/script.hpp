@@ -2,14 +2,19 @@
 // answers exactly one line per action on `out`, flushed, in key=value form; values carry no
 // spaces except message="...", which is quoted. Blank lines and # comments are skipped.
 //
+// clang-format off
 //   file <kind> [contact=<text>]  -> filed tracking=.. registration=..|- provisional=..
-//   compartment=.. receipt=..|- [no_receipt=".."]  collect <code>                -> collected
-//   parcel=.. compartment=.. load <parcel_id>              -> loaded parcel=.. compartment=.. empty
-//   -> emptied compartments=<n,n|-> submissions=<count> sync                          -> synced
-//   applied_through=.. pending=.. assignments=.. clock +<seconds>              -> clock
-//   offset_s=<total> status                        -> status device=.. pending=..
-//   applied_through=.. assignments=..
-//                                    free_dropoff=.. free_pickup=..
+//                                    compartment=.. receipt=..|- [no_receipt=".."]
+//   collect <code>                -> collected parcel=.. compartment=..
+//   scan [seconds]                -> as collect, for the code the scanner reads; or
+//                                    "scanned nothing"
+//   load <parcel_id>              -> loaded parcel=.. compartment=..
+//   empty                         -> emptied compartments=<n,n|-> submissions=<count>
+//   sync                          -> synced applied_through=.. pending=.. assignments=..
+//   clock +<seconds>              -> clock offset_s=<total>
+//   status                        -> status device=.. pending=.. applied_through=..
+//                                    assignments=.. free_dropoff=.. free_pickup=.. faulty=..
+// clang-format on
 // Refusals: refused reason=<word> [tries_left=<n>] [retry_in_s=<n>] message="..."; failures:
 // sync_failed pending=<n> message="..." or error message="...".
 #pragma once

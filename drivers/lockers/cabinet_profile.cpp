@@ -145,6 +145,10 @@ Expected<ScannerProfile> read_scanner(const toml::table& table) {
   }
   std::int64_t baud = scanner.baud;
   CIVICBOX_CHECK(reader.integer("baud", 1200, 115200, baud));
+  if (baud != 9600 && baud != 19200 && baud != 38400 && baud != 57600 && baud != 115200) {
+    return error_at(ErrorCode::invalid_argument, "scanner.baud", *reader.node("baud"),
+                    "must be 9600, 19200, 38400, 57600 or 115200");
+  }
   scanner.baud = static_cast<int>(baud);
   CIVICBOX_CHECK(reader.finish());
   return scanner;

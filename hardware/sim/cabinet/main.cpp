@@ -29,12 +29,21 @@ constexpr const char* kCommands =
     "  state | open C | close C | hold C|all on|off | jam C on|off | stuck C open|closed|off\n"
     "  board C ok|silent|badsum|slow MS|garbage N | unplug B | replug B | unlocks C";
 
+// A Unix stream socket and the address of `path`; -1 when the path is too long or no socket.
+int unix_socket(const std::filesystem::path& path, sockaddr_un& addr) {
+  addr = sockaddr_un{};
+  addr.sun_family = AF_UNIX;
+  if (path.string().size() >= sizeof(addr.sun_path)) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  return ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+}
+
 int bind_socket(const std::filesystem::path& path) {
   sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.string().size() >= sizeof(addr.sun_path)) return -1;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int fd = unix_socket(path, addr);
   if (fd < 0) return -1;
   ::unlink(path.c_str());
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 8) != 0) {
@@ -46,10 +55,7 @@ int bind_socket(const std::filesystem::path& path) {
 
 int connect_socket(const std::filesystem::path& path) {
   sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.string().size() >= sizeof(addr.sun_path)) return -1;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int fd = unix_socket(path, addr);
   if (fd < 0) return -1;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     ::close(fd);

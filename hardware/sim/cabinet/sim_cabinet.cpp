@@ -41,7 +41,7 @@ lockers::CabinetProfile simple_profile(const std::vector<int>& dropoff,
   lockers::BusProfile bus;
   bus.device = "/dev/ttyUSB0";
   bus.family = family;
-  bus.reply_timeout = std::chrono::milliseconds(300);
+  bus.reply_timeout = std::chrono::milliseconds(1000);  // a loaded test machine is slow
   profile.buses.push_back(bus);
   std::vector<std::pair<int, lockers::CompartmentRole>> numbers;
   for (int n : dropoff) numbers.emplace_back(n, lockers::CompartmentRole::dropoff);

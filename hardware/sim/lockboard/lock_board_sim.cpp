@@ -1,5 +1,7 @@
 #include "hardware/sim/lockboard/lock_board_sim.hpp"
 
+#include "hardware/sim/raw_pty.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
@@ -22,18 +24,6 @@ namespace {
 constexpr std::size_t kFrameSize = 5;  // every request of both families
 constexpr auto kTick = std::chrono::milliseconds(10);
 constexpr auto kStaleInput = std::chrono::milliseconds(100);  // a half frame this old is noise
-
-Expected<void> make_raw(int fd) {
-  termios t{};
-  if (::tcgetattr(fd, &t) != 0) {
-    return make_error(ErrorCode::io, std::string("tcgetattr: ") + std::strerror(errno));
-  }
-  ::cfmakeraw(&t);
-  if (::tcsetattr(fd, TCSANOW, &t) != 0) {
-    return make_error(ErrorCode::io, std::string("tcsetattr: ") + std::strerror(errno));
-  }
-  return {};
-}
 
 }  // namespace
 

@@ -2,6 +2,7 @@
 
 #include <png.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace civicbox::sim {
@@ -17,20 +18,40 @@ void Paper::grow_to(int rows) {
   height_ = rows;
 }
 
-void Paper::print(const escpos::Bitmap& dots, int x) {
-  grow_to(kMargin + y_ + dots.height);
-  for (int j = 0; j < dots.height; ++j) {
-    const auto row = static_cast<std::size_t>(kMargin + y_ + j) * static_cast<std::size_t>(width_);
-    for (int i = 0; i < dots.width; ++i) {
-      const int col = x + i;
-      if (col < 0 || col >= dots_ || !dots.black(i, j)) continue;  // the head ends there
-      gray_[row + static_cast<std::size_t>(kMargin + col)] = 0;
+void Paper::print(const escpos::Bitmap& dots, int x, int y, int scale_x, int scale_y) {
+  scale_x = std::max(1, scale_x);
+  scale_y = std::max(1, scale_y);
+  const int top = y_ + std::max(0, y);
+  const std::size_t bytes = static_cast<std::size_t>(dots.bytes_per_row());
+  if (dots.width <= 0 || top >= kMaxLength ||
+      dots.rows.size() < bytes * static_cast<std::size_t>(dots.height)) {
+    return;
+  }
+  const int rows = std::min(dots.height * scale_y, kMaxLength - top);
+  grow_to(kMargin + top + rows);
+  // Byte by byte: most of a receipt is white, and a white byte is eight dots skipped at once.
+  for (int j = 0; j < rows; ++j) {
+    const std::uint8_t* from = dots.rows.data() + static_cast<std::size_t>(j / scale_y) * bytes;
+    std::uint8_t* to =
+        gray_.data() +
+        static_cast<std::size_t>(kMargin + top + j) * static_cast<std::size_t>(width_) + kMargin;
+    for (std::size_t b = 0; b < bytes; ++b) {
+      if (from[b] == 0) continue;
+      for (int bit = 0; bit < 8; ++bit) {
+        const int i = static_cast<int>(b) * 8 + bit;
+        if (i >= dots.width) break;
+        if ((from[b] & (0x80U >> bit)) == 0) continue;
+        for (int s = 0; s < scale_x; ++s) {
+          const int col = x + i * scale_x + s;
+          if (col >= 0 && col < dots_) to[col] = 0;  // the head ends there
+        }
+      }
     }
   }
 }
 
 void Paper::advance(int dots) {
-  y_ += dots;
+  y_ = std::min(y_ + std::max(0, dots), kMaxLength);
   grow_to(kMargin + y_);
 }
 

@@ -21,8 +21,11 @@ constexpr int kFontADots = 12;    // font A: 12 × 24 dots a character
 constexpr int kFontBDots = 9;     // font B: 9 × 17
 constexpr int kPixelsFontA = 21;  // DejaVu at 21 px is about font A's 24 dots
 constexpr int kPixelsFontB = 15;
-constexpr std::size_t kMaxRaster = 8u << 20;  // bytes of one GS v 0 image
-constexpr int kMaxReceiptDots = 30000;        // about 3.7 m of paper: a runaway stream is cut there
+// The largest GS v 0 image a printer takes: 4095 dots high (Epson's limit) and as wide as the
+// widest head here (4096 dots); an image wider than this printer's head is clipped.
+constexpr std::size_t kMaxRasterBytesAcross = 512;
+constexpr std::size_t kMaxRasterRows = 4095;
+constexpr int kMaxFeedDots = 8128;  // one ESC d feeds at most 1016 mm (40 in, at 8 dots a mm)
 constexpr std::size_t kMaxLog = 1000;
 
 std::string hex(std::uint8_t b) {
@@ -31,24 +34,28 @@ std::string hex(std::uint8_t b) {
   return text;
 }
 
-// Nearest-neighbour stretch or squeeze, horizontally.
+// Nearest-neighbour stretch or squeeze, horizontally. On the packed rows: white rows (most of
+// a line of text) are skipped whole.
 Bitmap scale_x(const Bitmap& in, int width) {
   if (width == in.width || in.width == 0) return in;
   Bitmap out = Bitmap::blank(width, in.height);
+  const auto in_bytes = static_cast<std::size_t>(in.bytes_per_row());
+  const auto out_bytes = static_cast<std::size_t>(out.bytes_per_row());
+  if (in.rows.size() < in_bytes * static_cast<std::size_t>(in.height)) return out;
+  std::vector<int> from(static_cast<std::size_t>(out.width));
+  for (int x = 0; x < out.width; ++x) from[static_cast<std::size_t>(x)] = x * in.width / out.width;
   for (int y = 0; y < in.height; ++y) {
-    for (int x = 0; x < width; ++x) {
-      if (in.black(x * in.width / width, y)) out.set(x, y);
+    const auto row = in.rows.begin() + static_cast<std::ptrdiff_t>(y) * in_bytes;
+    if (std::all_of(row, row + static_cast<std::ptrdiff_t>(in_bytes),
+                    [](std::uint8_t b) { return b == 0; })) {
+      continue;
     }
-  }
-  return out;
-}
-
-Bitmap scale(const Bitmap& in, int sx, int sy) {
-  if (sx == 1 && sy == 1) return in;
-  Bitmap out = Bitmap::blank(in.width * sx, in.height * sy);
-  for (int y = 0; y < out.height; ++y) {
+    std::uint8_t* to = out.rows.data() + static_cast<std::size_t>(y) * out_bytes;
     for (int x = 0; x < out.width; ++x) {
-      if (in.black(x / sx, y / sy)) out.set(x, y);
+      const int f = from[static_cast<std::size_t>(x)];
+      if (((row[f / 8] >> (7 - f % 8)) & 1U) != 0) {
+        to[x / 8] |= static_cast<std::uint8_t>(0x80U >> (x % 8));
+      }
     }
   }
   return out;
@@ -71,11 +78,28 @@ PrinterSim::PrinterSim(PrinterSimOptions options)
 
 PrinterSim::~PrinterSim() = default;
 
+namespace {
+
+bool head_fits(int dots_across) {
+  return dots_across >= 8 && dots_across <= 4096;
+}
+
+}  // namespace
+
 Expected<std::unique_ptr<PrinterSim>> PrinterSim::create(PrinterSimOptions options) {
-  if (options.dots_across < 8 || options.dots_across > 4096) {
+  if (!head_fits(options.dots_across)) return create(std::move(options), nullptr);  // says why
+  auto fonts = escpos::TextRenderer::open(options.fonts_dir);
+  if (!fonts) return fonts.error().context("the printer simulator's fonts");
+  return create(std::move(options), std::move(*fonts));
+}
+
+Expected<std::unique_ptr<PrinterSim>> PrinterSim::create(
+    PrinterSimOptions options, std::shared_ptr<escpos::TextRenderer> fonts) {
+  if (!head_fits(options.dots_across)) {
     return make_error(ErrorCode::invalid_argument,
                       "a print head of " + std::to_string(options.dots_across) + " dots");
   }
+  if (!fonts) return make_error(ErrorCode::invalid_argument, "a printer simulator without fonts");
   if (!options.output_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(options.output_dir, ec);
@@ -84,10 +108,8 @@ Expected<std::unique_ptr<PrinterSim>> PrinterSim::create(PrinterSimOptions optio
                         "creating " + options.output_dir.string() + ": " + ec.message());
     }
   }
-  auto fonts = escpos::TextRenderer::open(options.fonts_dir);
-  if (!fonts) return fonts.error().context("the printer simulator's fonts");
   std::unique_ptr<PrinterSim> sim(new PrinterSim(std::move(options)));
-  sim->fonts_ = std::move(*fonts);
+  sim->fonts_ = std::move(fonts);
   return sim;
 }
 
@@ -116,10 +138,6 @@ std::vector<std::uint8_t> PrinterSim::feed(std::span<const std::uint8_t> bytes) 
     if (take_command(std::span(pending_).subspan(at), used) == Step::need_more) break;
     if (status_requests_ == requests_before) data_bytes_ += used;
     at += used;
-    if (paper_->head_y() > kMaxReceiptDots) {
-      note("a receipt longer than " + std::to_string(kMaxReceiptDots) + " dots: cut there");
-      cut();
-    }
   }
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(at));
   if (pull) {
@@ -264,11 +282,17 @@ PrinterSim::Step PrinterSim::take_esc(std::span<const std::uint8_t> in, std::siz
       }
       break;
     case 'd':
+      if (n * line_spacing_ > kMaxFeedDots) {
+        bad("ESC d " + std::to_string(n) + " at " + std::to_string(line_spacing_) +
+            " dots a line: feeds more than 1016 mm");
+        break;
+      }
       if (!line_.empty()) print_line();
       feed_lines(n);
       break;
     case 'J':
       if (!line_.empty()) print_line();
+      make_room(n);
       paper_->advance(n);
       break;
     case '3':
@@ -324,6 +348,7 @@ PrinterSim::Step PrinterSim::take_gs(std::span<const std::uint8_t> in, std::size
         if (in.size() < 4) return Step::need_more;
         used = 4;
         if (!line_.empty()) print_line();
+        make_room(in[3]);
         paper_->advance(in[3]);
         cut();
         return Step::done;
@@ -343,7 +368,8 @@ PrinterSim::Step PrinterSim::take_gs(std::span<const std::uint8_t> in, std::size
       const std::uint8_t m = in[3];
       const std::size_t x = in[4] | (in[5] << 8);
       const std::size_t y = in[6] | (in[7] << 8);
-      if ((m > 3 && (m < 48 || m > 51)) || x == 0 || y == 0 || x * y > kMaxRaster) {
+      if ((m > 3 && (m < 48 || m > 51)) || x == 0 || y == 0 || x > kMaxRasterBytesAcross ||
+          y > kMaxRasterRows) {
         used = 8;
         bad("GS v 0 with mode " + std::to_string(m) + ", " + std::to_string(x) + " bytes × " +
             std::to_string(y) + " dots");
@@ -469,9 +495,9 @@ void PrinterSim::take_raster(std::span<const std::uint8_t> in) {
               image.rows.begin() + static_cast<std::ptrdiff_t>(row) * image.bytes_per_row());
   }
   if (!line_.empty()) print_line();
-  const Bitmap scaled = scale(image, sx, sy);
-  print_dots(scaled);
-  paper_->advance(scaled.height);
+  make_room(image.height * sy);
+  print_dots(image, sx, sy);
+  paper_->advance(image.height * sy);
   ++current_.raster_images;
 }
 
@@ -537,14 +563,17 @@ void PrinterSim::put_char(std::uint8_t byte) {
 
 void PrinterSim::print_line() {
   if (line_.empty()) {
+    make_room(line_spacing_);
     paper_->advance(line_spacing_);
     return;
   }
+  const std::vector<Run> runs = std::exchange(line_, {});
+  line_dots_ = 0;
   std::vector<Bitmap> pieces;
   std::string text;
   int width = 0;
   int height = 0;
-  for (const Run& run : line_) {
+  for (const Run& run : runs) {
     text += run.text;
     const int pixels = run.font_b ? kPixelsFontB : kPixelsFontA;
     escpos::TextStyle style{pixels * run.height_mul, run.bold, run.underline > 0};
@@ -562,28 +591,39 @@ void PrinterSim::print_line() {
     height = std::max(height, piece.height);
     pieces.push_back(std::move(piece));
   }
-  Bitmap whole = Bitmap::blank(width, height);
-  int x = 0;
+  const int advance = std::max(line_spacing_, height + 4);
+  make_room(advance);  // the line is out of line_ already, so a cut here does not print it
+  int x = aligned_x(width);
   for (const Bitmap& piece : pieces) {
-    whole.draw(piece, x, height - piece.height);  // runs of different sizes share the bottom
+    paper_->print(piece, x, height - piece.height);  // runs of different sizes share the bottom
     x += piece.width;
   }
-  print_dots(whole);
-  paper_->advance(std::max(line_spacing_, height + 4));
+  if (offline()) printed_while_offline_ = true;
+  paper_->advance(advance);
   current_.text_lines.push_back(text);
-  line_.clear();
-  line_dots_ = 0;
 }
 
 void PrinterSim::feed_lines(int lines) {
-  for (int i = 0; i < lines; ++i) paper_->advance(line_spacing_);
+  const int dots = lines * line_spacing_;
+  make_room(dots);
+  paper_->advance(dots);
 }
 
-void PrinterSim::print_dots(const Bitmap& dots) {
+void PrinterSim::make_room(int dots) {
+  if (dots <= paper_->room() || paper_->blank()) return;
+  note("a receipt longer than " + std::to_string(Paper::kMaxLength) + " dots: cut there");
+  cut();
+}
+
+int PrinterSim::aligned_x(int width) const {
   int x = 0;
-  if (align_ == 1) x = (options_.dots_across - dots.width) / 2;
-  if (align_ == 2) x = options_.dots_across - dots.width;
-  paper_->print(dots, std::max(0, x));
+  if (align_ == 1) x = (options_.dots_across - width) / 2;
+  if (align_ == 2) x = options_.dots_across - width;
+  return std::max(0, x);
+}
+
+void PrinterSim::print_dots(const Bitmap& dots, int scale_x, int scale_y) {
+  paper_->print(dots, aligned_x(dots.width * scale_x), 0, scale_x, scale_y);
   if (offline()) printed_while_offline_ = true;
 }
 
@@ -599,6 +639,7 @@ void PrinterSim::print_qr() {
     bad("QR code: " + code.error().message);
     return;
   }
+  make_room(code->height);
   print_dots(*code);
   paper_->advance(code->height);
   current_.qr_codes.push_back(qr_data_);
@@ -617,7 +658,6 @@ void PrinterSim::cut() {
     PrintedReceipt done = std::move(current_);
     done.width = paper_->width();
     done.height = paper_->height();
-    done.gray = paper_->gray();
     if (!options_.output_dir.empty()) {
       char name[32];
       std::snprintf(name, sizeof name, "receipt-%04zu.png", receipts_.size() + 1);
@@ -637,7 +677,14 @@ void PrinterSim::cut() {
         note(saved.error().describe());
       }
     }
+    done.gray = paper_->take_gray();  // a new paper follows
+    kept_pixels_ += done.gray.size();
     receipts_.push_back(std::move(done));
+    while (kept_pixels_ > kMaxKeptPixels && first_kept_ + 1 < receipts_.size()) {
+      std::vector<std::uint8_t>& old = receipts_[first_kept_++].gray;
+      kept_pixels_ -= old.size();
+      std::vector<std::uint8_t>().swap(old);
+    }
   }
   current_ = PrintedReceipt{};
   printed_while_offline_ = false;

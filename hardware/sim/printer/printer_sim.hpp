@@ -8,6 +8,11 @@
 // Contract:
 // - Never crashes on any stream. An unknown or malformed command is counted, logged and skipped;
 //   a command still open when the link closes (end_of_stream()) is counted as truncated.
+// - Bounded, whatever the stream: a receipt is cut at Paper::kMaxLength dots; a raster image
+//   larger than a printer takes (GS v 0 over 4095 dots high or 512 bytes across) or a feed over
+//   1016 mm at once (ESC d, as Epson's limit) is a bad command, skipped; and only the newest
+//   receipts' pictures, up to kMaxKeptPixels bytes, stay in memory (older ones keep their text,
+//   QR codes and PNG file).
 // - Faults switch at run time. paper_out / cover_open: the printer goes offline, says so in its
 //   DLE EOT answers and prints nothing. silent: never answers status. unplugged: takes no bytes
 //   and answers nothing; the front ends drop their link until it is plugged back in. A receipt
@@ -53,7 +58,8 @@ struct PrintedReceipt {
   std::filesystem::path png;  // empty when not saved
   int width = 0;              // dots, with the paper's margins
   int height = 0;
-  std::vector<std::uint8_t> gray;       // width × height, 0 black, 255 white
+  std::vector<std::uint8_t> gray;       // width × height, 0 black, 255 white; empty once
+                                        // newer receipts took the memory (see the contract)
   std::vector<std::string> text_lines;  // each printed text line, decoded to UTF-8
   std::vector<std::string> qr_codes;    // what each native QR code held
   std::size_t raster_images = 0;
@@ -61,8 +67,17 @@ struct PrintedReceipt {
 
 class PrinterSim {
  public:
+  // The receipt pictures kept in memory, in bytes: the newest receipt always, older ones while
+  // they fit.
+  static constexpr std::size_t kMaxKeptPixels = std::size_t{64} << 20;
+
   // Errors: not_found / io (the fonts), io (the output folder).
   static Expected<std::unique_ptr<PrinterSim>> create(PrinterSimOptions options);
+  // With fonts already open (options.fonts_dir unused), shared with other simulators: opening
+  // them costs more than a short stream (a fuzz target makes a simulator per input).
+  // Errors: invalid_argument (no fonts), io (the output folder).
+  static Expected<std::unique_ptr<PrinterSim>> create(PrinterSimOptions options,
+                                                      std::shared_ptr<escpos::TextRenderer> fonts);
   ~PrinterSim();
   PrinterSim(const PrinterSim&) = delete;
   PrinterSim& operator=(const PrinterSim&) = delete;
@@ -100,14 +115,17 @@ class PrinterSim {
   void put_char(std::uint8_t byte);
   void print_line();  // the text gathered so far, then a line feed
   void feed_lines(int lines);
-  void print_dots(const escpos::Bitmap& dots);  // at the current alignment
+  // Cuts first if `dots` more would make the receipt longer than Paper::kMaxLength.
+  void make_room(int dots);
+  [[nodiscard]] int aligned_x(int width) const;  // the left edge of `width` dots, as aligned
+  void print_dots(const escpos::Bitmap& dots, int scale_x = 1, int scale_y = 1);  // aligned
   void print_qr();
   void cut();
   void pull_the_cable();
   [[nodiscard]] bool offline() const;
 
   PrinterSimOptions options_;
-  std::unique_ptr<escpos::TextRenderer> fonts_;
+  std::shared_ptr<escpos::TextRenderer> fonts_;
 
   mutable std::mutex mutex_;
   PrinterFaults faults_;
@@ -137,6 +155,8 @@ class PrinterSim {
   bool printed_while_offline_ = false;
 
   std::vector<PrintedReceipt> receipts_;
+  std::size_t first_kept_ = 0;   // receipts_ from here on still have their pixels
+  std::size_t kept_pixels_ = 0;  // bytes of those pixels
   std::size_t lost_ = 0;
   std::size_t data_bytes_ = 0;
   std::size_t status_requests_ = 0;

@@ -1,5 +1,7 @@
 #include "hardware/sim/printer/pty_front.hpp"
 
+#include "hardware/sim/raw_pty.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
@@ -15,18 +17,6 @@ namespace civicbox::sim {
 namespace {
 
 constexpr int kTickMs = 10;
-
-Expected<void> make_raw(int fd) {
-  termios t{};
-  if (::tcgetattr(fd, &t) != 0) {
-    return make_error(ErrorCode::io, std::string("tcgetattr: ") + std::strerror(errno));
-  }
-  ::cfmakeraw(&t);
-  if (::tcsetattr(fd, TCSANOW, &t) != 0) {
-    return make_error(ErrorCode::io, std::string("tcsetattr: ") + std::strerror(errno));
-  }
-  return {};
-}
 
 }  // namespace
 

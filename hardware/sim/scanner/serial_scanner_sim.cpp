@@ -1,5 +1,7 @@
 #include "hardware/sim/scanner/serial_scanner_sim.hpp"
 
+#include "hardware/sim/raw_pty.hpp"
+
 #include <fcntl.h>
 #include <pty.h>
 #include <termios.h>
@@ -19,18 +21,6 @@ namespace {
 // Line noise: each byte on its own is a control byte or not UTF-8; never CR or LF.
 constexpr std::array<char, 8> kNoise{'\x00', '\x1b', '\xff', '\x07',
                                      '\xfe', '\x7f', '\x13', '\x80'};
-
-Expected<void> make_raw(int fd) {
-  termios t{};
-  if (::tcgetattr(fd, &t) != 0) {
-    return make_error(ErrorCode::io, std::string("tcgetattr: ") + std::strerror(errno));
-  }
-  ::cfmakeraw(&t);
-  if (::tcsetattr(fd, TCSANOW, &t) != 0) {
-    return make_error(ErrorCode::io, std::string("tcsetattr: ") + std::strerror(errno));
-  }
-  return {};
-}
 
 }  // namespace
 
