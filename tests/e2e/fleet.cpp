@@ -235,7 +235,7 @@ CabinetProcess::CabinetProcess(const std::filesystem::path& dir, const std::vect
   testing::ProcessOptions p;
   p.argv = {CIVICBOX_SIM_CABINET_BIN, "run",   "--profile",
             source.string(),          "--dir", (dir / "sim").string(),
-            "--door-closes-ms",       "10"};
+            "--door-closes-ms",       "100"};
   p.env["CIVICBOX_LOG"] = std::nullopt;
   process_ = std::make_unique<testing::Process>(std::move(p));
   auto ready = process_->read_line(20s);

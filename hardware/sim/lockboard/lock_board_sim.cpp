@@ -213,7 +213,7 @@ void LockBoardSim::on_kerong(const Bytes& frame, Clock::time_point now) {
   Board& b = it->second;
   if (request.command == lockers::kerong::kQuery) {
     ++b.queries;
-    b.reported_open |= b.open;
+    seen_open(b, b.open, now);
     const lockers::kerong::Status status{request.board, static_cast<std::uint16_t>(sensed(b)),
                                          static_cast<std::uint16_t>(b.items)};
     const auto f = lockers::kerong::status_frame(status);
@@ -241,7 +241,7 @@ void LockBoardSim::on_xor8a(const Bytes& frame, Clock::time_point now) {
   }
   if (frame[0] != lockers::xor8a::kQueryHeader || frame[3] != lockers::xor8a::kQuery) return;
   ++b.queries;
-  b.reported_open |= lock == 0 ? b.open : (b.open & (1U << (lock - 1)));
+  seen_open(b, lock == 0 ? b.open : (b.open & (1U << (lock - 1))), now);
   if (lock == 0) {
     answer(b, lockers::xor8a::all_reply_frame({id, doors, locks / 8}), now);
   } else if (lock <= locks) {
@@ -258,6 +258,17 @@ void LockBoardSim::do_unlock(Board& b, int lock, Clock::time_point now) {
   b.reported_open &= ~(1U << i);
   b.close_at[i] = options_.door_closes_after.count() > 0 ? now + options_.door_closes_after
                                                          : Clock::time_point::max();
+}
+
+void LockBoardSim::seen_open(Board& b, std::uint32_t doors, Clock::time_point now) const {
+  // The person starts to count from when the box could first know the door is open.
+  const std::uint32_t fresh = doors & ~b.reported_open;
+  for (std::size_t i = 0; i < b.close_at.size(); ++i) {
+    if (((fresh >> i) & 1U) != 0 && b.close_at[i] != Clock::time_point::max()) {
+      b.close_at[i] = std::max(b.close_at[i], now + options_.door_closes_after);
+    }
+  }
+  b.reported_open |= doors;
 }
 
 std::uint32_t LockBoardSim::sensed(const Board& b) const {

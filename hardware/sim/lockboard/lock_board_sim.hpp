@@ -4,9 +4,9 @@
 //
 // Conventions of the simulated boards: a set lock bit (0x8A: state 0x11) means the door is open,
 // unless `set_bit_open` is false (boards wired the other way round).
-// A door opened by an unlock closes again after `door_closes_after`, but not before a query has
-// reported it open (a person takes longer than one poll of the box; this keeps a loaded test
-// machine from hiding an opening between two polls), or on close_door().
+// A door opened by an unlock closes again `door_closes_after` after a query first reported it
+// open (a person takes longer than one poll of the box; this keeps a loaded test machine from
+// hiding an opening between two polls), or on close_door().
 // Faults are switched at run time, per board (silent, slow, bad check, noise), per lock (jammed,
 // held open by a person, sensor stuck) or for the whole bus (adapter unplugged), to test what the
 // driver and the agent do when the wire, the board or a person misbehaves.
@@ -107,6 +107,7 @@ class LockBoardSim {
   void on_xor8a(const Bytes& frame, Clock::time_point now);
   void do_unlock(Board& board, int lock, Clock::time_point now);
   [[nodiscard]] std::uint32_t sensed(const Board& board) const;  // the lock bits sent
+  void seen_open(Board& board, std::uint32_t doors, Clock::time_point now) const;
   Expected<void> open_pty();  // mutex held or before the thread starts
   void answer(const Board& board, Bytes frame, Clock::time_point due);
   Board& board_at(int board, int lock);  // throws std::out_of_range on misuse
