@@ -1,7 +1,9 @@
 #include "firmware/script.hpp"
 
 #include <charconv>
+#include <chrono>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 namespace civicbox::firmware {
@@ -100,9 +102,21 @@ std::string scan_line(Agent& agent, std::string_view rest) {
       return error_line("usage: scan [seconds 1-600]");
     }
   }
-  auto result = agent.scan(std::chrono::seconds(seconds));
-  if (!result) return "scanned nothing";
-  return collected_line(*result);
+  // A scanner that is briefly away (a camera replugged) is waited for until the deadline.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return "scanned nothing";
+    auto result = agent.scan(left);
+    if (!result) return "scanned nothing";
+    if (result->error && result->error->code == ErrorCode::unavailable &&
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(200) < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      continue;
+    }
+    return collected_line(*result);
+  }
 }
 
 std::string load_line(Agent& agent, std::string_view rest) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "common/atomic_file.hpp"
 #include "hardware/sim/camera/camera_sim.hpp"
@@ -279,9 +280,12 @@ std::string SimCabinet::scan(const std::string& text) {
   std::vector<cv::Mat> frames{shot->image, shot->image, shot->image,
                               camera.shoot_empty(conditions).image};
   std::error_code ec;
+  bool had_film = false;
   for (const auto& entry : std::filesystem::directory_iterator(camera_dir_, ec)) {
-    std::filesystem::remove(entry.path(), ec);
+    had_film = std::filesystem::remove(entry.path(), ec) || had_film;
   }
+  // Long enough for the camera to notice the old film is gone (it then reopens for the new one).
+  if (had_film) std::this_thread::sleep_for(std::chrono::milliseconds(600));
   auto written = write_image_sequence(camera_dir_, frames);
   return written ? "ok" : error(written.error().message);
 }
