@@ -37,7 +37,12 @@ void StorageApplyBatchOf100(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * 100);
 }
-BENCHMARK(StorageApplyBatchOf100)->Arg(1)->Arg(0)->ArgName("durable")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(StorageApplyBatchOf100)
+    ->Arg(1)
+    ->Arg(0)
+    ->ArgName("durable")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 
