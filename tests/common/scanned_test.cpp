@@ -2,6 +2,7 @@
 // a clerk's badge and a parcel label are recognised, and everything else is refused with a
 // message the kiosk can show — never mistaken for a pickup code.
 #include "common/scanned.hpp"
+#include "tests/support/checked_code.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,10 +13,7 @@ namespace civicbox {
 namespace {
 
 // A code with a correct check character, built from its payload.
-std::string with_check(std::string payload) {
-  payload.push_back(crockford::check_character(payload));
-  return payload;
-}
+using testing::with_check;
 
 const std::string kPickup = with_check("4F7KQ29X");       // 9 characters
 const std::string kTracking = with_check("9QTTNFFPW1A");  // 12 characters

@@ -2,13 +2,13 @@
 #include "tests/support/ports.hpp"
 
 #include "drivers/lockers/cabinet_profile.hpp"
+#include "hardware/sim/cabinet/control_socket.hpp"
 #include "hardware/sim/cabinet/sim_cabinet.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -259,25 +259,8 @@ std::string CabinetProcess::last_receipt() const {
 }
 
 std::string CabinetProcess::send(const std::string& command) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, socket_.c_str(), sizeof(addr.sun_path) - 1);
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  std::string answer;
-  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    const std::string line = command + "\n";
-    if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(line.size())) {
-      char chunk[512];
-      while (answer.find('\n') == std::string::npos) {
-        const ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
-        if (n <= 0) break;
-        answer.append(chunk, static_cast<std::size_t>(n));
-      }
-    }
-  }
-  if (fd >= 0) ::close(fd);
-  if (auto end = answer.find('\n'); end != std::string::npos) answer.resize(end);
-  return answer;
+  auto answer = sim::send_control_command(socket_, command);
+  return answer ? *answer : "error " + answer.error().message;
 }
 
 CabinetProcess& cabinet_of(const std::filesystem::path& dir) {

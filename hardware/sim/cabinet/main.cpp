@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "common/logging.hpp"
+#include "hardware/sim/cabinet/control_socket.hpp"
 #include "hardware/sim/cabinet/sim_cabinet.hpp"
 
 namespace {
@@ -28,51 +28,6 @@ constexpr const char* kCommands =
     "Commands (compartment numbers C, bus numbers B):\n"
     "  state | open C | close C | hold C|all on|off | jam C on|off | stuck C open|closed|off\n"
     "  board C ok|silent|badsum|slow MS|garbage N | unplug B | replug B | unlocks C";
-
-// A Unix stream socket and the address of `path`; -1 when the path is too long or no socket.
-int unix_socket(const std::filesystem::path& path, sockaddr_un& addr) {
-  addr = sockaddr_un{};
-  addr.sun_family = AF_UNIX;
-  if (path.string().size() >= sizeof(addr.sun_path)) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  return ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-}
-
-int bind_socket(const std::filesystem::path& path) {
-  sockaddr_un addr{};
-  const int fd = unix_socket(path, addr);
-  if (fd < 0) return -1;
-  ::unlink(path.c_str());
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 8) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-int connect_socket(const std::filesystem::path& path) {
-  sockaddr_un addr{};
-  const int fd = unix_socket(path, addr);
-  if (fd < 0) return -1;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-bool write_all(int fd, const std::string& text) {
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
-}
 
 // One client: each line is a command, each answer a line.
 void serve_client(int fd, SimCabinet& cabinet) {
@@ -88,7 +43,7 @@ void serve_client(int fd, SimCabinet& cabinet) {
       buffer.erase(0, end + 1);
       const std::string answer = cabinet.command(line);
       spdlog::info("{} -> {}", line, answer);
-      if (!write_all(fd, answer + "\n")) return;
+      if (!civicbox::sim::write_all(fd, answer + "\n")) return;
     }
   }
 }
@@ -114,11 +69,12 @@ int run(const std::filesystem::path& profile_file, const std::filesystem::path& 
     return 1;
   }
   const auto socket_path = std::filesystem::absolute(dir) / "control.sock";
-  const int listener = bind_socket(socket_path);
-  if (listener < 0) {
-    spdlog::error("cannot listen on {}: {}", socket_path.string(), std::strerror(errno));
+  auto listening = civicbox::sim::listen_control_socket(socket_path);
+  if (!listening) {
+    spdlog::error("{}", listening.error().describe());
     return 1;
   }
+  const int listener = *listening;
   std::atomic<bool> stopping{false};
   std::thread server([&] {
     while (!stopping) {
@@ -149,26 +105,13 @@ int run(const std::filesystem::path& profile_file, const std::filesystem::path& 
 int send(const std::filesystem::path& dir, const std::vector<std::string>& words) {
   std::string line;
   for (const auto& w : words) line += (line.empty() ? "" : " ") + w;
-  const auto socket_path = dir / "control.sock";
-  const int fd = connect_socket(socket_path);
-  if (fd < 0) {
-    std::cerr << "cannot reach the simulated cabinet at " << socket_path.string() << ": "
-              << std::strerror(errno) << " (is civicbox-sim-cabinet run going?)\n";
+  auto answer = civicbox::sim::send_control_command(dir / "control.sock", line);
+  if (!answer) {
+    std::cerr << answer.error().message << " (is civicbox-sim-cabinet run going?)\n";
     return 2;
   }
-  std::string answer;
-  if (write_all(fd, line + "\n")) {
-    char chunk[512];
-    while (answer.find('\n') == std::string::npos) {
-      const ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
-      if (n <= 0) break;
-      answer.append(chunk, static_cast<std::size_t>(n));
-    }
-  }
-  ::close(fd);
-  if (auto end = answer.find('\n'); end != std::string::npos) answer.resize(end);
-  std::cout << answer << "\n";
-  return answer.starts_with("ok") ? 0 : 1;
+  std::cout << *answer << "\n";
+  return answer->starts_with("ok") ? 0 : 1;
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "drivers/scanner/serial/scan_line_assembler.hpp"
 #include "drivers/scanner/serial/serial_scanner.hpp"
 #include "hardware/sim/scanner/serial_scanner_sim.hpp"
+#include "tests/support/checked_code.hpp"
 
 namespace civicbox::scanner {
 namespace {
@@ -21,10 +22,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::string with_check(std::string payload) {
-  payload.push_back(crockford::check_character(payload));
-  return payload;
-}
+using testing::with_check;
 
 const std::string kPickup = with_check("4F7KQ29X");
 

@@ -21,6 +21,7 @@
 #include "drivers/scanner/wedge/keystroke_decoder.hpp"
 #include "drivers/scanner/wedge/us_key_map.hpp"
 #include "drivers/scanner/wedge/wedge_scanner.hpp"
+#include "tests/support/checked_code.hpp"
 
 namespace civicbox::scanner {
 namespace {
@@ -28,10 +29,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::string with_check(std::string payload) {
-  payload.push_back(crockford::check_character(payload));
-  return payload;
-}
+using testing::with_check;
 
 const std::string kPickup = with_check("4F7KQ29X");
 
