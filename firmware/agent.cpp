@@ -92,16 +92,20 @@ void Agent::start_sync() {
   printer_thread_ = std::thread([this] { printer_loop(); });
 }
 
-void Agent::printer_loop() {
-  // On its own thread: a printer that is slow to answer (an unreachable TCP printer, a long
-  // receipt holding it) never delays a sensor sweep. Every few seconds, not every sweep.
+void Agent::every(std::chrono::milliseconds period, const std::function<void()>& pass) {
   std::unique_lock lock(watch_mutex_);
   while (!watch_stopping_) {
     lock.unlock();
-    check_printer();
+    pass();
     lock.lock();
-    watch_wake_.wait_for(lock, std::chrono::seconds(5), [this] { return watch_stopping_; });
+    watch_wake_.wait_for(lock, period, [this] { return watch_stopping_; });
   }
+}
+
+void Agent::printer_loop() {
+  // On its own thread: a printer that is slow to answer (an unreachable TCP printer, a long
+  // receipt holding it) never delays a sensor sweep. Every few seconds, not every sweep.
+  every(std::chrono::seconds(5), [this] { check_printer(); });
 }
 
 void Agent::stop_sync() {
@@ -121,37 +125,25 @@ void Agent::watch_loop() {
   // with nothing unfinished is one indexed query.
   constexpr auto kPeriod = std::chrono::milliseconds(100);
   auto next_floor = std::chrono::steady_clock::now();
-  std::unique_lock lock(watch_mutex_);
-  while (!watch_stopping_) {
-    lock.unlock();
-    {
-      std::unique_lock flow(flow_mutex_, std::try_to_lock);
-      if (flow.owns_lock()) {
-        if (auto watched = watch_doors_locked(); !watched) {
-          spdlog::error("watching doors: {}", watched.error().describe());
-        }
-        if (std::chrono::steady_clock::now() >= next_floor) {
-          raise_time_floor();
-          next_floor = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-        }
-      }
+  every(kPeriod, [&] {
+    std::unique_lock flow(flow_mutex_, std::try_to_lock);
+    if (!flow.owns_lock()) return;
+    if (auto watched = watch_doors_locked(); !watched) {
+      spdlog::error("watching doors: {}", watched.error().describe());
     }
-    lock.lock();
-    watch_wake_.wait_for(lock, kPeriod, [this] { return watch_stopping_; });
-  }
+    if (std::chrono::steady_clock::now() >= next_floor) {
+      raise_time_floor();
+      next_floor = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    }
+  });
 }
 
 void Agent::sweep_loop() {
-  const auto period = std::chrono::milliseconds(config_.sweep_ms);
-  std::unique_lock lock(watch_mutex_);
-  while (!watch_stopping_) {
-    lock.unlock();
+  every(std::chrono::milliseconds(config_.sweep_ms), [this] {
     if (auto swept = sweep(); !swept) {
       spdlog::error("sweeping the cabinet's sensors: {}", swept.error().describe());
     }
-    lock.lock();
-    watch_wake_.wait_for(lock, period, [this] { return watch_stopping_; });
-  }
+  });
 }
 
 void Agent::unlock_in_flight(int compartment, bool in_flight) {
@@ -298,16 +290,10 @@ std::optional<FlowResult> Agent::scan(std::chrono::milliseconds wait) {
 std::optional<std::string> Agent::check_printer() {
   if (!devices_.has_printer) return "this box has no receipt printer";  // known, not news
   auto status = devices_.printer.status();
-  std::optional<drivers::PrinterStatus> now;
-  std::string why;
-  if (status) {
-    now = *status;
-  } else {
-    now = drivers::PrinterStatus::offline;
-    why = status.error().message;
-  }
+  const drivers::PrinterStatus now = status ? *status : drivers::PrinterStatus::offline;
+  const std::string why = status ? "" : status.error().message;
   std::optional<std::string> cannot;
-  switch (*now) {
+  switch (now) {
     case drivers::PrinterStatus::paper_out:
       cannot = "out of paper";
       break;
@@ -327,16 +313,16 @@ std::optional<std::string> Agent::check_printer() {
     std::lock_guard lock(printer_mutex_);
     const bool changed = printer_status_ != now;
     printer_status_ = now;
-    const bool fine = !cannot && *now != drivers::PrinterStatus::paper_low;
+    const bool fine = !cannot && now != drivers::PrinterStatus::paper_low;
     raise = changed && (!fine || alarms_raised_for_printer_);
     alarms_raised_for_printer_ = alarms_raised_for_printer_ || raise;
   }
   if (raise) {
     const std::string detail =
         cannot ? "the receipt printer cannot print: " + *cannot
-               : "the receipt printer is " + std::string(drivers::to_string(*now));
+               : "the receipt printer is " + std::string(drivers::to_string(now));
     spdlog::warn("printer: {}", detail);
-    auto appended = journal_->append(wire::Alarm{"printer_" + std::string(drivers::to_string(*now)),
+    auto appended = journal_->append(wire::Alarm{"printer_" + std::string(drivers::to_string(now)),
                                                  detail.substr(0, 700), std::nullopt},
                                      now_ms(), random_);
     if (!appended) spdlog::error("{}", appended.error().describe());

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -127,6 +128,8 @@ class Agent {
   Expected<int> watch_doors_locked();
   void watch_loop();
   void sweep_loop();
+  // Runs `pass` every `period` until stop_sync(); the background threads' loop.
+  void every(std::chrono::milliseconds period, const std::function<void()>& pass);
   void printer_loop();
   // Marks (unmarks) a compartment whose unlock a running flow sent: its door may be open.
   void unlock_in_flight(int compartment, bool in_flight);
