@@ -1,0 +1,86 @@
+// What the agent wants on the screen: which screen, in which language and theme, with which
+// facts. The UI knows screens, not rules: the firmware's Session decides the View and hands the
+// actions the UI reports (a touch's action string) back to its state machine.
+//
+// Every text comes from the catalogue by key; `args` fills its {placeholders}. A fact the View
+// carries is already in the words the person should read (a tracking code grouped for reading,
+// a time as "14:30"), so the UI never formats a rule.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace civicbox::ui {
+
+enum class ScreenId {
+  home,            // "File a document" / "Collect a document", languages, staff entry
+  file_kind,       // choose the kind: choices = the box's document kinds
+  file_contact,    // optional phone or e-mail, on-screen keyboard; typed = what is typed
+  file_consent,    // consent to the processing of personal data
+  door_open,       // a door is open: body_key says what to do ({compartment})
+  receipt,         // tracking code big, provisional / registration number, take the receipt
+  collect_scan,    // show the QR to the camera (live hint), or type the code
+  collect_keypad,  // type the pickup code on a large keypad; typed = what is typed
+  notice,          // one plain message with a symbol: refusal, thanks, locked out...
+  working,         // one moment: a door is being unlocked
+  staff_pin,       // a badge was read: type the PIN; typed = dots
+  clerk_menu,      // load parcels, empty drop-off, faulty compartments, log out
+  clerk_load,      // scan the parcel label
+  clerk_faulty,    // rows = compartments out of service and why
+  technician,      // rows = each device's state; self-test; identity; controller link
+  out_of_order,    // why, what to do instead (counter hours), what still works
+};
+const char* to_string(ScreenId id);
+
+enum class Tone { info, success, failure, warning };
+
+// The sounds that go with what happens, for those who do not look at the screen at that moment.
+enum class Cue { tap, success, failure, attention };
+
+// One line of a list (a device and its state, a faulty compartment): the label and the value are
+// shown as given (already translated by the session through the catalogue, or plain facts);
+// `ok` adds ✓ or ✗ and the words for it, never colour alone.
+struct Row {
+  std::string label;
+  std::string value;
+  std::optional<bool> ok;
+};
+
+// A choice in a list (a document kind): its action and its words.
+struct Choice {
+  std::string action;  // "kind:request"
+  std::string label;   // already translated
+};
+
+struct View {
+  ScreenId screen = ScreenId::home;
+  std::string language = "ro";
+  bool high_contrast = false;
+  bool large_text = false;
+
+  // notice (and the banner of door_open / out_of_order): the catalogue keys of the title and the
+  // sentence under it, and the symbol and colour that go with it.
+  std::string title_key;
+  std::string body_key;
+  Tone tone = Tone::info;
+  // Fills the {placeholders} of every text on the screen: compartment, tracking_code, number,
+  // tries, until, phone, parcel, count, seconds, hours, box, controller ...
+  std::map<std::string, std::string> args;
+
+  std::vector<Choice> choices;  // file_kind
+  std::vector<Row> rows;        // clerk_faulty, technician, out_of_order (what still works)
+  std::string typed;            // file_contact, collect_keypad, staff_pin (already masked)
+  // Which buttons are offered: filing may be off (no free drop-off compartment) while pickups
+  // still work; each disabled button says why in `args` / its own catalogue key.
+  bool can_file = true;
+  bool can_collect = true;
+  bool has_camera = true;   // collect_scan is offered only with a scanner
+  bool has_printer = true;  // receipt: "take your receipt" or "write the code down"
+
+  // Over any screen after a while without a touch: "Are you still there? {seconds}".
+  std::optional<int> idle_countdown_s;
+};
+
+}  // namespace civicbox::ui
