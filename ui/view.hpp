@@ -39,20 +39,33 @@ enum class Tone { info, success, failure, warning };
 // The sounds that go with what happens, for those who do not look at the screen at that moment.
 enum class Cue { tap, success, failure, attention };
 
-// One line of a list (a device and its state, a faulty compartment): the label and the value are
-// shown as given (already translated by the session through the catalogue, or plain facts);
-// `ok` adds ✓ or ✗ and the words for it, never colour alone.
+// A text the session cannot translate itself (it has no catalogue): the catalogue key, used when
+// the language has it, else the literal as given (a document kind the catalogue does not know, a
+// fact such as "COM3" or "14:32").
+struct Text {
+  std::string key;
+  std::string literal;
+};
+
+// One line of a list (a device and its state, a faulty compartment). `ok` adds ✓ or ✗ and the
+// words for it (common.ok_mark / common.fault_mark), never colour alone.
 struct Row {
-  std::string label;
-  std::string value;
+  Text label;
+  Text value;
   std::optional<bool> ok;
 };
 
 // A choice in a list (a document kind): its action and its words.
 struct Choice {
   std::string action;  // "kind:request"
-  std::string label;   // already translated
+  Text label;          // key "kind.request", literal "request"
 };
+
+// The actions a Frame's widgets carry and the Session understands:
+//   lang:<code>  contrast  larger  home  back  next  skip  ok  stay (idle: I am still here)
+//   file  collect  kind:<id>  agree  disagree  type_code  open (submit the pickup code)
+//   key:<one UTF-8 character>  key:erase  key:space
+//   login (submit the PIN)  logout  clerk:load  clerk:empty  clerk:faulty  self_test
 
 struct View {
   ScreenId screen = ScreenId::home;
@@ -64,10 +77,13 @@ struct View {
   // sentence under it, and the symbol and colour that go with it.
   std::string title_key;
   std::string body_key;
+  std::string detail_key;  // a second sentence ("refused.tries_left"), or none
   Tone tone = Tone::info;
   // Fills the {placeholders} of every text on the screen: compartment, tracking_code, number,
   // tries, until, phone, parcel, count, seconds, hours, box, controller ...
   std::map<std::string, std::string> args;
+  // Placeholders filled with a catalogue text in the View's language: {"why", "why.printer"}.
+  std::map<std::string, std::string> arg_keys;
 
   std::vector<Choice> choices;  // file_kind
   std::vector<Row> rows;        // clerk_faulty, technician, out_of_order (what still works)
