@@ -41,42 +41,54 @@ Expected<std::vector<std::uint8_t>> from_hex(const std::string& hex, std::size_t
   return out;
 }
 
-std::array<std::uint8_t, 32> derive(const PickupCode& code, const std::vector<std::uint8_t>& salt,
+std::array<std::uint8_t, 32> derive(std::string_view text, const std::vector<std::uint8_t>& salt,
                                     std::uint32_t iterations) {
   std::array<std::uint8_t, 32> out{};
   mbedtls_md_context_t md;
   mbedtls_md_init(&md);
   mbedtls_md_setup(&md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1);
-  const auto& text = code.str();
   mbedtls_pkcs5_pbkdf2_hmac(&md, reinterpret_cast<const unsigned char*>(text.data()), text.size(),
                             salt.data(), salt.size(), iterations, out.size(), out.data());
   mbedtls_md_free(&md);
   return out;
 }
 
+Expected<void> check_iterations(std::uint32_t iterations) {
+  if (iterations == 0 || iterations > 1'000'000) {
+    return make_error(ErrorCode::invalid_argument, "pickup hash iterations out of range");
+  }
+  return {};
+}
+
 }  // namespace
 
-PickupHash hash_pickup_code(const PickupCode& code, Random& random, std::uint32_t iterations) {
+PickupHash hash_secret(std::string_view secret, Random& random, std::uint32_t iterations) {
   std::vector<std::uint8_t> salt(16);
   random.fill(salt);
-  auto digest = derive(code, salt, iterations);
+  auto digest = derive(secret, salt, iterations);
   return PickupHash{to_hex(salt.data(), salt.size()), iterations,
                     to_hex(digest.data(), digest.size())};
 }
 
-Expected<bool> pickup_code_matches(const PickupCode& code, const PickupHash& stored) {
-  if (stored.iterations == 0 || stored.iterations > 1'000'000) {
-    return make_error(ErrorCode::invalid_argument, "pickup hash iterations out of range");
-  }
+PickupHash hash_pickup_code(const PickupCode& code, Random& random, std::uint32_t iterations) {
+  return hash_secret(code.str(), random, iterations);
+}
+
+Expected<bool> secret_matches(std::string_view secret, const PickupHash& stored) {
+  CIVICBOX_CHECK(check_iterations(stored.iterations));
   auto salt = from_hex(stored.salt_hex, 16);
   if (!salt) return salt.error().context("pickup hash salt");
   auto want = from_hex(stored.hash_hex, 32);
   if (!want) return want.error().context("pickup hash");
-  auto got = derive(code, *salt, stored.iterations);
+  auto got = derive(secret, *salt, stored.iterations);
   std::uint8_t diff = 0;
   for (std::size_t i = 0; i < got.size(); ++i)
     diff |= static_cast<std::uint8_t>(got[i] ^ (*want)[i]);
   return diff == 0;
+}
+
+Expected<bool> pickup_code_matches(const PickupCode& code, const PickupHash& stored) {
+  return secret_matches(code.str(), stored);
 }
 
 }  // namespace civicbox

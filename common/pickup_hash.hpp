@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/codes.hpp"
 #include "common/error.hpp"
@@ -27,5 +28,11 @@ PickupHash hash_pickup_code(const PickupCode& code, Random& random,
 Expected<bool> pickup_code_matches(const PickupCode& code, const PickupHash& stored);
 
 std::string to_hex(const std::uint8_t* data, std::size_t size);
+
+// The same PBKDF2-HMAC-SHA256 over any other short secret (a staff PIN), with a random 16-byte
+// salt. pickup_code_matches() is secret_matches() over the canonical code.
+PickupHash hash_secret(std::string_view secret, Random& random, std::uint32_t iterations);
+// Errors as pickup_code_matches().
+Expected<bool> secret_matches(std::string_view secret, const PickupHash& stored);
 
 }  // namespace civicbox

@@ -15,18 +15,35 @@ Expected<toml::table> parse_document(std::string_view text) {
   }
 }
 
-Expected<void> only_sections(const toml::table& root, std::initializer_list<const char*> sections) {
+Expected<void> only_sections(const toml::table& root, std::initializer_list<const char*> sections,
+                             std::initializer_list<const char*> table_lists) {
+  auto among = [](std::initializer_list<const char*> names, std::string_view key) {
+    return std::any_of(names.begin(), names.end(), [key](const char* s) { return key == s; });
+  };
   for (const auto& [key, node] : root) {
-    const bool known = std::any_of(sections.begin(), sections.end(),
-                                   [&key = key](const char* s) { return key.str() == s; });
-    if (!known || !node.is_table()) {
+    const bool known_table = among(sections, key.str()) && node.is_table();
+    const bool known_list = among(table_lists, key.str()) && node.is_array_of_tables();
+    if (!known_table && !known_list) {
       std::string list;
       for (const char* s : sections) list += std::string(list.empty() ? "" : ", ") + "[" + s + "]";
+      for (const char* s : table_lists) {
+        list += std::string(list.empty() ? "" : ", ") + "[[" + s + "]]";
+      }
       return error_at(ErrorCode::unknown_field, std::string(key.str()), node,
                       "unknown section; sections are " + list);
     }
   }
   return {};
+}
+
+std::vector<const toml::table*> table_list(const toml::table& root, const char* name) {
+  std::vector<const toml::table*> tables;
+  if (const toml::array* list = root[name].as_array()) {
+    for (const auto& item : *list) {
+      if (const toml::table* t = item.as_table()) tables.push_back(t);
+    }
+  }
+  return tables;
 }
 
 const toml::table& section(const toml::table& root, const char* name) {

@@ -21,8 +21,12 @@ namespace civicbox::config {
 Expected<toml::table> parse_document(std::string_view text);
 
 // Errors: unknown_field naming the first top-level key that is not one of `sections` (or is not
-// a table).
-Expected<void> only_sections(const toml::table& root, std::initializer_list<const char*> sections);
+// a table) nor one of `table_lists` (or is not a list of tables: [[name]]).
+Expected<void> only_sections(const toml::table& root, std::initializer_list<const char*> sections,
+                             std::initializer_list<const char*> table_lists = {});
+
+// The tables of the list `name` ([[name]]), or none when the file has no such list.
+std::vector<const toml::table*> table_list(const toml::table& root, const char* name);
 
 // The table called `name`, or an empty one when the file has no such section.
 const toml::table& section(const toml::table& root, const char* name);

@@ -417,6 +417,7 @@ bool Agent::execute_unlock(int compartment, FlowResult& result) {
   } in_flight{*this, compartment};
   unlock_in_flight(compartment, true);
   auto unlocked = devices_.lockers.unlock(compartment);
+  if (unlocked) devices_.screen.door_unlocked(compartment);
   if (!unlocked || !wait_door(compartment, DoorState::open, door_open_wait)) {
     std::string why = unlocked ? "nobody opened the door in time"
                                : "opening compartment " + std::to_string(compartment) + ": " +
@@ -493,6 +494,16 @@ Expected<AgentStatus> Agent::status() {
   kiosk_.refresh(std::move(state));
   s.free_dropoff = kiosk_.free_dropoff();
   s.free_pickup = kiosk_.free_pickup();
+  s.document_kinds = kiosk_.state().config.document_kinds;
+  s.track_url = kiosk_.state().config.track_url;
+  if (syncer_) {
+    s.online = syncer_->online();
+    s.last_sync_ms = syncer_->last_success_ms();
+  }
+  {
+    std::lock_guard printer_lock(printer_mutex_);
+    s.printer = printer_status_;
+  }
   return s;
 }
 

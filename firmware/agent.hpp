@@ -65,7 +65,12 @@ struct AgentStatus {
   std::size_t assignments = 0;
   int free_dropoff = 0;
   int free_pickup = 0;
-  std::vector<int> faulty;  // out of service after a sensor sweep
+  std::vector<int> faulty;                  // out of service after a sensor sweep
+  std::vector<std::string> document_kinds;  // from the controller's configuration
+  std::string track_url;
+  bool online = false;                            // the last sync reached the controller
+  std::optional<std::int64_t> last_sync_ms;       // when a sync last succeeded (this run)
+  std::optional<drivers::PrinterStatus> printer;  // as the printer check last saw it
 };
 
 class Agent {

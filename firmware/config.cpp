@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/ids.hpp"
+#include "common/scanned.hpp"
 #include "common/toml_reader.hpp"
 #include "common/wire.hpp"
 
@@ -14,10 +15,117 @@ namespace civicbox::firmware {
 using config::error_at;
 using config::TableReader;
 
+bool is_screen_language(std::string_view code) {
+  return std::find(kScreenLanguages.begin(), kScreenLanguages.end(), code) !=
+         kScreenLanguages.end();
+}
+
+namespace {
+
+constexpr std::size_t kMaxHelplineBytes = 32;
+constexpr std::size_t kMaxCounterHoursBytes = 80;
+constexpr std::size_t kMaxStaffNameBytes = 60;
+
+bool is_badge_id(std::string_view id) {
+  if (id.size() < kBadgeIdMin || id.size() > kBadgeIdMax) return false;
+  return std::all_of(id.begin(), id.end(), [](char ch) {
+    return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-';
+  });
+}
+
+bool is_phone_text(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char ch) {
+    return (ch >= '0' && ch <= '9') || ch == ' ' || ch == '+' || ch == '-' || ch == '(' ||
+           ch == ')' || ch == '/';
+  });
+}
+
+// A string shown on the screen: printable UTF-8 of at most `max` bytes.
+Expected<void> screen_text(TableReader& reader, const char* key, std::size_t max,
+                           std::string& out) {
+  CIVICBOX_CHECK(reader.string(key, out));
+  if (out.size() > max || !is_printable_text(out)) {
+    return error_at(ErrorCode::invalid_argument, reader.name(key), *reader.node(key),
+                    "must be printable text of at most " + std::to_string(max) + " bytes");
+  }
+  return {};
+}
+
+Expected<void> read_ui(const toml::table& table, AgentConfig& c) {
+  TableReader ui(table, "ui");
+  CIVICBOX_CHECK(ui.string("default_language", c.default_language));
+  CIVICBOX_CHECK(ui.integer("idle_after_s", 10, 3600, c.idle_after_s));
+  CIVICBOX_CHECK(ui.integer("idle_countdown_s", 5, 60, c.idle_countdown_s));
+  CIVICBOX_CHECK(screen_text(ui, "helpline", kMaxHelplineBytes, c.helpline));
+  CIVICBOX_CHECK(screen_text(ui, "counter_hours", kMaxCounterHoursBytes, c.counter_hours));
+  CIVICBOX_CHECK(ui.finish());
+  if (!is_screen_language(c.default_language)) {
+    return error_at(ErrorCode::invalid_argument, "ui.default_language",
+                    *ui.node("default_language"), "must be one of ro, hu, en, ca, es, pt");
+  }
+  if (!is_phone_text(c.helpline)) {
+    return error_at(ErrorCode::invalid_argument, "ui.helpline", *ui.node("helpline"),
+                    "must be a phone number: digits, spaces and + - ( ) /");
+  }
+  return {};
+}
+
+Expected<void> read_staff(const toml::table& root, AgentConfig& c) {
+  const auto tables = config::table_list(root, "staff");
+  std::set<std::string> badges;
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    const std::string prefix = "staff[" + std::to_string(i + 1) + "]";
+    TableReader staff(*tables[i], prefix);
+    StaffMember member;
+    std::string role;
+    std::string pin_hash;
+    CIVICBOX_CHECK(staff.string("badge", member.badge));
+    CIVICBOX_CHECK(screen_text(staff, "name", kMaxStaffNameBytes, member.name));
+    CIVICBOX_CHECK(staff.string("role", role));
+    CIVICBOX_CHECK(staff.string("pin_hash", pin_hash));
+    CIVICBOX_CHECK(staff.finish());
+    for (const char* key : {"badge", "name", "role", "pin_hash"}) {
+      if (staff.node(key) == nullptr) {
+        return error_at(ErrorCode::missing_field, staff.name(key), *tables[i],
+                        "is required (badge, name, role and pin_hash)");
+      }
+    }
+    if (!is_badge_id(member.badge)) {
+      return error_at(ErrorCode::invalid_argument, staff.name("badge"), *staff.node("badge"),
+                      "must be 4 to 32 of A-Z 0-9 -, as printed on the badge");
+    }
+    if (!badges.insert(member.badge).second) {
+      return error_at(ErrorCode::conflict, staff.name("badge"), *staff.node("badge"),
+                      "badge " + member.badge + " is listed twice");
+    }
+    if (member.name.empty()) {
+      return error_at(ErrorCode::invalid_argument, staff.name("name"), *staff.node("name"),
+                      "must not be empty");
+    }
+    auto parsed_role = parse_staff_role(role);
+    if (!parsed_role) {
+      return error_at(ErrorCode::invalid_argument, staff.name("role"), *staff.node("role"),
+                      parsed_role.error().message);
+    }
+    member.role = *parsed_role;
+    auto pin = parse_pin_hash(pin_hash);
+    if (!pin) {
+      return error_at(pin.error().code, staff.name("pin_hash"), *staff.node("pin_hash"),
+                      pin.error().message + " (see [[staff]] in agent.example.toml)");
+    }
+    member.pin = *pin;
+    c.staff.push_back(std::move(member));
+  }
+  return {};
+}
+
+}  // namespace
+
 Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
                                          const std::filesystem::path& base) {
   CIVICBOX_TRY(const toml::table root, config::parse_document(toml_text));
-  CIVICBOX_CHECK(config::only_sections(root, {"box", "controller", "sync", "cabinet"}));
+  CIVICBOX_CHECK(
+      config::only_sections(root, {"box", "controller", "sync", "cabinet", "ui"}, {"staff"}));
   auto table = [&](const char* name) -> const toml::table& { return config::section(root, name); };
 
   AgentConfig c;
@@ -26,6 +134,7 @@ Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
   CIVICBOX_CHECK(box.string("id", c.box_id));
   CIVICBOX_CHECK(box.path("data_dir", c.data_dir, base));
   CIVICBOX_CHECK(box.path("fonts_dir", c.fonts_dir, base));
+  CIVICBOX_CHECK(box.path("lang_dir", c.lang_dir, base));
   CIVICBOX_CHECK(box.finish());
   if (c.box_id.empty()) {
     return make_error(ErrorCode::missing_field, "'box.id' is required (the box certificate's CN)");
@@ -75,6 +184,9 @@ Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
                       "'cabinet.profile' is required (the cabinet's buses and compartments, "
                       "e.g. hardware/cabinets/kerong-12.toml)");
   }
+
+  CIVICBOX_CHECK(read_ui(table("ui"), c));
+  CIVICBOX_CHECK(read_staff(root, c));
   return c;
 }
 

@@ -11,6 +11,8 @@
 #include <iostream>
 #include <thread>
 
+#include <pthread.h>
+
 #include "common/logging.hpp"
 #include "common/random.hpp"
 #include "drivers/lockers/board_lockers.hpp"
@@ -19,6 +21,8 @@
 #include "firmware/devices.hpp"
 #include "firmware/script.hpp"
 #include "firmware/service_notify.hpp"
+#include "firmware/staff.hpp"
+#include "firmware/touchscreen.hpp"
 #include "hardware/sim/log_screen.hpp"
 
 namespace {
@@ -28,9 +32,53 @@ constexpr const char* kScriptHelp =
     "per action on stdout:\n"
     "  file <kind> [contact=<text>]   collect <code>   load <parcel_id>   empty\n"
     "  sync   clock +<seconds>   status\n"
+    "With --ui: tap <action> (a touch on the widget with that action, e.g. 'tap file', "
+    "'tap kind:request', 'tap key:7'), show <text> (text shown to the scanner), view; each answers "
+    "the screen once it settled: screen=<id> [body=<key>] ...\n"
     "Blank lines and lines starting with # are skipped.";
 
-int run(const std::string& config_file, const std::string& script) {
+struct UiChoice {
+  std::string mode = "none";  // none, window, offscreen
+  bool landscape = false;
+  bool fullscreen = false;
+  double scale = 0.5;
+  std::string screenshots;
+};
+
+// A script line for the touchscreen: tap <action>, show <text>, view. Others are the agent's.
+std::optional<std::string> touchscreen_line(civicbox::firmware::Touchscreen& screen,
+                                            std::string_view line) {
+  using namespace civicbox::firmware;
+  const auto limit = std::chrono::seconds(120);
+  if (line.rfind("tap ", 0) == 0) {
+    return describe_view(screen.settle(Touched{std::string(line.substr(4))}, limit));
+  }
+  if (line.rfind("show ", 0) == 0) {
+    return describe_view(screen.settle(ScannedText{std::string(line.substr(5))}, limit));
+  }
+  if (line == "view") return describe_view(screen.settle(std::nullopt, limit));
+  if (line.rfind("await ", 0) == 0) {
+    // await <screen> [seconds]: until the session shows that screen (a code shown to the camera
+    // by someone else, a door closed by a person).
+    std::string rest(line.substr(6));
+    std::string name = rest.substr(0, rest.find(' '));
+    int seconds = 30;
+    if (rest.find(' ') != std::string::npos) seconds = std::atoi(rest.c_str() + rest.find(' ') + 1);
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::seconds(std::max(1, seconds));
+    for (;;) {
+      auto view = screen.settle(std::nullopt, std::chrono::seconds(1));
+      if (name == civicbox::ui::to_string(view.screen) ||
+          std::chrono::steady_clock::now() >= until) {
+        return describe_view(view);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  return std::nullopt;
+}
+
+int run(const std::string& config_file, const std::string& script, const UiChoice& ui) {
   using namespace civicbox;
   auto config = firmware::load_agent_config(config_file);
   if (!config) {
@@ -43,6 +91,7 @@ int run(const std::string& config_file, const std::string& script) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGUSR2);  // wakes the signal waiter when the window was closed
   if (script.empty()) pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   // systemd (Type=notify): pinged from the start, since recovery and the first sweep count.
   firmware::ServiceNotifier systemd;
@@ -84,7 +133,32 @@ int run(const std::string& config_file, const std::string& script) {
       scanner = std::move(*opened);
     }
   }
-  sim::LogScreen screen;
+  sim::LogScreen log_screen;
+  std::unique_ptr<firmware::Touchscreen> touchscreen;
+  if (ui.mode != "none") {
+    firmware::TouchscreenOptions options;
+    options.window = ui.mode == "window";
+    options.size = ui.landscape ? civicbox::ui::kLandscape : civicbox::ui::kPortrait;
+    options.fullscreen = ui.fullscreen;
+    options.window_scale = ui.scale;
+    options.fonts_dir = config->fonts_dir.empty()
+                            ? std::filesystem::path(CIVICBOX_DEFAULT_FONTS_DIR)
+                            : config->fonts_dir;
+    options.lang_dir =
+        config->lang_dir.empty() ? std::filesystem::path(CIVICBOX_UI_LANG_DIR) : config->lang_dir;
+    options.screenshots = ui.screenshots;
+    options.sound = ui.mode == "window";
+    auto opened = firmware::Touchscreen::open(options);
+    if (!opened) {
+      // Pickups by scanning still work without a screen: the box carries on headless.
+      spdlog::error("the touchscreen cannot start, carrying on without it: {}",
+                    opened.error().describe());
+    } else {
+      touchscreen = std::move(*opened);
+    }
+  }
+  drivers::Screen& screen = touchscreen ? static_cast<drivers::Screen&>(*touchscreen)
+                                        : static_cast<drivers::Screen&>(log_screen);
   auto agent = firmware::Agent::open(*config,
                                      firmware::Devices{**cabinet, *printer, screen, scanner.get(),
                                                        config->cabinet.printer.has_value()},
@@ -117,85 +191,150 @@ int run(const std::string& config_file, const std::string& script) {
   systemd.ready("box " + config->box_id + " serving; " +
                 std::to_string((*agent)->faulty_compartments().size()) +
                 " compartment(s) out of service");
-  if (script.empty()) {
-    // Headless: whatever the scanner reads is acted on (a pickup code opens its door).
-    // A scanner missing at start is looked for again every 10 s (one alarm, not one a try);
-    // an error while scanning is logged when it changes, not four times a second. No watchdog
-    // check on this thread: a flow may rightly wait minutes for a person at an open door.
-    std::atomic<bool> stopping{false};
-    std::thread scan_loop;
-    if (config->cabinet.scanner) {
-      scan_loop = std::thread([&] {
-        bool alarmed = false;
-        std::string last_error;
-        auto next_try = std::chrono::steady_clock::now();
-        while (!stopping) {
-          if (!scanner) {
-            if (std::chrono::steady_clock::now() < next_try) {
-              std::this_thread::sleep_for(std::chrono::milliseconds(250));
-              continue;
-            }
-            next_try = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-            auto opened = firmware::open_scanner(*config->cabinet.scanner);
-            if (!opened) {
-              if (!alarmed) {
-                alarmed = true;
-                auto a = (*agent)->journal().append(
-                    wire::Alarm{"scanner_missing", opened.error().message.substr(0, 700),
-                                std::nullopt},
-                    (*agent)->now_ms(), random);
-                if (!a) spdlog::error("recording an alarm: {}", a.error().describe());
-              }
-              continue;
-            }
-            spdlog::info("QR scanner {} found", config->cabinet.scanner->device);
-            scanner = std::move(*opened);
-            (*agent)->set_scanner(scanner.get());
+  // What the scanner reads goes to the touchscreen's session (a badge, a label, a code), or
+  // headless straight to the agent (a pickup code opens its door). A scanner missing at start is
+  // looked for again every 10 s (one alarm, not one a try); an error while scanning is logged
+  // when it changes, not four times a second. No watchdog check on this thread: a flow may
+  // rightly wait minutes for a person at an open door.
+  std::atomic<bool> stopping{false};
+  std::thread scan_loop;
+  const bool scan_headless = script.empty() && !touchscreen;
+  if (config->cabinet.scanner && (scan_headless || touchscreen)) {
+    scan_loop = std::thread([&] {
+      bool alarmed = false;
+      std::string last_error;
+      auto next_try = std::chrono::steady_clock::now();
+      while (!stopping) {
+        if (!scanner) {
+          if (std::chrono::steady_clock::now() < next_try) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(250));
+            continue;
           }
-          auto result = (*agent)->scan(std::chrono::milliseconds(250));
-          if (!result) continue;
-          const std::string line = firmware::describe_flow(*result);
-          if (result->error) {
-            if (line != last_error) spdlog::warn("scanner: {}", line);
-            last_error = line;
+          next_try = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+          auto opened = firmware::open_scanner(*config->cabinet.scanner);
+          if (!opened) {
+            if (!alarmed) {
+              alarmed = true;
+              auto a = (*agent)->journal().append(
+                  wire::Alarm{"scanner_missing", opened.error().message.substr(0, 700),
+                              std::nullopt},
+                  (*agent)->now_ms(), random);
+              if (!a) spdlog::error("recording an alarm: {}", a.error().describe());
+            }
+            continue;
+          }
+          spdlog::info("QR scanner {} found", config->cabinet.scanner->device);
+          scanner = std::move(*opened);
+          (*agent)->set_scanner(scanner.get());
+        }
+        if (touchscreen) {
+          auto text = scanner->next_scan(std::chrono::milliseconds(250));
+          if (!text) {
+            if (text.error().message != last_error) {
+              spdlog::warn("scanner: {}", text.error().describe());
+            }
+            last_error = text.error().message;
+            std::this_thread::sleep_for(std::chrono::milliseconds(250));
             continue;
           }
           last_error.clear();
-          spdlog::info("scan: {}", line);
+          if (*text) touchscreen->post(firmware::ScannedText{std::move(**text)});
+          continue;
         }
-      });
+        auto result = (*agent)->scan(std::chrono::milliseconds(250));
+        if (!result) continue;
+        const std::string line = firmware::describe_flow(*result);
+        if (result->error) {
+          if (line != last_error) spdlog::warn("scanner: {}", line);
+          last_error = line;
+          continue;
+        }
+        last_error.clear();
+        spdlog::info("scan: {}", line);
+      }
+    });
+  }
+  auto receipt_path = [](const std::string&) { return std::string("printed"); };
+  firmware::ScriptHook hook;
+  if (touchscreen) {
+    hook = [&](std::string_view line) { return touchscreen_line(*touchscreen, line); };
+  }
+  // Runs the script; false when it cannot be read.
+  auto run_the_script = [&]() {
+    if (script == "-") {
+      firmware::run_script(**agent, std::cin, std::cout, receipt_path, hook);
+      return true;
     }
+    std::ifstream in(script);
+    if (!in) {
+      spdlog::error("cannot read the script {}", script);
+      return false;
+    }
+    firmware::run_script(**agent, in, std::cout, receipt_path, hook);
+    return true;
+  };
+  int exit_code = 0;
+  if (script.empty()) {
     systemd.add_recency_check(
         "cabinet sweep", [&] { return (*agent)->last_sweep(); },
         std::chrono::milliseconds(config->sweep_ms) + std::chrono::seconds(30));
+  }
+  if (touchscreen) {
+    // The screen owns this thread; a script or the stop signals end it from another.
+    std::thread ender;
+    if (script.empty()) {
+      ender = std::thread([&] {
+        int signal = 0;
+        sigwait(&stop_signals, &signal);
+        if (signal != SIGUSR2) spdlog::info("stopping on signal {}", signal);
+        touchscreen->stop();
+      });
+    } else {
+      ender = std::thread([&] {
+        if (!run_the_script()) exit_code = 2;
+        touchscreen->stop();
+      });
+    }
+    touchscreen->run(**agent, *config, config->cabinet.scanner.has_value());
+    if (script.empty()) {
+      // The window was closed: wake the signal waiter.
+      pthread_kill(ender.native_handle(), SIGUSR2);
+    }
+    ender.join();
+    systemd.stopping();
+    systemd.stop_watchdog();
+  } else if (script.empty()) {
     int signal = 0;
     sigwait(&stop_signals, &signal);
     spdlog::info("stopping on signal {}", signal);
     systemd.stopping();
     systemd.stop_watchdog();  // before anything the checks look at goes away
-    stopping = true;
-    if (scan_loop.joinable()) scan_loop.join();
-  } else {
-    auto receipt_path = [](const std::string&) { return std::string("printed"); };
-    if (script == "-") {
-      firmware::run_script(**agent, std::cin, std::cout, receipt_path);
-    } else {
-      std::ifstream in(script);
-      if (!in) {
-        spdlog::error("cannot read the script {}", script);
-        (*agent)->stop_sync();
-        return 2;
-      }
-      firmware::run_script(**agent, in, std::cout, receipt_path);
-    }
+  } else if (!run_the_script()) {
+    exit_code = 2;
   }
+  stopping = true;
+  if (scan_loop.joinable()) scan_loop.join();
   (*agent)->stop_sync();
-  return 0;
+  return exit_code;
 }
 
 }  // namespace
 
+// civicbox-agent hash-pin: a staff PIN (read from standard input) as [[staff]] pin_hash wants it.
+int hash_pin_command() {
+  std::string pin;
+  std::getline(std::cin, pin);
+  if (auto shape = civicbox::firmware::check_pin_shape(pin); !shape) {
+    std::cerr << shape.error().message << "\n";
+    return 2;
+  }
+  civicbox::SystemRandom random;
+  std::cout << civicbox::firmware::hash_pin(pin, random) << "\n";
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string_view(argv[1]) == "hash-pin") return hash_pin_command();
   // A controller that closes the connection mid-write must give an error, not kill the agent.
   signal(SIGPIPE, SIG_IGN);
   CLI::App app{
@@ -209,19 +348,31 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
   app.add_option("--script", script, kScriptHelp)->type_name("FILE|-");
+  UiChoice ui;
+  app.add_option("--ui", ui.mode,
+                 "The touchscreen: 'window' (the box's display, or a desktop window), "
+                 "'offscreen' (drawn without a display: with --screenshots, every screen shown "
+                 "becomes a PNG) or 'none' (headless)")
+      ->check(CLI::IsMember({"none", "window", "offscreen"}));
+  app.add_flag("--landscape", ui.landscape, "A 1920x1080 screen instead of 1080x1920");
+  app.add_flag("--fullscreen", ui.fullscreen, "Full screen (the box)");
+  app.add_option("--window-scale", ui.scale, "A desktop window's size against the screen's")
+      ->check(CLI::Range(0.2, 1.0));
+  app.add_option("--screenshots", ui.screenshots, "Write every screen shown here as a PNG");
   app.add_option("--log-level", level, "How much to log on stderr")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.footer(
       "Without --script the agent runs headless until SIGINT or SIGTERM.\n"
       "The cabinet is [cabinet] profile in the configuration: its lock boards, printer and "
       "scanner. Without hardware, civicbox-sim-cabinet simulates one from the same profile.\n"
+      "A staff member's PIN for [[staff]] pin_hash: echo 1234 | civicbox-agent hash-pin\n"
       "Environment: CIVICBOX_LOG overrides --log-level.\n"
       "Example:\n"
       "  echo 'file request' | civicbox-agent --config agent.toml --script -");
   CLI11_PARSE(app, argc, argv);
   civicbox::setup_logging("agent", level);
   try {
-    return run(config_file, script);
+    return run(config_file, script, ui);
   } catch (const std::exception& e) {
     spdlog::critical("stopped by an unexpected error: {}", e.what());
     return 1;

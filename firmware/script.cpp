@@ -223,11 +223,13 @@ std::string run_script_line(Agent& agent, std::string_view line, const ReceiptPa
                     "'; actions are file, collect, scan, load, empty, sync, clock, status");
 }
 
-void run_script(Agent& agent, std::istream& in, std::ostream& out,
-                const ReceiptPath& receipt_path) {
+void run_script(Agent& agent, std::istream& in, std::ostream& out, const ReceiptPath& receipt_path,
+                const ScriptHook& hook) {
   std::string line;
   while (std::getline(in, line)) {
-    std::string answer = run_script_line(agent, line, receipt_path);
+    std::optional<std::string> hooked;
+    if (hook) hooked = hook(line);
+    std::string answer = hooked ? *hooked : run_script_line(agent, line, receipt_path);
     if (answer.empty()) continue;
     out << answer << std::endl;  // one line per action, flushed
   }

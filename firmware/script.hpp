@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <functional>
 #include <istream>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -37,8 +38,13 @@ using ReceiptPath = std::function<std::string(const std::string& tracking_code)>
 // One script line -> one output line (without newline); empty for a blank or comment line.
 std::string run_script_line(Agent& agent, std::string_view line, const ReceiptPath& receipt_path);
 
+// Sees each line first and answers the lines it knows (the touchscreen's tap and view); nullopt
+// leaves the line to the agent.
+using ScriptHook = std::function<std::optional<std::string>(std::string_view line)>;
+
 // Runs every line of `in`; returns when the input ends.
-void run_script(Agent& agent, std::istream& in, std::ostream& out, const ReceiptPath& receipt_path);
+void run_script(Agent& agent, std::istream& in, std::ostream& out, const ReceiptPath& receipt_path,
+                const ScriptHook& hook = {});
 
 // A pickup's outcome as a script would answer it ("collected parcel=.. compartment=..",
 // "refused reason=.. message=..", "error message=..").

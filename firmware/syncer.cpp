@@ -159,9 +159,12 @@ Expected<SyncReport> Syncer::sync_once() {
   auto pushed = push_all();
   Expected<void> pulled = pushed ? pull() : Expected<void>(pushed.error());
   if (!pulled) {
+    online_ = false;
     if (!is_retryable(pulled.error())) raise_alarm(pulled.error());
     return pulled.error();
   }
+  online_ = true;
+  last_success_ms_ = now_ms_();
   last_alarm_.reset();
   end_backoff();
   SyncReport report;

@@ -12,6 +12,7 @@
 // syncer keeps trying with backoff.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -67,6 +68,12 @@ class Syncer {
   // (the oldest pending events) with `budget` as the request's timeout. No pull. Success ends a
   // backoff.
   Expected<void> sync_for_receipt(std::chrono::milliseconds budget);
+  // Whether the last sync reached the controller, and when one last did (0: not yet).
+  [[nodiscard]] bool online() const { return online_; }
+  [[nodiscard]] std::optional<std::int64_t> last_success_ms() const {
+    const auto at = last_success_ms_.load();
+    return at ? std::optional<std::int64_t>(at) : std::nullopt;
+  }
 
  private:
   struct Pushed {
@@ -101,6 +108,8 @@ class Syncer {
   bool requested_ = false;
   std::optional<std::string> last_alarm_;
   std::thread thread_;
+  std::atomic<bool> online_{false};
+  std::atomic<std::int64_t> last_success_ms_{0};
 };
 
 }  // namespace civicbox::firmware

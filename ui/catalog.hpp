@@ -27,14 +27,19 @@ inline constexpr std::string_view kDefaultLanguage = "ro";
 
 class Catalog {
  public:
-  // Errors: parse (bad TOML, a value that is not a string, a bad placeholder, bad UTF-8: the
-  // message names the key and line).
+  // A file holds only `[table]` lines, `key = "text"` lines (a key bare or dotted) and # comments:
+  // no lists, numbers, { } tables, quoted keys or multi-line strings.
+  // Errors: parse (bad TOML or a line of another shape, a key not made of a-z 0-9 _, a bad
+  // placeholder, bad UTF-8, a control character, an empty text), wrong_type (a value not in
+  // quotes); the message names the key and line. load() also: not_found, io.
   static Expected<Catalog> parse(std::string_view toml_text, std::string language);
   static Expected<Catalog> load(const std::filesystem::path& file, std::string language);
 
   [[nodiscard]] const std::string& language() const { return language_; }
   [[nodiscard]] bool has(std::string_view key) const;
-  // The text with its {placeholders} filled; a placeholder missing from `args` stays as written.
+  // The text with its {placeholders} filled; a placeholder missing from `args` stays as written,
+  // and a value is put in as given (never searched for placeholders itself). A key this catalogue
+  // lacks gives the key.
   [[nodiscard]] std::string text(std::string_view key,
                                  const std::map<std::string, std::string>& args = {}) const;
   // The raw entries, key -> text, for tests.
@@ -47,7 +52,8 @@ class Catalog {
   std::map<std::string, std::string, std::less<>> entries_;
 };
 
-// The placeholder names in a text, in order ("{a} {b} {a}" -> a, b, a).
+// The placeholder names in a text, in order ("{a} {b} {a}" -> a, b, a). A name is [a-z_]+.
+// Errors: parse (a lone '{' or '}', "{}", a name with other characters), saying where.
 Expected<std::vector<std::string>> placeholders(std::string_view text);
 
 // Every language's catalogue, with English as the fallback.

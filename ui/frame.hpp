@@ -2,6 +2,19 @@
 // into lines and their colours chosen. The layout makes a Frame from a View; a renderer draws it;
 // touches are mapped back to the widget under the finger. Tests read Frames directly (do targets
 // reach 80 px, does text fit its box, is the contrast high enough) and also the drawn pixels.
+//
+// Where the renderer puts the words (the layout wraps and checks against exactly this):
+//   - a widget's lines are stacked at TextMeasure::line_height(pixel_size, bold) pitch, and the
+//     block of lines is centred vertically in the box minus `padding` on every side;
+//   - Align::left starts each line at box.x + padding; Align::center centres each line in the box;
+//   - nothing is drawn outside the box (text that does not fit is cut at the box's edge, and the
+//     layout marks it `overflow`).
+// What else it draws: the frame's background; each widget's fill with rounded corners (skipped
+// when it equals the background, except for a panel, which always hides what is under it) and
+// its border (3 px) when the border differs from the fill; a dashed line inside a disabled
+// widget; for qr_hint a pulsing square target with corner marks and an arrow up toward the
+// camera above the screen; for countdown the number inside a circle; a panel is an opaque
+// rectangle, square-cornered (with its border, if it has one).
 #pragma once
 
 #include <string>

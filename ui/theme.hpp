@@ -31,6 +31,8 @@ struct Theme {
   Ink failure;       // ✗ banners
   Ink warning;       // ⚠ banners, out of order
   Ink overlay;       // the idle countdown
+  Ink disabled;      // a choice not offered now (greyed, but its words still readable: they say
+                     // why; the renderer adds a dashed line so it is not told by colour alone)
   double min_contrast = 4.5;  // what every Ink's text must reach against its fill
 };
 

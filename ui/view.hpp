@@ -45,6 +45,7 @@ enum class Cue { tap, success, failure, attention };
 struct Text {
   std::string key;
   std::string literal;
+  friend bool operator==(const Text&, const Text&) = default;
 };
 
 // One line of a list (a device and its state, a faulty compartment). `ok` adds ✓ or ✗ and the
@@ -53,12 +54,14 @@ struct Row {
   Text label;
   Text value;
   std::optional<bool> ok;
+  friend bool operator==(const Row&, const Row&) = default;
 };
 
 // A choice in a list (a document kind): its action and its words.
 struct Choice {
   std::string action;  // "kind:request"
   Text label;          // key "kind.request", literal "request"
+  friend bool operator==(const Choice&, const Choice&) = default;
 };
 
 // The actions a Frame's widgets carry and the Session understands:
@@ -97,6 +100,8 @@ struct View {
 
   // Over any screen after a while without a touch: "Are you still there? {seconds}".
   std::optional<int> idle_countdown_s;
+
+  friend bool operator==(const View&, const View&) = default;
 };
 
 }  // namespace civicbox::ui

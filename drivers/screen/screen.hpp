@@ -10,6 +10,9 @@ class Screen {
  public:
   virtual ~Screen() = default;
   virtual void show(std::string_view message) = 0;
+  // A flow's door was unlocked (the touchscreen shows which one to open); before the sensor says
+  // it opened. Called on the flow's thread.
+  virtual void door_unlocked(int /*compartment*/) {}
 };
 
 }  // namespace civicbox::drivers

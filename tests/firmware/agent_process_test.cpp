@@ -16,6 +16,7 @@
 #include <regex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "common/pickup_hash.hpp"
 #include "common/sqlite.hpp"
@@ -90,12 +91,15 @@ class AgentProcess : public ::testing::Test {
       ::dup2(out, 1);
       ::dup2(err, 2);
       ::unsetenv("CIVICBOX_LOG");
-      if (headless) {
-        ::execl(CIVICBOX_AGENT_BIN, CIVICBOX_AGENT_BIN, "--config", config_.c_str(),
-                static_cast<char*>(nullptr));
+      std::vector<std::string> args{CIVICBOX_AGENT_BIN, "--config", config_.string()};
+      if (!headless) {
+        args.insert(args.end(), {"--script", script_file.string(), "--log-level", "info"});
       }
-      ::execl(CIVICBOX_AGENT_BIN, CIVICBOX_AGENT_BIN, "--config", config_.c_str(), "--script",
-              script_file.c_str(), "--log-level", "info", static_cast<char*>(nullptr));
+      args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(CIVICBOX_AGENT_BIN, argv.data());
       ::_exit(127);
     }
     return pid;
@@ -168,6 +172,7 @@ class AgentProcess : public ::testing::Test {
   std::filesystem::path out_;
   std::filesystem::path err_;
   int runs_ = 0;
+  std::vector<std::string> extra_args_;  // after the usual ones (--ui offscreen ...)
 };
 
 TEST_F(AgentProcess, AnOfflineBoxFilesWithAProvisionalNumberAndPrintsTheReceipt) {
@@ -448,6 +453,89 @@ TEST_F(AgentProcess, HeadlessRunsUntilSigtermAndStopsCleanly) {
   ::kill(pid, SIGTERM);
   EXPECT_EQ(wait(pid), 0) << read_file(err_);
   EXPECT_NE(read_file(err_).find("stopping on signal"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace civicbox::firmware
+
+namespace civicbox::firmware {
+namespace {
+
+// The touchscreen, offscreen, driven by taps from a script: the flows reach the right screens
+// and every screen shown is written as a PNG.
+class AgentTouchscreen : public AgentProcess {
+ protected:
+  AgentTouchscreen() {
+    shots_ = dir_.path() / "shots";
+    extra_args_ = {"--ui", "offscreen", "--screenshots", shots_.string()};
+  }
+  // The screens written, in order, by name ("0003-file_contact.png" -> "file_contact").
+  std::vector<std::string> screens() {
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(shots_)) {
+      files.push_back(e.path().filename().string());
+    }
+    std::sort(files.begin(), files.end());
+    std::vector<std::string> names;
+    for (auto& f : files) names.push_back(f.substr(5, f.size() - 9));
+    return names;
+  }
+  std::filesystem::path shots_;
+};
+
+bool starts(const std::string& line, const std::string& prefix) {
+  return line.rfind(prefix, 0) == 0;
+}
+
+TEST_F(AgentTouchscreen, ACitizenFilesByTouchAndSeesTheReceiptScreen) {
+  std::string script =
+      "view\ntap file\ntap kind:request\ntap key:a\ntap key:@\ntap next\n"
+      "tap key:erase\ntap key:erase\n";
+  for (char digit : std::string("0722123456")) script += std::string("tap key:") + digit + "\n";
+  script += "tap next\ntap agree\ntap ok\n";
+  auto lines = run(script);
+  ASSERT_EQ(lines.size(), 21u) << read_file(err_);
+  EXPECT_TRUE(starts(lines[0], "screen=home ")) << lines[0];
+  EXPECT_TRUE(starts(lines[1], "screen=file_kind ")) << lines[1];
+  EXPECT_TRUE(starts(lines[2], "screen=file_contact ")) << lines[2];
+  // "a@" is neither a phone nor an e-mail address: said, and nothing starts.
+  EXPECT_NE(lines[5].find("body=contact.invalid"), std::string::npos) << lines[5];
+  EXPECT_TRUE(starts(lines[18], "screen=file_consent ")) << lines[18];
+  EXPECT_TRUE(std::regex_search(
+      lines[19],
+      std::regex("^screen=receipt .*tracking_code=[0-9A-Z-]{14} number=P-box-0001-\\d{6}")))
+      << lines[19] << "\n"
+      << read_file(err_);
+  EXPECT_TRUE(starts(lines[20], "screen=home ")) << lines[20];
+  // The receipt was printed, and the person saw the door's number on the way.
+  EXPECT_NE(last_receipt(), "(no receipt)");
+  auto shown = screens();
+  EXPECT_NE(std::find(shown.begin(), shown.end(), "door_open"), shown.end());
+  EXPECT_EQ(shown.front(), "home");
+  EXPECT_EQ(shown.back(), "home");
+  // The contact went into the journal with the filing.
+  bool with_contact = false;
+  auto events = journal()->events_after(0, 100);
+  ASSERT_TRUE(events.has_value());
+  for (const auto& e : *events) {
+    if (const auto* f = std::get_if<wire::SubmissionFiled>(&e.body)) {
+      with_contact = f->contact == std::optional<std::string>("0722123456");
+    }
+  }
+  EXPECT_TRUE(with_contact);
+}
+
+TEST_F(AgentTouchscreen, AWrongTypedPickupCodeSaysHowManyTriesAreLeft) {
+  std::string script = "tap lang:en\ntap collect\ntap type_code\n";
+  for (char c : std::string("4F7KQ29XW")) script += std::string("tap key:") + c + "\n";
+  script += "tap open\n";
+  auto lines = run(script);
+  ASSERT_EQ(lines.size(), 13u) << read_file(err_);
+  EXPECT_TRUE(starts(lines[2], "screen=collect_keypad ")) << lines[2];
+  EXPECT_TRUE(starts(lines.back(), "screen=notice ")) << lines.back();
+  EXPECT_TRUE(lines.back().find("tries=") != std::string::npos ||
+              lines.back().find("body=refused.mistyped") != std::string::npos)
+      << lines.back();
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/seeded_random.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace civicbox::firmware {
@@ -89,6 +90,127 @@ TEST(AgentConfig, TheShippedExampleReads) {
   auto c = parse_agent_config(text.str(), example.parent_path());
   ASSERT_TRUE(c.has_value()) << c.error().describe();
   EXPECT_EQ(c->cabinet_profile.filename(), "kerong-12.toml");
+  EXPECT_EQ(c->default_language, "ro");
+  EXPECT_TRUE(c->staff.empty()) << "the example's PIN 1234 must not be enabled as shipped";
+
+  // Its commented-out [[staff]] reads when enabled, and its PIN is the documented 1234.
+  std::string enabled;
+  std::istringstream lines(text.str());
+  for (std::string line; std::getline(lines, line);) {
+    for (const char* key : {"# [[staff]]", "# badge =", "# name =", "# role =", "# pin_hash ="}) {
+      if (line.rfind(key, 0) == 0) line.erase(0, 2);
+    }
+    enabled += line + "\n";
+  }
+  auto with_staff = parse_agent_config(enabled, example.parent_path());
+  ASSERT_TRUE(with_staff.has_value()) << with_staff.error().describe();
+  ASSERT_EQ(with_staff->staff.size(), 1U);
+  EXPECT_EQ(with_staff->staff[0].role, StaffRole::clerk);
+  auto match = pin_matches("1234", with_staff->staff[0].pin);
+  ASSERT_TRUE(match.has_value()) << match.error().describe();
+  EXPECT_TRUE(*match);
+}
+
+// kExample with [ui] and two [[staff]] tables.
+std::string with_ui_and_staff(const std::string& pin_hash) {
+  return std::string(kExample) + R"toml([ui]
+default_language = "hu"
+idle_after_s = 45
+idle_countdown_s = 20
+helpline = "+40 264 596 030"
+counter_hours = "Mon-Fri 8:00-16:00"
+[[staff]]
+badge = "CLERK-0001"
+name = "Ana Pop"
+role = "clerk"
+pin_hash = ")toml" +
+         pin_hash + R"toml("
+[[staff]]
+badge = "TECH-07"
+name = "Kovács Béla"
+role = "technician"
+pin_hash = ")toml" +
+         pin_hash + "\"\n";
+}
+
+std::string pin_hash_1234() {
+  testing::SeededRandom random(3);
+  return hash_pin("1234", random, 1000);
+}
+
+TEST(AgentConfig, TheScreenAndTheStaffAreRead) {
+  auto c = parse_agent_config(with_ui_and_staff(pin_hash_1234()), "/x");
+  ASSERT_TRUE(c.has_value()) << c.error().describe();
+  EXPECT_EQ(c->default_language, "hu");
+  EXPECT_EQ(c->idle_after_s, 45);
+  EXPECT_EQ(c->idle_countdown_s, 20);
+  EXPECT_EQ(c->helpline, "+40 264 596 030");
+  EXPECT_EQ(c->counter_hours, "Mon-Fri 8:00-16:00");
+  ASSERT_EQ(c->staff.size(), 2U);
+  EXPECT_EQ(c->staff[0].badge, "CLERK-0001");
+  EXPECT_EQ(c->staff[0].name, "Ana Pop");
+  EXPECT_EQ(c->staff[0].role, StaffRole::clerk);
+  EXPECT_EQ(c->staff[1].name, "Kovács Béla");
+  EXPECT_EQ(c->staff[1].role, StaffRole::technician);
+  auto match = pin_matches("1234", c->staff[1].pin);
+  ASSERT_TRUE(match.has_value());
+  EXPECT_TRUE(*match);
+}
+
+TEST(AgentConfig, WithoutUiOrStaffTheScreenHasItsDefaultsAndNoStaff) {
+  auto c = parse_agent_config(kExample, "/x");
+  ASSERT_TRUE(c.has_value()) << c.error().describe();
+  EXPECT_EQ(c->default_language, "ro");
+  EXPECT_EQ(c->idle_after_s, 60);
+  EXPECT_EQ(c->idle_countdown_s, 15);
+  EXPECT_EQ(c->helpline, "");
+  EXPECT_TRUE(c->staff.empty());
+}
+
+TEST(AgentConfig, ScreenAndStaffMistakesAreNamedWithTheirLine) {
+  const std::string hash = pin_hash_1234();
+  struct Case {
+    std::string from, to, expect;
+  };
+  std::vector<Case> cases{
+      {"default_language = \"hu\"", "default_language = \"de\"", "ui.default_language"},
+      {"default_language = \"hu\"", "language = \"hu\"", "ui.language"},
+      {"idle_after_s = 45", "idle_after_s = 9", "ui.idle_after_s"},
+      {"idle_countdown_s = 20", "idle_countdown_s = 4", "ui.idle_countdown_s"},
+      {"idle_countdown_s = 20", "idle_countdown_s = 61", "ui.idle_countdown_s"},
+      {"helpline = \"+40 264 596 030\"", "helpline = \"call Ana\"", "ui.helpline"},
+      {"badge = \"CLERK-0001\"", "badge = \"clerk-0001\"", "staff[1].badge"},
+      {"badge = \"CLERK-0001\"", "badge = \"C01\"", "staff[1].badge"},
+      {"badge = \"CLERK-0001\"", "badge = \"TECH-07\"", "staff[2].badge"},
+      {"role = \"technician\"", "role = \"admin\"", "staff[2].role"},
+      {"name = \"Ana Pop\"", "nmae = \"Ana Pop\"", "staff[1].nmae"},
+      {"name = \"Ana Pop\"\n", "", "staff[1].name"},
+      {"name = \"Ana Pop\"", "name = \"\"", "staff[1].name"},
+      {"pin_hash = \"" + hash, "pin_hash = \"x" + hash, "staff[1].pin_hash"},
+      {"pin_hash = \"" + hash, "pin = \"" + hash, "staff[1].pin"},
+      {"[[staff]]", "[staff]", "staff"},
+  };
+  for (const auto& c : cases) {
+    std::string text = with_ui_and_staff(hash);
+    text.replace(text.find(c.from), c.from.size(), c.to);
+    auto parsed = parse_agent_config(text, "/x");
+    ASSERT_FALSE(parsed.has_value()) << c.to;
+    EXPECT_NE(parsed.error().message.find(c.expect), std::string::npos)
+        << c.to << " -> " << parsed.error().message;
+    EXPECT_NE(parsed.error().message.find("line "), std::string::npos)
+        << c.to << " -> " << parsed.error().message;
+  }
+}
+
+TEST(AgentConfig, ADuplicateBadgeIsRefused) {
+  std::string text = with_ui_and_staff(pin_hash_1234());
+  text.replace(text.find("TECH-07"), 7, "CLERK-0001");
+  auto c = parse_agent_config(text, "/x");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().code, ErrorCode::conflict);
+  EXPECT_NE(c.error().message.find("CLERK-0001 is listed twice"), std::string::npos)
+      << c.error().message;
+  EXPECT_NE(c.error().message.find("staff[2].badge"), std::string::npos) << c.error().message;
 }
 
 TEST(AgentConfig, TheBoxIdIsRequired) {

@@ -48,8 +48,11 @@ class Renderer {
   // The pixel last drawn at (x, y), for tests (contrast measured on the real pixels).
   [[nodiscard]] Color pixel(int x, int y) const;
   // Writes what was last drawn as an 8-bit RGB PNG (atomically: a temporary file, then rename).
+  // A window scaled by WindowOptions::scale is saved at the window's size.
   Expected<void> save_png(const std::filesystem::path& file) const;
-  // Maps a window coordinate (mouse) or a normalised touch (0..1) to frame pixels.
+  // Maps a window coordinate (mouse) or a normalised touch (0..1) to frame pixels. Give them the
+  // x, y of SDL's mouse and finger events: SDL has already mapped those into the frame (the
+  // window's logical size, without any black bars), so these scale and clamp.
   [[nodiscard]] std::pair<int, int> from_window(int x, int y) const;
   [[nodiscard]] std::pair<int, int> from_touch(float x, float y) const;
 

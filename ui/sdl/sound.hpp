@@ -1,9 +1,13 @@
 // Success and failure also as a sound, for those who do not look at the screen at the right
 // moment or cannot read it: short tones made here (no sound files), played through SDL's audio
 // (ALSA or PulseAudio on the box; SDL_AUDIODRIVER=disk in tests writes the samples to a file).
-// A box without a sound card plays nothing and says so once in the log.
+// A box without a sound card plays nothing and says so once in the log (open() returns the error;
+// the caller logs it and carries on without a SoundPlayer).
+//
+// Contract: play() and playing() may be called from any thread (SDL locks the device's queue).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -22,11 +26,18 @@ class SoundPlayer {
   // Errors: io (no audio device); callers carry on silently.
   static Expected<std::unique_ptr<SoundPlayer>> open();
   ~SoundPlayer();
-  void play(Cue cue);  // queues; never blocks the UI
+  SoundPlayer(const SoundPlayer&) = delete;
+  SoundPlayer& operator=(const SoundPlayer&) = delete;
+  // Queues the cue in place of whatever is still playing (a stale sound would lag behind the
+  // screen); never blocks the UI.
+  void play(Cue cue);
+  // Whether samples are still waiting to be heard (to let the last cue finish before exit).
+  [[nodiscard]] bool playing() const;
 
  private:
   SoundPlayer() = default;
   std::uint32_t device_ = 0;
+  std::array<std::vector<std::int16_t>, 4> cues_;  // synthesised once, by Cue
 };
 
 }  // namespace civicbox::ui

@@ -5,16 +5,12 @@
 
 #include <mutex>
 
+#include "common/ttf_lock.hpp"
 #include "drivers/printer/escpos/code_page.hpp"
 
 namespace civicbox::escpos {
 
 namespace {
-
-std::mutex& ttf_mutex() {
-  static std::mutex m;
-  return m;
-}
 
 constexpr int kMinPixelSize = 4;
 constexpr int kMaxPixelSize = 400;
@@ -35,7 +31,7 @@ struct TextRenderer::Font {
 TextRenderer::TextRenderer(std::filesystem::path fonts_dir) : dir_(std::move(fonts_dir)) {}
 
 TextRenderer::~TextRenderer() {
-  std::lock_guard lock(ttf_mutex());
+  std::lock_guard lock(sdl_ttf_mutex());
   fonts_.clear();
   if (ttf_started_) TTF_Quit();
 }
@@ -48,7 +44,7 @@ Expected<std::unique_ptr<TextRenderer>> TextRenderer::open(const std::filesystem
     }
   }
   std::unique_ptr<TextRenderer> r(new TextRenderer(dir));
-  std::lock_guard lock(ttf_mutex());
+  std::lock_guard lock(sdl_ttf_mutex());
   if (TTF_Init() != 0) return ttf_error("starting SDL_ttf");
   r->ttf_started_ = true;
   return r;
@@ -73,13 +69,13 @@ Expected<TextRenderer::Font*> TextRenderer::font(const TextStyle& style) {
 }
 
 Expected<int> TextRenderer::line_height(const TextStyle& style) {
-  std::lock_guard lock(ttf_mutex());
+  std::lock_guard lock(sdl_ttf_mutex());
   CIVICBOX_TRY(Font * f, font(style));
   return TTF_FontHeight(f->ttf);
 }
 
 Expected<int> TextRenderer::measure(std::string_view utf8, const TextStyle& style) {
-  std::lock_guard lock(ttf_mutex());
+  std::lock_guard lock(sdl_ttf_mutex());
   CIVICBOX_TRY(Font * f, font(style));
   if (utf8.empty()) return 0;
   int w = 0;
@@ -90,7 +86,7 @@ Expected<int> TextRenderer::measure(std::string_view utf8, const TextStyle& styl
 }
 
 Expected<Bitmap> TextRenderer::render(std::string_view utf8, const TextStyle& style) {
-  std::lock_guard lock(ttf_mutex());
+  std::lock_guard lock(sdl_ttf_mutex());
   CIVICBOX_TRY(Font * f, font(style));
   const int height = TTF_FontHeight(f->ttf);
   if (utf8.empty()) return Bitmap::blank(0, height);

@@ -1,0 +1,443 @@
+#include "firmware/touchscreen.hpp"
+
+#include <SDL.h>
+#include <spdlog/spdlog.h>
+
+#include <fmt/format.h>
+#include <ctime>
+
+#include "ui/catalog.hpp"
+#include "ui/layout.hpp"
+#include "ui/sdl/renderer.hpp"
+#include "ui/sdl/sound.hpp"
+
+namespace civicbox::firmware {
+namespace {
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string local_hhmm(std::int64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[8];
+  std::strftime(buf, sizeof buf, "%H:%M", &tm);
+  return buf;
+}
+
+ui::Row device_row(const char* key, std::string value, std::optional<bool> ok) {
+  return ui::Row{ui::Text{key, ""}, ui::Text{"", std::move(value)}, ok};
+}
+
+// Screens that change by themselves need redrawing although the view did not change.
+bool animated(const ui::View& view) {
+  return view.screen == ui::ScreenId::collect_scan;
+}
+
+}  // namespace
+
+BoxFacts box_facts(const AgentStatus& status, const AgentConfig& config, bool has_scanner,
+                   std::int64_t now_ms) {
+  BoxFacts f;
+  f.box_id = status.device;
+  f.document_kinds = status.document_kinds;
+  f.free_dropoff = status.free_dropoff;
+  f.free_pickup = status.free_pickup;
+  f.faulty = status.faulty;
+  f.compartments = static_cast<int>(config.dropoff.size() + config.pickup.size());
+  f.has_printer = config.cabinet.printer.has_value();
+  f.has_scanner = has_scanner;
+  f.scanner_ok = has_scanner;
+  f.controller_online = status.online;
+  f.controller = config.controller_url;
+  f.last_sync = status.last_sync_ms ? local_hhmm(*status.last_sync_ms) : "—";
+  using drivers::PrinterStatus;
+  if (status.printer) {
+    switch (*status.printer) {
+      case PrinterStatus::paper_out:
+        f.printer_problem = "out of paper";
+        break;
+      case PrinterStatus::cover_open:
+        f.printer_problem = "cover open";
+        break;
+      case PrinterStatus::offline:
+        f.printer_problem = "offline";
+        break;
+      default:
+        break;
+    }
+  }
+  const int compartments = f.compartments;
+  f.devices.push_back(
+      device_row("technician.doors",
+                 std::to_string(compartments - static_cast<int>(status.faulty.size())) + "/" +
+                     std::to_string(compartments),
+                 status.faulty.empty()));
+  if (f.has_printer) {
+    f.devices.push_back(device_row("technician.printer",
+                                   status.printer ? std::string(to_string(*status.printer)) : "?",
+                                   !f.printer_problem.has_value()));
+  }
+  if (config.cabinet.scanner) {
+    f.devices.push_back(
+        device_row("technician.camera", config.cabinet.scanner->device, has_scanner));
+  }
+  f.devices.push_back(device_row("technician.identity", status.device, std::nullopt));
+  f.devices.push_back(device_row("technician.controller", config.controller_url, status.online));
+  f.devices.push_back(device_row("technician.last_sync", f.last_sync, std::nullopt));
+  (void)now_ms;
+  return f;
+}
+
+std::string describe_view(const ui::View& view) {
+  std::string out = std::string("screen=") + ui::to_string(view.screen);
+  if (!view.title_key.empty()) out += " title=" + view.title_key;
+  if (!view.body_key.empty()) out += " body=" + view.body_key;
+  for (const char* arg : {"tracking_code", "number", "compartment", "tries", "parcel", "count"}) {
+    if (auto it = view.args.find(arg); it != view.args.end())
+      out += " " + std::string(arg) + "=" + it->second;
+  }
+  if (view.idle_countdown_s) out += " idle=" + std::to_string(*view.idle_countdown_s);
+  return out;
+}
+
+struct Touchscreen::Impl {
+  TouchscreenOptions options;
+  std::unique_ptr<ui::Renderer> renderer;
+  std::unique_ptr<ui::SoundPlayer> sound;
+  ui::Catalogs catalogs;
+
+  mutable std::mutex mutex;  // guards the members below
+  std::condition_variable changed;
+  std::deque<SessionInput> inbox;
+  std::uint64_t posted = 0;
+  std::uint64_t handled = 0;
+  bool stopping = false;
+  bool flow_running = false;
+  ui::View view;
+
+  // The flow worker's queue.
+  std::mutex work_mutex;
+  std::condition_variable work_wake;
+  std::deque<Command> work;
+  bool facts_due = false;  // refresh the box's facts when no flow is queued
+  bool work_stopping = false;
+
+  int shots = 0;
+  ui::Frame frame;
+  std::optional<ui::View> drawn;
+
+  void post(SessionInput input) {
+    {
+      std::lock_guard lock(mutex);
+      inbox.push_back(std::move(input));
+      ++posted;
+    }
+    changed.notify_all();
+    if (options.window) {
+      SDL_Event wake{};
+      wake.type = SDL_USEREVENT;
+      SDL_PushEvent(&wake);
+    }
+  }
+
+  void queue_work(Command command) {
+    {
+      std::lock_guard lock(work_mutex);
+      work.push_back(std::move(command));
+    }
+    work_wake.notify_all();
+  }
+
+  void worker(Agent& agent, const AgentConfig& config, bool scanner_present) {
+    for (;;) {
+      Command command;
+      {
+        std::unique_lock lock(work_mutex);
+        work_wake.wait(lock, [&] { return work_stopping || !work.empty() || facts_due; });
+        if (work_stopping) return;
+        if (work.empty()) {
+          facts_due = false;
+          lock.unlock();
+          refresh(agent, config, scanner_present);
+          continue;
+        }
+        command = std::move(work.front());
+        work.pop_front();
+      }
+      FlowResult result;
+      bool flow = true;
+      if (auto* f = std::get_if<StartFiling>(&command)) {
+        result = agent.file(f->kind, f->contact);
+      } else if (auto* c = std::get_if<StartCollect>(&command)) {
+        result = agent.collect(c->code);
+      } else if (auto* l = std::get_if<StartLoad>(&command)) {
+        result = agent.load(l->parcel_id);
+      } else if (std::holds_alternative<StartEmpty>(command)) {
+        result = agent.empty();
+      } else if (std::holds_alternative<StartSelfTest>(command)) {
+        flow = false;
+        post(SelfTestFinished{self_test(agent, config, scanner_present)});
+      } else {
+        flow = false;
+      }
+      if (flow) {
+        post(FlowFinished{std::move(result)});
+        refresh(agent, config, scanner_present);
+      }
+    }
+  }
+
+  // The self-test a technician runs from the screen: every sensor read once, the printer asked.
+  std::vector<ui::Row> self_test(Agent& agent, const AgentConfig& config, bool scanner_present) {
+    auto swept = agent.sweep();
+    std::vector<ui::Row> rows;
+    if (!swept) {
+      rows.push_back(device_row("technician.boards", swept.error().message, false));
+    }
+    auto status = agent.status();
+    if (status) {
+      for (auto& row : box_facts(*status, config, scanner_present, wall_ms()).devices) {
+        rows.push_back(std::move(row));
+      }
+    }
+    return rows;
+  }
+
+  void refresh(Agent& agent, const AgentConfig& config, bool scanner_present) {
+    auto status = agent.status();
+    if (!status) {
+      spdlog::warn("touchscreen: reading the box's status: {}", status.error().describe());
+      return;
+    }
+    post(FactsChanged{box_facts(*status, config, scanner_present, wall_ms())});
+  }
+
+  void carry_out(const std::vector<Command>& commands) {
+    for (const auto& command : commands) {
+      if (const auto* s = std::get_if<PlaySound>(&command)) {
+        if (sound) sound->play(s->cue);
+        continue;
+      }
+      queue_work(command);
+    }
+  }
+
+  void draw(bool force, int phase) {
+    ui::View current;
+    {
+      std::lock_guard lock(mutex);
+      current = view;
+    }
+    const bool new_view = !drawn || *drawn != current;
+    if (!new_view && !force) return;
+    frame = ui::layout(current,
+                       ui::LayoutContext{catalogs, renderer->measure(), renderer->size(), phase});
+    if (auto drawn_ok = renderer->draw(frame); !drawn_ok) {
+      spdlog::error("touchscreen: drawing: {}", drawn_ok.error().describe());
+    }
+    if (new_view && !options.screenshots.empty()) {
+      const auto file = options.screenshots /
+                        fmt::format("{:04d}-{}.png", ++shots, ui::to_string(current.screen));
+      if (auto saved = renderer->save_png(file); !saved) {
+        spdlog::warn("touchscreen: screenshot {}: {}", file.string(), saved.error().describe());
+      }
+    }
+    drawn = current;
+  }
+
+  // A touch: the widget under it shows pressed at once (visible feedback before anything else
+  // happens), then the Session hears of it.
+  void touch(int x, int y) {
+    const std::string action = ui::action_at(frame, x, y);
+    if (action.empty()) return;
+    for (auto& w : frame.widgets) {
+      if (w.action == action && w.box.contains(x, y) && w.role != ui::WidgetRole::panel) {
+        const auto& theme =
+            drawn && drawn->high_contrast ? ui::high_contrast_theme() : ui::normal_theme();
+        w.ink = theme.selected;
+      }
+    }
+    (void)renderer->draw(frame);
+    post(Touched{action});
+  }
+
+  void handle_sdl_events(int wait_ms) {
+    SDL_Event event;
+    if (!SDL_WaitEventTimeout(&event, wait_ms)) return;
+    do {
+      switch (event.type) {
+        case SDL_QUIT: {
+          std::lock_guard lock(mutex);
+          stopping = true;
+          break;
+        }
+        case SDL_FINGERDOWN: {
+          auto [x, y] = renderer->from_touch(event.tfinger.x, event.tfinger.y);
+          touch(x, y);
+          break;
+        }
+        case SDL_MOUSEBUTTONDOWN:
+          if (event.button.which == SDL_TOUCH_MOUSEID) break;  // the finger event had it
+          if (event.button.button == SDL_BUTTON_LEFT) {
+            auto [x, y] = renderer->from_window(event.button.x, event.button.y);
+            touch(x, y);
+          }
+          break;
+        default:
+          break;
+      }
+    } while (SDL_PollEvent(&event));
+  }
+};
+
+Touchscreen::Touchscreen(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Touchscreen::~Touchscreen() = default;
+
+Expected<std::unique_ptr<Touchscreen>> Touchscreen::open(TouchscreenOptions options) {
+  auto impl = std::make_unique<Impl>();
+  CIVICBOX_TRY(impl->catalogs, ui::Catalogs::load(options.lang_dir));
+  if (options.window) {
+    ui::WindowOptions w;
+    w.title = "civicbox";
+    w.fullscreen = options.fullscreen;
+    w.scale = options.window_scale;
+    CIVICBOX_TRY(impl->renderer, ui::Renderer::window(options.size, options.fonts_dir, w));
+  } else {
+    CIVICBOX_TRY(impl->renderer, ui::Renderer::offscreen(options.size, options.fonts_dir));
+  }
+  if (options.sound) {
+    auto sound = ui::SoundPlayer::open();
+    if (sound) {
+      impl->sound = std::move(*sound);
+    } else {
+      spdlog::warn("touchscreen: no sound ({}); success and failure are shown only",
+                   sound.error().describe());
+    }
+  }
+  if (!options.screenshots.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.screenshots, ec);
+    if (ec) {
+      return Error(ErrorCode::io, "creating the screenshot folder " + options.screenshots.string() +
+                                      ": " + ec.message());
+    }
+  }
+  impl->options = std::move(options);
+  return std::unique_ptr<Touchscreen>(new Touchscreen(std::move(impl)));
+}
+
+void Touchscreen::show(std::string_view message) {
+  spdlog::info("screen: {}", message);
+}
+
+void Touchscreen::door_unlocked(int compartment) {
+  impl_->post(DoorUnlocked{compartment});
+}
+
+void Touchscreen::post(SessionInput input) {
+  impl_->post(std::move(input));
+}
+
+void Touchscreen::stop() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->changed.notify_all();
+  if (impl_->options.window) {
+    SDL_Event quit{};
+    quit.type = SDL_QUIT;
+    SDL_PushEvent(&quit);
+  }
+}
+
+ui::View Touchscreen::view() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->view;
+}
+
+ui::View Touchscreen::settle(std::optional<SessionInput> input, std::chrono::milliseconds limit) {
+  std::uint64_t target = 0;
+  {
+    std::lock_guard lock(impl_->mutex);
+    target = impl_->posted + (input ? 1 : 0);
+  }
+  if (input) impl_->post(std::move(*input));
+  std::unique_lock lock(impl_->mutex);
+  impl_->changed.wait_for(lock, limit, [&] {
+    return impl_->stopping ||
+           (impl_->handled >= target && impl_->handled == impl_->posted && !impl_->flow_running);
+  });
+  return impl_->view;
+}
+
+void Touchscreen::run(Agent& agent, const AgentConfig& config, bool scanner_present) {
+  Impl& s = *impl_;
+  auto status = agent.status();
+  BoxFacts facts = status ? box_facts(*status, config, scanner_present, wall_ms()) : BoxFacts{};
+  Session session(session_settings(config, status ? status->track_url : std::string{}), facts,
+                  agent.now_ms());
+  {
+    std::lock_guard lock(s.mutex);
+    s.view = session.view();
+  }
+  std::thread worker([&] { s.worker(agent, config, scanner_present); });
+  auto next_tick = std::chrono::steady_clock::now();
+  auto next_facts = next_tick + std::chrono::seconds(1);
+  const auto start = std::chrono::steady_clock::now();
+  s.draw(true, 0);
+  for (;;) {
+    const auto now = std::chrono::steady_clock::now();
+    const int phase = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - start).count() % 1000);
+    if (s.options.window) {
+      s.handle_sdl_events(50);
+    } else {
+      std::unique_lock lock(s.mutex);
+      s.changed.wait_for(lock, std::chrono::milliseconds(50),
+                         [&] { return s.stopping || !s.inbox.empty(); });
+    }
+    std::deque<SessionInput> inputs;
+    {
+      std::lock_guard lock(s.mutex);
+      if (s.stopping) break;
+      inputs.swap(s.inbox);
+    }
+    if (now >= next_tick) {
+      inputs.push_back(Tick{});
+      next_tick = now + std::chrono::seconds(1);
+    }
+    if (now >= next_facts) {
+      {
+        std::lock_guard lock(s.work_mutex);
+        s.facts_due = true;
+      }
+      s.work_wake.notify_all();
+      next_facts = now + std::chrono::seconds(2);
+    }
+    for (auto& input : inputs) {
+      const bool counted = !std::holds_alternative<Tick>(input);
+      auto commands = session.handle(input, agent.now_ms());
+      s.carry_out(commands);
+      std::lock_guard lock(s.mutex);
+      s.view = session.view();
+      s.flow_running = session.flow_running();
+      if (counted) ++s.handled;
+    }
+    s.changed.notify_all();
+    s.draw(animated(session.view()), phase);
+  }
+  {
+    std::lock_guard lock(s.work_mutex);
+    s.work_stopping = true;
+  }
+  s.work_wake.notify_all();
+  worker.join();
+}
+
+}  // namespace civicbox::firmware

@@ -1,0 +1,118 @@
+#include "ui/samples.hpp"
+
+namespace civicbox::ui {
+
+std::vector<Sample> sample_views(std::string_view language, bool high_contrast, bool large_text) {
+  View base;
+  base.language = std::string(language);
+  base.high_contrast = high_contrast;
+  base.large_text = large_text;
+  base.args = {{"phone", "0264 596 030"},
+               {"hours", "Mon-Fri 8:00-16:00"},
+               {"compartment", "16"},
+               {"box", "box-0001"}};
+  std::vector<Sample> out;
+  auto add = [&](std::string name, ScreenId screen, auto&& edit) {
+    View v = base;
+    v.screen = screen;
+    edit(v);
+    out.push_back(Sample{std::move(name), std::move(v)});
+  };
+  auto none = [](View&) {};
+  add("home", ScreenId::home, none);
+  add("home-filing-off", ScreenId::home, [](View& v) {
+    v.can_file = false;
+    v.arg_keys["file_why"] = "why.no_dropoff";
+  });
+  add("file-kind", ScreenId::file_kind, [](View& v) {
+    for (const char* kind :
+         {"request", "complaint", "form", "certificate_request", "tax_declaration", "other"}) {
+      v.choices.push_back(
+          Choice{std::string("kind:") + kind, Text{std::string("kind.") + kind, kind}});
+    }
+  });
+  add("file-contact", ScreenId::file_contact,
+      [](View& v) { v.typed = "maria.popescu-ionescu@primaria-cluj.ro"; });
+  add("file-contact-invalid", ScreenId::file_contact, [](View& v) {
+    v.typed = "0722 12";
+    v.body_key = "contact.invalid";
+  });
+  add("file-consent", ScreenId::file_consent, none);
+  add("door-file", ScreenId::door_open, [](View& v) { v.body_key = "door.file"; });
+  add("door-collect", ScreenId::door_open, [](View& v) { v.body_key = "door.collect"; });
+  add("receipt", ScreenId::receipt, [](View& v) {
+    v.args["tracking_code"] = "7K3M-Q9XR-2D4P";
+    v.args["number"] = "P-box-0001-000123";
+    v.args["url"] = "https://primaria.example.ro/track/7K3MQ9XR2D4P";
+  });
+  add("receipt-no-paper", ScreenId::receipt, [](View& v) {
+    v.args["tracking_code"] = "7K3M-Q9XR-2D4P";
+    v.args["number"] = "P-box-0001-000123";
+    v.body_key = "receipt.no_receipt";
+    v.arg_keys["why"] = "why.printer";
+  });
+  add("collect-scan", ScreenId::collect_scan, none);
+  add("collect-keypad", ScreenId::collect_keypad, [](View& v) { v.typed = "4F7-KQ2-9XW"; });
+  add("notice-wrong-code", ScreenId::notice, [](View& v) {
+    v.tone = Tone::failure;
+    v.title_key = "refused.title";
+    v.body_key = "refused.wrong_code";
+    v.detail_key = "refused.tries_left";
+    v.args["tries"] = "9";
+  });
+  add("notice-locked-out", ScreenId::notice, [](View& v) {
+    v.tone = Tone::failure;
+    v.title_key = "refused.locked_title";
+    v.body_key = "refused.locked";
+    v.args["until"] = "14:45";
+  });
+  add("notice-thanks", ScreenId::notice, [](View& v) {
+    v.tone = Tone::success;
+    v.title_key = "thanks.title";
+    v.body_key = "thanks.collected";
+  });
+  add("working", ScreenId::working, none);
+  add("staff-pin", ScreenId::staff_pin, [](View& v) {
+    v.args["badge"] = "CLERK-0042";
+    v.typed = "••••";
+    v.body_key = "staff.wrong_pin";
+    v.args["tries"] = "3";
+  });
+  add("clerk-menu", ScreenId::clerk_menu, [](View& v) {
+    v.args["name"] = "Ana-Maria Constantinescu";
+    v.args["dropoff"] = "4";
+    v.args["pickup"] = "11";
+    v.body_key = "clerk.emptied";
+    v.tone = Tone::success;
+    v.args["count"] = "3";
+    v.args["compartments"] = "2";
+  });
+  add("clerk-load", ScreenId::clerk_load, [](View& v) {
+    v.body_key = "clerk.loaded";
+    v.tone = Tone::success;
+    v.args["parcel"] = "9QX4-M2KD-7TPA";
+  });
+  add("clerk-faulty", ScreenId::clerk_faulty, [](View& v) {
+    v.rows.push_back(Row{Text{"", "3"}, Text{"why.board", ""}, false});
+    v.rows.push_back(Row{Text{"", "12"}, Text{"", "door held open"}, false});
+  });
+  add("technician", ScreenId::technician, [](View& v) {
+    v.rows.push_back(Row{Text{"technician.boards", ""}, Text{"", "2/2"}, true});
+    v.rows.push_back(Row{Text{"technician.doors", ""}, Text{"", "15/16"}, false});
+    v.rows.push_back(Row{Text{"technician.printer", ""}, Text{"", "USB 0519:2013"}, true});
+    v.rows.push_back(Row{Text{"technician.paper", ""}, Text{"why.printer", ""}, false});
+    v.rows.push_back(Row{Text{"technician.camera", ""}, Text{"", "/dev/civicbox/camera"}, true});
+    v.rows.push_back(Row{Text{"technician.identity", ""}, Text{"", "box-0001"}, std::nullopt});
+    v.rows.push_back(
+        Row{Text{"technician.controller", ""}, Text{"", "https://controller.primaria.ro"}, true});
+    v.rows.push_back(Row{Text{"technician.last_sync", ""}, Text{"", "14:32"}, std::nullopt});
+  });
+  add("out-of-order", ScreenId::out_of_order, [](View& v) { v.arg_keys["why"] = "why.board"; });
+  add("idle", ScreenId::file_contact, [](View& v) {
+    v.typed = "0722 123 456";
+    v.idle_countdown_s = 12;
+  });
+  return out;
+}
+
+}  // namespace civicbox::ui
