@@ -27,7 +27,8 @@ using civicbox::sim::SimCabinet;
 constexpr const char* kCommands =
     "Commands (compartment numbers C, bus numbers B):\n"
     "  state | open C | close C | hold C|all on|off | jam C on|off | stuck C open|closed|off\n"
-    "  board C ok|silent|badsum|slow MS|garbage N | unplug B | replug B | unlocks C";
+    "  board C ok|silent|badsum|slow MS|garbage N | unplug B | replug B | unlocks C\n"
+    "  scan TEXT (a QR code shown to the scanner) | scan - (the camera sees nothing again)";
 
 // One client: each line is a command, each answer a line.
 void serve_client(int fd, SimCabinet& cabinet) {

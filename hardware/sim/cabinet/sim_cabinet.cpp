@@ -275,10 +275,13 @@ std::string SimCabinet::scan(const std::string& text) {
   CameraSim camera(static_cast<std::uint64_t>(++shots_));
   ShotConditions conditions;
   conditions.frame_size = {640, 480};
-  auto shot = camera.shoot(text, conditions);
-  if (!shot) return error(shot.error().message);
-  std::vector<cv::Mat> frames{shot->image, shot->image, shot->image,
-                              camera.shoot_empty(conditions).image};
+  std::vector<cv::Mat> frames;
+  if (text != "-") {
+    auto shot = camera.shoot(text, conditions);
+    if (!shot) return error(shot.error().message);
+    frames = {shot->image, shot->image, shot->image};
+  }
+  frames.push_back(camera.shoot_empty(conditions).image);
   std::error_code ec;
   bool had_film = false;
   for (const auto& entry : std::filesystem::directory_iterator(camera_dir_, ec)) {

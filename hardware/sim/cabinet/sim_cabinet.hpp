@@ -20,6 +20,7 @@
 //   paper out|low|ok | cover open|closed | printer unplug|replug|silent|ok   printer faults
 //   receipts                       how many receipts were printed
 //   scan TEXT                      a person shows TEXT as a QR code to the scanner
+//   scan -                         nothing in front of the camera (the last code taken away)
 #pragma once
 
 #include <chrono>
