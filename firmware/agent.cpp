@@ -468,6 +468,7 @@ void Agent::print(const PrintReceipt& action, FlowResult& result) {
   receipt.track_url = config.track_url + action.tracking_code;
   if (auto number = journal_->registration_number(action.tracking_code); number) {
     receipt.registration_number = *number;
+    result.registration_number = *number;
   }
   if (auto printed = devices_.printer.print(receipt); !printed) {
     spdlog::error("{}", printed.error().describe());

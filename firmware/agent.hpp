@@ -54,6 +54,8 @@ struct FlowResult {
   std::vector<wire::EventBody> events;
   std::optional<Refuse> refused;
   std::optional<std::string> receipt_for;  // tracking code whose receipt was printed
+  // The town hall's registration number, when the controller gave it before the receipt.
+  std::optional<std::string> registration_number;
   // Why no receipt could be printed, known before the compartment opened (paper out...).
   std::optional<std::string> no_receipt;
   std::optional<Error> error;

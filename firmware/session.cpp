@@ -861,6 +861,11 @@ std::vector<Command> Session::finish_filing(const FlowResult& result, std::int64
   view_.tone = Tone::success;
   view_.args["tracking_code"] = filed->tracking_code.display();
   view_.args["number"] = filed->provisional_number;
+  if (result.registration_number) {
+    // Online: the town hall's own number, not a provisional one.
+    view_.args["registration"] = *result.registration_number;
+    view_.detail_key.clear();
+  }
   view_.args["url"] = settings_.track_url + filed->tracking_code.str();
   if (!facts_.has_printer) {
     view_.body_key = "receipt.no_printer";

@@ -97,7 +97,8 @@ std::string describe_view(const ui::View& view) {
   std::string out = std::string("screen=") + ui::to_string(view.screen);
   if (!view.title_key.empty()) out += " title=" + view.title_key;
   if (!view.body_key.empty()) out += " body=" + view.body_key;
-  for (const char* arg : {"tracking_code", "number", "compartment", "tries", "parcel", "count"}) {
+  for (const char* arg :
+       {"tracking_code", "number", "registration", "compartment", "tries", "parcel", "count"}) {
     if (auto it = view.args.find(arg); it != view.args.end())
       out += " " + std::string(arg) + "=" + it->second;
   }

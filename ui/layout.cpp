@@ -593,10 +593,14 @@ void receipt(Builder& b, Rect area) {
   // The code at 96 px whatever the text size: larger would not fit on one line.
   col.text(v.args.count("tracking_code") ? v.args.at("tracking_code") : "",
            std::min(b.type().huge, 96), true);
-  col.text(b.t("receipt.provisional") + ": " +
-               (v.args.count("number") ? v.args.at("number") : std::string{}),
-           b.type().body, true);
-  col.text(b.t("receipt.provisional_note"), b.type().small);
+  if (auto registered = v.args.find("registration"); registered != v.args.end()) {
+    col.text(b.t("receipt.number") + ": " + registered->second, b.type().body, true);
+  } else {
+    col.text(b.t("receipt.provisional") + ": " +
+                 (v.args.count("number") ? v.args.at("number") : std::string{}),
+             b.type().body, true);
+    col.text(b.t("receipt.provisional_note"), b.type().small);
+  }
   std::string take_key =
       !v.body_key.empty() ? v.body_key : (v.has_printer ? "receipt.take" : "receipt.no_printer");
   col.text(b.t(take_key), b.type().body, true);

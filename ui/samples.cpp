@@ -45,6 +45,11 @@ std::vector<Sample> sample_views(std::string_view language, bool high_contrast, 
     v.args["number"] = "P-box-0001-000123";
     v.args["url"] = "https://primaria.example.ro/track/7K3MQ9XR2D4P";
   });
+  add("receipt-registered", ScreenId::receipt, [](View& v) {
+    v.args["tracking_code"] = "7K3M-Q9XR-2D4P";
+    v.args["number"] = "P-box-0001-000123";
+    v.args["registration"] = "2026/000123";
+  });
   add("receipt-no-paper", ScreenId::receipt, [](View& v) {
     v.args["tracking_code"] = "7K3M-Q9XR-2D4P";
     v.args["number"] = "P-box-0001-000123";

@@ -27,7 +27,9 @@ constexpr std::int64_t kTen = 1'795'514'400'000;  // 2026-11-24 10:00:00 UTC
 constexpr const char* kClerkPin = "9173";
 constexpr const char* kTechnicianPin = "246810";
 
-const char* screen_name(ScreenId id) { return ui::to_string(id); }
+const char* screen_name(ScreenId id) {
+  return ui::to_string(id);
+}
 
 // ---- the English catalogue, read with toml++ (ui::Catalog is being written elsewhere) ------
 
@@ -323,6 +325,19 @@ TEST_F(SessionTest, SkipFilesWithoutContact) {
   ASSERT_NE(filing, nullptr);
   EXPECT_EQ(filing->kind, "complaint");
   EXPECT_FALSE(filing->contact.has_value());
+}
+
+TEST_F(SessionTest, AnOnlineFilingShowsTheRegistrationNumberNotAProvisionalOne) {
+  touch("file");
+  touch("kind:request");
+  touch("skip");
+  door(3);
+  FlowResult result = filed(std::nullopt);
+  result.registration_number = "2026/000123";
+  finish(result);
+  EXPECT_EQ(view().screen, ScreenId::receipt);
+  EXPECT_EQ(view().args.at("registration"), "2026/000123");
+  EXPECT_TRUE(view().detail_key.empty()) << "no 'the number is provisional' note";
 }
 
 TEST_F(SessionTest, DisagreeingFilesWithoutTheContactTyped) {
