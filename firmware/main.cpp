@@ -197,6 +197,9 @@ int run(const std::string& config_file, const std::string& script, const UiChoic
   // when it changes, not four times a second. No watchdog check on this thread: a flow may
   // rightly wait minutes for a person at an open door.
   std::atomic<bool> stopping{false};
+  // Whether codes can be shown now: the scanner opened and its last read did not fail (the
+  // touchscreen offers "show your QR code" only then).
+  std::atomic<bool> scanner_ok{scanner != nullptr};
   std::thread scan_loop;
   const bool scan_headless = script.empty() && !touchscreen;
   if (config->cabinet.scanner && (scan_headless || touchscreen)) {
@@ -224,11 +227,13 @@ int run(const std::string& config_file, const std::string& script, const UiChoic
             continue;
           }
           spdlog::info("QR scanner {} found", config->cabinet.scanner->device);
+          scanner_ok = true;
           scanner = std::move(*opened);
           (*agent)->set_scanner(scanner.get());
         }
         if (touchscreen) {
           auto text = scanner->next_scan(std::chrono::milliseconds(250));
+          scanner_ok = text.has_value();
           if (!text) {
             if (text.error().message != last_error) {
               spdlog::warn("scanner: {}", text.error().describe());
@@ -282,12 +287,22 @@ int run(const std::string& config_file, const std::string& script, const UiChoic
   if (touchscreen) {
     // The screen owns this thread; a script or the stop signals end it from another.
     std::thread ender;
+    std::atomic<bool> ui_ended{false};
+    std::atomic<bool> stop_signalled{false};
     if (script.empty()) {
       ender = std::thread([&] {
-        int signal = 0;
-        sigwait(&stop_signals, &signal);
-        if (signal != SIGUSR2) spdlog::info("stopping on signal {}", signal);
-        touchscreen->stop();
+        for (;;) {
+          int signal = 0;
+          sigwait(&stop_signals, &signal);
+          if (signal == SIGUSR2) {
+            if (ui_ended) return;  // run() returned by itself: nothing more to stop
+            continue;              // a stray SIGUSR2 stops nothing
+          }
+          spdlog::info("stopping on signal {}", signal);
+          stop_signalled = true;
+          touchscreen->stop();
+          return;
+        }
       });
     } else {
       ender = std::thread([&] {
@@ -295,12 +310,19 @@ int run(const std::string& config_file, const std::string& script, const UiChoic
         touchscreen->stop();
       });
     }
-    touchscreen->run(**agent, *config, config->cabinet.scanner.has_value());
+    touchscreen->run(**agent, *config, [&] { return scanner_ok.load(); });
     if (script.empty()) {
-      // The window was closed: wake the signal waiter.
+      // Wake the signal waiter (it may already be gone, after a stop signal).
+      ui_ended = true;
       pthread_kill(ender.native_handle(), SIGUSR2);
     }
     ender.join();
+    if (script.empty() && !stop_signalled) {
+      // The screen went away (its window was closed) with no one asking the box to stop: exit
+      // with an error so that systemd starts the box again.
+      spdlog::error("the touchscreen stopped without a stop signal; exiting so the box restarts");
+      exit_code = 1;
+    }
     systemd.stopping();
     systemd.stop_watchdog();
   } else if (script.empty()) {

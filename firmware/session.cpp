@@ -148,6 +148,9 @@ std::vector<Command> Session::handle(const SessionInput& input, std::int64_t now
         } else if constexpr (std::is_same_v<T, FlowFinished>) {
           return flow_finished(in.result, now_ms);
         } else if constexpr (std::is_same_v<T, FactsChanged>) {
+          // The tracking page's address comes with the controller's configuration, which a box
+          // that started offline gets later.
+          if (!in.facts.track_url.empty()) settings_.track_url = in.facts.track_url;
           facts_changed(in.facts);
           return {};
         } else {
@@ -387,6 +390,8 @@ std::vector<Command> Session::touched(const std::string& action, std::int64_t no
         kind_ = kind;
         typed_.clear();
         show_file_contact();
+      } else if (action == "more") {
+        ++view_.page;  // the layout turns back to the first page after the last
       } else if (action == "back" || action == "home") {
         forget_citizen();
         show_home();
@@ -788,6 +793,17 @@ Session::Message Session::why_not(const FlowResult& result, std::int64_t now_ms)
   // An error's cause is for the technician (the agent logs it); the citizen gets the helpline.
   Message m{"refused.title", "refused.error", "", {}, {}};
   m.args["phone"] = settings_.helpline;
+  return without_empty_phone(std::move(m));
+}
+
+// A box with no helpline configured says "ask at the counter" instead of "call ." : each text
+// that names {phone} has a twin without it.
+Session::Message Session::without_empty_phone(Message m) const {
+  if (!settings_.helpline.empty()) return m;
+  for (const char* key :
+       {"refused.expired", "refused.locked", "refused.door_not_opened", "refused.error"}) {
+    if (m.body_key == key) m.body_key += "_no_phone";
+  }
   return m;
 }
 
@@ -795,7 +811,12 @@ Session::Message Session::refusal(const Refuse& refused, std::int64_t now_ms) co
   Message m{"refused.title", "", "", {}, {}};
   m.args["phone"] = settings_.helpline;
   auto with_tries = [&] {
-    if (refused.tries_left) {
+    if (refused.tries_left == 0) {
+      // That was the last try: the keypad is locked now, and the person is told until when.
+      m.title_key = "refused.locked_title";
+      m.body_key = "refused.locked";
+      m.args["until"] = until_text(now_ms + kKeypadLockMs);
+    } else if (refused.tries_left) {
       m.detail_key = "refused.tries_left";
       m.args["tries"] = std::to_string(*refused.tries_left);
     }
@@ -844,7 +865,7 @@ Session::Message Session::refusal(const Refuse& refused, std::int64_t now_ms) co
       m.body_key = "refused.door_not_opened";
       break;
   }
-  return m;
+  return without_empty_phone(std::move(m));
 }
 
 std::vector<Command> Session::finish_filing(const FlowResult& result, std::int64_t now_ms) {
@@ -866,7 +887,9 @@ std::vector<Command> Session::finish_filing(const FlowResult& result, std::int64
     view_.args["registration"] = *result.registration_number;
     view_.detail_key.clear();
   }
-  view_.args["url"] = settings_.track_url + filed->tracking_code.str();
+  if (!settings_.track_url.empty()) {
+    view_.args["url"] = settings_.track_url + filed->tracking_code.str();
+  }
   if (!facts_.has_printer) {
     view_.body_key = "receipt.no_printer";
   } else if (result.receipt_for) {

@@ -64,6 +64,7 @@ struct BoxFacts {
   bool revoked = false;          // identity withdrawn: out of order, nothing works
   int compartments = 0;          // in the cabinet: when all of them are faulty, out of order
   std::vector<ui::Row> devices;  // the technician screen's rows, already worded
+  std::string track_url;         // the tracking page's base, from the controller ("": not yet)
 };
 
 struct SessionSettings {
@@ -187,6 +188,7 @@ class Session {
   [[nodiscard]] Message refusal(const Refuse& refused, std::int64_t now_ms) const;
   // Why a flow did not do what it was for: its refusal, or an error.
   [[nodiscard]] Message why_not(const FlowResult& result, std::int64_t now_ms) const;
+  [[nodiscard]] Message without_empty_phone(Message m) const;
 
   // A fresh View of `screen` in the person's language and theme, with the box's facts.
   [[nodiscard]] ui::View screen(ui::ScreenId id) const;

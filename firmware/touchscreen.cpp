@@ -14,12 +14,6 @@
 namespace civicbox::firmware {
 namespace {
 
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string local_hhmm(std::int64_t ms) {
   const std::time_t t = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
@@ -40,8 +34,7 @@ bool animated(const ui::View& view) {
 
 }  // namespace
 
-BoxFacts box_facts(const AgentStatus& status, const AgentConfig& config, bool has_scanner,
-                   std::int64_t now_ms) {
+BoxFacts box_facts(const AgentStatus& status, const AgentConfig& config, bool scanner_ok) {
   BoxFacts f;
   f.box_id = status.device;
   f.document_kinds = status.document_kinds;
@@ -50,8 +43,9 @@ BoxFacts box_facts(const AgentStatus& status, const AgentConfig& config, bool ha
   f.faulty = status.faulty;
   f.compartments = static_cast<int>(config.dropoff.size() + config.pickup.size());
   f.has_printer = config.cabinet.printer.has_value();
-  f.has_scanner = has_scanner;
-  f.scanner_ok = has_scanner;
+  f.has_scanner = config.cabinet.scanner.has_value();
+  f.scanner_ok = f.has_scanner && scanner_ok;
+  f.track_url = status.track_url;
   f.controller_online = status.online;
   f.controller = config.controller_url;
   f.last_sync = status.last_sync_ms ? local_hhmm(*status.last_sync_ms) : "—";
@@ -84,12 +78,9 @@ BoxFacts box_facts(const AgentStatus& status, const AgentConfig& config, bool ha
   }
   if (config.cabinet.scanner) {
     f.devices.push_back(
-        device_row("technician.camera", config.cabinet.scanner->device, has_scanner));
+        device_row("technician.camera", config.cabinet.scanner->device, f.scanner_ok));
   }
-  f.devices.push_back(device_row("technician.identity", status.device, std::nullopt));
-  f.devices.push_back(device_row("technician.controller", config.controller_url, status.online));
-  f.devices.push_back(device_row("technician.last_sync", f.last_sync, std::nullopt));
-  (void)now_ms;
+  // The box's identity, the controller and the last sync are added by the session.
   return f;
 }
 
@@ -131,6 +122,10 @@ struct Touchscreen::Impl {
   int shots = 0;
   ui::Frame frame;
   std::optional<ui::View> drawn;
+  // A widget is drawn pressed: shown so for a moment, then laid out afresh (a touch the session
+  // ignores must not leave a button looking held down).
+  bool pressed = false;
+  std::chrono::steady_clock::time_point pressed_until;
 
   void post(SessionInput input) {
     {
@@ -154,7 +149,7 @@ struct Touchscreen::Impl {
     work_wake.notify_all();
   }
 
-  void worker(Agent& agent, const AgentConfig& config, bool scanner_present) {
+  void worker(Agent& agent, const AgentConfig& config, const std::function<bool()>& scanner_ok) {
     for (;;) {
       Command command;
       {
@@ -164,7 +159,7 @@ struct Touchscreen::Impl {
         if (work.empty()) {
           facts_due = false;
           lock.unlock();
-          refresh(agent, config, scanner_present);
+          refresh(agent, config, scanner_ok);
           continue;
         }
         command = std::move(work.front());
@@ -182,19 +177,20 @@ struct Touchscreen::Impl {
         result = agent.empty();
       } else if (std::holds_alternative<StartSelfTest>(command)) {
         flow = false;
-        post(SelfTestFinished{self_test(agent, config, scanner_present)});
+        post(SelfTestFinished{self_test(agent, config, scanner_ok)});
       } else {
         flow = false;
       }
       if (flow) {
         post(FlowFinished{std::move(result)});
-        refresh(agent, config, scanner_present);
+        refresh(agent, config, scanner_ok);
       }
     }
   }
 
   // The self-test a technician runs from the screen: every sensor read once, the printer asked.
-  std::vector<ui::Row> self_test(Agent& agent, const AgentConfig& config, bool scanner_present) {
+  std::vector<ui::Row> self_test(Agent& agent, const AgentConfig& config,
+                                 const std::function<bool()>& scanner_ok) {
     auto swept = agent.sweep();
     std::vector<ui::Row> rows;
     if (!swept) {
@@ -202,20 +198,20 @@ struct Touchscreen::Impl {
     }
     auto status = agent.status();
     if (status) {
-      for (auto& row : box_facts(*status, config, scanner_present, wall_ms()).devices) {
+      for (auto& row : box_facts(*status, config, scanner_ok()).devices) {
         rows.push_back(std::move(row));
       }
     }
     return rows;
   }
 
-  void refresh(Agent& agent, const AgentConfig& config, bool scanner_present) {
+  void refresh(Agent& agent, const AgentConfig& config, const std::function<bool()>& scanner_ok) {
     auto status = agent.status();
     if (!status) {
       spdlog::warn("touchscreen: reading the box's status: {}", status.error().describe());
       return;
     }
-    post(FactsChanged{box_facts(*status, config, scanner_present, wall_ms())});
+    post(FactsChanged{box_facts(*status, config, scanner_ok())});
   }
 
   void carry_out(const std::vector<Command>& commands) {
@@ -235,7 +231,9 @@ struct Touchscreen::Impl {
       current = view;
     }
     const bool new_view = !drawn || *drawn != current;
-    if (!new_view && !force) return;
+    const bool release = pressed && std::chrono::steady_clock::now() >= pressed_until;
+    if (!new_view && !force && !release) return;
+    pressed = false;
     frame = ui::layout(current,
                        ui::LayoutContext{catalogs, renderer->measure(), renderer->size(), phase});
     if (auto drawn_ok = renderer->draw(frame); !drawn_ok) {
@@ -264,6 +262,8 @@ struct Touchscreen::Impl {
       }
     }
     (void)renderer->draw(frame);
+    pressed = true;
+    pressed_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(150);
     post(Touched{action});
   }
 
@@ -377,17 +377,18 @@ ui::View Touchscreen::settle(std::optional<SessionInput> input, std::chrono::mil
   return impl_->view;
 }
 
-void Touchscreen::run(Agent& agent, const AgentConfig& config, bool scanner_present) {
+void Touchscreen::run(Agent& agent, const AgentConfig& config,
+                      const std::function<bool()>& scanner_ok) {
   Impl& s = *impl_;
   auto status = agent.status();
-  BoxFacts facts = status ? box_facts(*status, config, scanner_present, wall_ms()) : BoxFacts{};
+  BoxFacts facts = status ? box_facts(*status, config, scanner_ok()) : BoxFacts{};
   Session session(session_settings(config, status ? status->track_url : std::string{}), facts,
                   agent.now_ms());
   {
     std::lock_guard lock(s.mutex);
     s.view = session.view();
   }
-  std::thread worker([&] { s.worker(agent, config, scanner_present); });
+  std::thread worker([&] { s.worker(agent, config, scanner_ok); });
   auto next_tick = std::chrono::steady_clock::now();
   auto next_facts = next_tick + std::chrono::seconds(1);
   const auto start = std::chrono::steady_clock::now();

@@ -45,8 +45,8 @@ struct TouchscreenOptions {
 };
 
 // What the technician screen and the session know of the box, from the agent's status.
-BoxFacts box_facts(const AgentStatus& status, const AgentConfig& config, bool has_scanner,
-                   std::int64_t now_ms);
+// `scanner_ok`: the scanner opened and its last read did not fail.
+BoxFacts box_facts(const AgentStatus& status, const AgentConfig& config, bool scanner_ok);
 
 class Touchscreen final : public drivers::Screen {
  public:
@@ -59,10 +59,11 @@ class Touchscreen final : public drivers::Screen {
   void show(std::string_view message) override;
   void door_unlocked(int compartment) override;
 
-  // The UI loop, on this thread, until stop(). `scanner_present` says whether codes can be shown
-  // to a camera; scans arrive through post(). The session's settings come from the configuration
+  // The UI loop, on this thread, until stop(). `scanner_ok` says whether codes can be shown to
+  // the scanner now (asked every few seconds; a dead camera is not offered to citizens); scans
+  // arrive through post(). The session's settings come from the configuration
   // ([ui], [[staff]]) and the controller's box configuration (the tracking page).
-  void run(Agent& agent, const AgentConfig& config, bool scanner_present);
+  void run(Agent& agent, const AgentConfig& config, const std::function<bool()>& scanner_ok);
   void stop();
   void post(SessionInput input);
 

@@ -93,6 +93,11 @@ class Builder {
   std::string t(std::string_view key) const {
     return context_.catalogs.text(view_.language, key, args_);
   }
+  std::string t(std::string_view key, const std::map<std::string, std::string>& more) const {
+    auto args = args_;
+    for (const auto& [name, value] : more) args[name] = value;
+    return context_.catalogs.text(view_.language, key, args);
+  }
   std::string t(const Text& text) const {
     if (!text.key.empty()) {
       if (const Catalog* c = context_.catalogs.find(view_.language); c && c->has(text.key)) {
@@ -180,6 +185,24 @@ class Builder {
       w.lines = std::move(lines);
       w.pixel_size = size;
       if (fits_width && (max_height == 0 || height <= max_height)) return height;
+    }
+    // A word longer than a line even at the smallest size (a web address): broken between
+    // letters rather than cut off.
+    {
+      std::vector<std::string> lines;
+      for (const auto& line : w.lines) {
+        if (context_.measure.width(line, w.pixel_size, w.bold) <= inner) {
+          lines.push_back(line);
+          continue;
+        }
+        for (auto& part : wrap_letters(line, w.pixel_size, w.bold, inner, 1000)) {
+          lines.push_back(std::move(part));
+        }
+      }
+      const int height =
+          static_cast<int>(lines.size()) * line_height(w.pixel_size, w.bold) + 2 * w.padding;
+      w.lines = std::move(lines);
+      if (max_height == 0 || height <= max_height) return height;
     }
     w.overflow = true;
     return static_cast<int>(w.lines.size()) * line_height(w.pixel_size, w.bold) + 2 * w.padding;
@@ -483,26 +506,47 @@ void home(Builder& b, Rect area) {
   col.text(b.t("home.staff_hint"), b.type().small);
 }
 
+// The kinds as buttons, as many as fit; with more, pages and a "More kinds (1/3)" button that
+// takes the last place.
 void file_kind(Builder& b, Rect area) {
   const View& v = b.view();
   Column col(b, area);
   col.text(b.t("kind.title"), b.type().title, true);
   col.text(b.t("kind.hint"), b.type().body);
   const int per_row = b.portrait() ? 1 : 2;
-  const int h = b.portrait() ? 132 : 120;
-  for (std::size_t i = 0; i < v.choices.size(); i += per_row) {
+  const int h = b.row_height({"Ag"}, area.w, b.type().button, b.portrait() ? 132 : 120);
+  const std::size_t fit =
+      static_cast<std::size_t>(std::max(1, (col.remaining() + kGap) / (h + kGap)) * per_row);
+  const std::size_t n = v.choices.size();
+  const std::size_t per_page = n <= fit ? n : std::max<std::size_t>(1, fit - 1);
+  const std::size_t pages = per_page == 0 ? 1 : (n + per_page - 1) / per_page;
+  const std::size_t page =
+      static_cast<std::size_t>(std::max(0, v.page)) % std::max<std::size_t>(1, pages);
+  struct Item {
+    std::string label;
+    std::string action;
+    Ink ink;
+  };
+  std::vector<Item> items;
+  for (std::size_t i = page * per_page; i < std::min(n, (page + 1) * per_page); ++i) {
+    items.push_back({b.t(v.choices[i].label), v.choices[i].action, b.theme().secondary});
+  }
+  if (pages > 1) {
+    items.push_back({"→ " + b.t("kind.more", {{"page", std::to_string(page + 1)},
+                                              {"pages", std::to_string(pages)}}),
+                     "more", b.theme().primary});
+  }
+  for (std::size_t i = 0; i < items.size(); i += static_cast<std::size_t>(per_row)) {
     Rect row = col.take(h);
+    auto place = [&](const Item& item, Rect r) {
+      b.fixed(WidgetRole::button, r, item.label, b.type().button, true, item.ink, item.action);
+    };
     if (per_row == 1) {
-      b.fixed(WidgetRole::button, row, b.t(v.choices[i].label), b.type().button, true,
-              b.theme().secondary, v.choices[i].action);
+      place(items[i], row);
     } else {
       auto [left, right] = halves(row);
-      b.fixed(WidgetRole::button, left, b.t(v.choices[i].label), b.type().button, true,
-              b.theme().secondary, v.choices[i].action);
-      if (i + 1 < v.choices.size()) {
-        b.fixed(WidgetRole::button, right, b.t(v.choices[i + 1].label), b.type().button, true,
-                b.theme().secondary, v.choices[i + 1].action);
-      }
+      place(items[i], left);
+      if (i + 1 < items.size()) place(items[i + 1], right);
     }
   }
   if (col.overflowed()) b.frame().widgets.back().overflow = true;
@@ -721,7 +765,9 @@ void out_of_order(Builder& b, Rect area) {
   Column col(b, area);
   col.banner(b.t("out_of_order.title"), Tone::warning);
   col.text(b.t("out_of_order.text"), b.type().title, false);
-  col.text(b.t("out_of_order.instead"), b.type().body);
+  if (v.args.count("hours") && !v.args.at("hours").empty()) {
+    col.text(b.t("out_of_order.instead"), b.type().body);
+  }
   if (v.can_collect) {
     col.text(b.t("out_of_order.still_works"), b.type().body, true);
     col.button(b.t("home.collect"), "collect", b.theme().primary, 140);

@@ -31,6 +31,14 @@ std::vector<Sample> sample_views(std::string_view language, bool high_contrast, 
           Choice{std::string("kind:") + kind, Text{std::string("kind.") + kind, kind}});
     }
   });
+  // More kinds than a screen holds: pages, on the second of them.
+  add("file-kind-pages", ScreenId::file_kind, [](View& v) {
+    for (int i = 1; i <= 23; ++i) {
+      const std::string kind = "kind_" + std::to_string(i);
+      v.choices.push_back(Choice{"kind:" + kind, Text{"", "Cerere de tipul " + kind}});
+    }
+    v.page = 1;
+  });
   add("file-contact", ScreenId::file_contact,
       [](View& v) { v.typed = "maria.popescu-ionescu@primaria-cluj.ro"; });
   add("file-contact-invalid", ScreenId::file_contact, [](View& v) {
@@ -43,7 +51,7 @@ std::vector<Sample> sample_views(std::string_view language, bool high_contrast, 
   add("receipt", ScreenId::receipt, [](View& v) {
     v.args["tracking_code"] = "7K3M-Q9XR-2D4P";
     v.args["number"] = "P-box-0001-000123";
-    v.args["url"] = "https://primaria.example.ro/track/7K3MQ9XR2D4P";
+    v.args["url"] = "https://registratura.primaria-municipiului-exemplu.ro/urmarire/7K3MQ9XR2D4P";
   });
   add("receipt-registered", ScreenId::receipt, [](View& v) {
     v.args["tracking_code"] = "7K3M-Q9XR-2D4P";

@@ -66,7 +66,8 @@ struct Choice {
 
 // The actions a Frame's widgets carry and the Session understands:
 //   lang:<code>  contrast  larger  home  back  next  skip  ok  stay (idle: I am still here)
-//   file  collect  kind:<id>  agree  disagree  type_code  open (submit the pickup code)
+//   file  collect  kind:<id>  more (the next page of kinds)  agree  disagree  type_code
+//   open (submit the pickup code)
 //   key:<one UTF-8 character>  key:erase  key:space
 //   login (submit the PIN)  logout  clerk:load  clerk:empty  clerk:faulty  self_test
 
@@ -89,8 +90,11 @@ struct View {
   std::map<std::string, std::string> arg_keys;
 
   std::vector<Choice> choices;  // file_kind
-  std::vector<Row> rows;        // clerk_faulty, technician, out_of_order (what still works)
-  std::string typed;            // file_contact, collect_keypad, staff_pin (already masked)
+  // Which page of `choices` (more kinds than fit on a screen): "more" turns it; the layout shows
+  // page % pages, so the session need not know how many fit.
+  int page = 0;
+  std::vector<Row> rows;  // clerk_faulty, technician, out_of_order (what still works)
+  std::string typed;      // file_contact, collect_keypad, staff_pin (already masked)
   // Which buttons are offered: filing may be off (no free drop-off compartment) while pickups
   // still work; each disabled button says why in `args` / its own catalogue key.
   bool can_file = true;

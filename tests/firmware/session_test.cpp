@@ -508,6 +508,39 @@ TEST_F(SessionTest, ARefusedFilingSaysWhyWithASound) {
 
 // ---- collecting ---------------------------------------------------------------------------
 
+TEST_F(SessionTest, TheLastWrongCodeSaysTheKeypadIsLockedAndUntilWhen) {
+  touch("collect");
+  touch("type_code");
+  type("4f7kq29xw");
+  touch("open");
+  finish(refused(RefuseReason::wrong_code, 0));
+  ASSERT_EQ(view().screen, ScreenId::notice);
+  EXPECT_EQ(view().title_key, "refused.locked_title");
+  EXPECT_EQ(view().body_key, "refused.locked");
+  EXPECT_FALSE(view().args.at("until").empty());
+  EXPECT_TRUE(view().detail_key.empty()) << "no 'tries left: 0'";
+}
+
+TEST_F(SessionTest, WithoutAHelplineTheBoxSaysAskAtTheCounterInsteadOfCallNothing) {
+  settings.helpline = "";
+  touch("collect");
+  touch("type_code");
+  type("4f7kq29xw");
+  touch("open");
+  finish(refused(RefuseReason::expired));
+  EXPECT_EQ(view().body_key, "refused.expired_no_phone");
+}
+
+TEST_F(SessionTest, MoreTurnsThePageOfDocumentKinds) {
+  touch("file");
+  EXPECT_EQ(view().page, 0);
+  touch("more");
+  EXPECT_EQ(view().page, 1);
+  touch("back");
+  touch("file");
+  EXPECT_EQ(view().page, 0) << "a new filing starts on the first page";
+}
+
 TEST_F(SessionTest, AWrongPickupCodeShowsTheTriesLeft) {
   touch("collect");
   touch("type_code");

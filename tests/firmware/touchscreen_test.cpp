@@ -131,7 +131,7 @@ TEST_F(TouchEvents, AFingerAndAMouseClickBothReachTheRightScreens) {
     EXPECT_FALSE(screen_->view().args.at("tracking_code").empty());
     screen_->stop();
   });
-  screen_->run(**agent, config_, false);
+  screen_->run(**agent, config_, [] { return false; });
   person.join();
   (*agent)->stop_sync();
 }

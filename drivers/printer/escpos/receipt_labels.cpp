@@ -57,15 +57,15 @@ constexpr ReceiptLabels kSpanish{
 };
 
 constexpr ReceiptLabels kPortuguese{
-    "Comprovativo de entrega",
+    "Comprovante de entrega",
     "Caixa",
     "Data e hora",
     "%d/%m/%Y %H:%M",
     "Código de acompanhamento",
-    "Número de registo",
+    "Número de registro",
     "Número PROVISÓRIO",
-    "O número de registo aparecerá na página de acompanhamento.",
-    "Acompanhe o seu documento:",
+    "O número de registro vai aparecer na página de acompanhamento.",
+    "Acompanhe seu documento:",
 };
 
 }  // namespace
