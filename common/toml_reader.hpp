@@ -17,8 +17,22 @@
 
 namespace civicbox::config {
 
-// Errors: parse, with the line of the syntax error.
+// Errors: parse, with the line of the syntax error. Runs check_toml_pitfalls() first.
 Expected<toml::table> parse_document(std::string_view text);
+
+// toml++ 3.3 (the box's version) reaches __builtin_unreachable() or fails an assert() on some
+// mistakes instead of reporting them (marzer/tomlplusplus#295, #190: fixed upstream by #305;
+// #301): a character beyond ASCII where it expects a bare key, a bare value or a space
+// ("fișier = 1", "a = 1§", "a = +\"ș\""), or right after a backslash in a """ text (an escape,
+// or the first one after a line-ending backslash), a table header that starts no name ("[$a]",
+// "[[[1]]]", a lone "["), a '}' where a list expects a value, and a malformed date or number
+// ("1979-05-27 0", "1979-05-27T`7"). This scan refuses those before toml++ sees the text:
+// outside strings and comments only ASCII, inside them any UTF-8; a bare value must have one of
+// TOML 1.0's shapes (a number, a date or a time, true or false). It tracks strings as toml++
+// does, so a quote inside a bare value ("+\"ș\"") opens none. Valid TOML passes, but for a
+// character beyond ASCII first after a line-ending backslash in a """ text: write it \uXXXX.
+// Errors: parse, naming the line: "line 3: 'ș' (U+0219) outside quotes: ...".
+Expected<void> check_toml_pitfalls(std::string_view text);
 
 // Errors: unknown_field naming the first top-level key that is not one of `sections` (or is not
 // a table) nor one of `table_lists` (or is not a list of tables: [[name]]).
