@@ -109,6 +109,7 @@ struct Touchscreen::Impl {
   std::uint64_t posted = 0;
   std::uint64_t handled = 0;
   bool stopping = false;
+  bool started = false;  // run() has made the session: view is its, not a default
   bool flow_running = false;
   ui::View view;
 
@@ -371,8 +372,8 @@ ui::View Touchscreen::settle(std::optional<SessionInput> input, std::chrono::mil
   if (input) impl_->post(std::move(*input));
   std::unique_lock lock(impl_->mutex);
   impl_->changed.wait_for(lock, limit, [&] {
-    return impl_->stopping ||
-           (impl_->handled >= target && impl_->handled == impl_->posted && !impl_->flow_running);
+    return impl_->stopping || (impl_->started && impl_->handled >= target &&
+                               impl_->handled == impl_->posted && !impl_->flow_running);
   });
   return impl_->view;
 }
@@ -387,7 +388,9 @@ void Touchscreen::run(Agent& agent, const AgentConfig& config,
   {
     std::lock_guard lock(s.mutex);
     s.view = session.view();
+    s.started = true;
   }
+  s.changed.notify_all();
   std::thread worker([&] { s.worker(agent, config, scanner_ok); });
   auto next_tick = std::chrono::steady_clock::now();
   auto next_facts = next_tick + std::chrono::seconds(1);
@@ -422,14 +425,22 @@ void Touchscreen::run(Agent& agent, const AgentConfig& config,
       s.work_wake.notify_all();
       next_facts = now + std::chrono::seconds(2);
     }
+    // Each input's screen is drawn before the next input is handled: a door open for a moment
+    // is still shown (and in the screenshots), not skipped for what came after it.
     for (auto& input : inputs) {
       const bool counted = !std::holds_alternative<Tick>(input);
       auto commands = session.handle(input, agent.now_ms());
       s.carry_out(commands);
-      std::lock_guard lock(s.mutex);
-      s.view = session.view();
-      s.flow_running = session.flow_running();
-      if (counted) ++s.handled;
+      {
+        std::lock_guard lock(s.mutex);
+        s.view = session.view();
+        s.flow_running = session.flow_running();
+      }
+      s.draw(false, phase);
+      if (counted) {
+        std::lock_guard lock(s.mutex);
+        ++s.handled;
+      }
     }
     s.changed.notify_all();
     s.draw(animated(session.view()), phase);
