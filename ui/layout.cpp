@@ -659,7 +659,7 @@ void collect_scan(Builder& b, Rect area) {
       area.w, b.portrait() ? 560 : std::max(kMinTarget, col.remaining() - kNavButton - 3 * kGap));
   Rect r = col.take(side);
   b.fixed(WidgetRole::qr_hint, Rect{r.x + (r.w - side) / 2, r.y, side, side},
-          b.t("collect.hold_here"), b.type().body, true, b.theme().body);
+          b.t("collect.hold_here"), b.type().small, true, b.theme().body);
   col.button(b.t("collect.type_instead"), "type_code", b.theme().secondary);
 }
 
