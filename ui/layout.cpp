@@ -590,20 +590,44 @@ int keys_height(const KeyRows& rows, bool extra, int key_h) {
   return n * key_h + (n - 1) * kKeyGap;
 }
 
-void file_contact(Builder& b, Rect area) {
+// A screen where something is typed: the title, the hint (or, after a mistake, what went wrong
+// in its place: the person needs the one, not both), the field's label, the field, and the keys
+// (below in portrait, to the right in landscape) with a last row of wide keys.
+struct TypingScreen {
+  const char* title_key;
+  const char* hint_key;
+  const char* field_key;  // nullptr: no label over the field
+  KeyRows rows;
+  int key;  // key size before stretching
+  int max_key;
+  int key_px;
+  std::vector<std::pair<std::string, std::string>> wide_keys;
+};
+
+void typing_screen(Builder& b, Rect area, const TypingScreen& s) {
   const View& v = b.view();
-  const KeyRows rows = contact_keys(v.language);
-  const int key = b.portrait() ? 92 : 84;
-  auto [text, keys] = text_and_keys(b, area, keys_height(rows, true, key));
+  auto [text, keys] = text_and_keys(b, area, keys_height(s.rows, true, s.key));
   Column col(b, text);
-  col.text(b.t("contact.title"), b.type().title, true);
-  // What went wrong takes the hint's place: the person needs the one, not both.
-  if (v.body_key.empty()) col.text(b.t("contact.hint"), b.type().body);
-  col.text(b.t("contact.field"), b.type().small, false, Align::left);
+  col.text(b.t(s.title_key), b.type().title, true);
+  if (v.body_key.empty()) col.text(b.t(s.hint_key), b.type().body);
+  if (s.field_key != nullptr) col.text(b.t(s.field_key), b.type().small, false, Align::left);
   col.field(v.typed);
   if (!v.body_key.empty()) col.banner(b.t(v.body_key), Tone::failure, b.type().body);
-  keyboard(b, keys, rows, key + 20, b.type().body,
-           {{b.t("contact.space"), "key:space"}, {"⌫ " + b.t("contact.erase"), "key:erase"}});
+  keyboard(b, keys, s.rows, s.max_key, s.key_px, s.wide_keys);
+}
+
+void file_contact(Builder& b, Rect area) {
+  const int key = b.portrait() ? 92 : 84;
+  typing_screen(
+      b, area,
+      {"contact.title",
+       "contact.hint",
+       "contact.field",
+       contact_keys(b.view().language),
+       key,
+       key + 20,
+       b.type().body,
+       {{b.t("contact.space"), "key:space"}, {"⌫ " + b.t("contact.erase"), "key:erase"}}});
 }
 
 void file_consent(Builder& b, Rect area) {
@@ -664,17 +688,16 @@ void collect_scan(Builder& b, Rect area) {
 }
 
 void collect_keypad(Builder& b, Rect area) {
-  const View& v = b.view();
-  const KeyRows rows = code_keys();
   const int key = b.portrait() ? 112 : 96;
-  auto [text, keys] = text_and_keys(b, area, keys_height(rows, true, key));
-  Column col(b, text);
-  col.text(b.t("collect.keypad_title"), b.type().title, true);
-  if (v.body_key.empty()) col.text(b.t("collect.keypad_hint"), b.type().body);
-  col.text(b.t("collect.field"), b.type().small, false, Align::left);
-  col.field(v.typed);
-  if (!v.body_key.empty()) col.banner(b.t(v.body_key), Tone::failure, b.type().body);
-  keyboard(b, keys, rows, key + 16, b.type().title, {{"⌫ " + b.t("collect.erase"), "key:erase"}});
+  typing_screen(b, area,
+                {"collect.keypad_title",
+                 "collect.keypad_hint",
+                 "collect.field",
+                 code_keys(),
+                 key,
+                 key + 16,
+                 b.type().title,
+                 {{"⌫ " + b.t("collect.erase"), "key:erase"}}});
 }
 
 void notice(Builder& b, Rect area) {
@@ -695,16 +718,15 @@ void working(Builder& b, Rect area) {
 }
 
 void staff_pin(Builder& b, Rect area) {
-  const View& v = b.view();
-  const KeyRows rows = pin_keys();
-  const int key = 120;
-  auto [text, keys] = text_and_keys(b, area, keys_height(rows, true, key));
-  Column col(b, text);
-  col.text(b.t("staff.pin_title"), b.type().title, true);
-  if (v.body_key.empty()) col.text(b.t("staff.pin_hint"), b.type().body);
-  col.field(v.typed);
-  if (!v.body_key.empty()) col.banner(b.t(v.body_key), Tone::failure, b.type().body);
-  keyboard(b, keys, rows, 160, b.type().title, {{"⌫ " + b.t("contact.erase"), "key:erase"}});
+  typing_screen(b, area,
+                {"staff.pin_title",
+                 "staff.pin_hint",
+                 nullptr,
+                 pin_keys(),
+                 120,
+                 160,
+                 b.type().title,
+                 {{"⌫ " + b.t("contact.erase"), "key:erase"}}});
 }
 
 // Label and value on one line each row, with ✓ or ✗ and its word.
