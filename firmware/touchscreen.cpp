@@ -325,8 +325,8 @@ Expected<std::unique_ptr<Touchscreen>> Touchscreen::open(TouchscreenOptions opti
     std::error_code ec;
     std::filesystem::create_directories(options.screenshots, ec);
     if (ec) {
-      return Error(ErrorCode::io, "creating the screenshot folder " + options.screenshots.string() +
-                                      ": " + ec.message());
+      return make_error(ErrorCode::io, "creating the screenshot folder " +
+                                           options.screenshots.string() + ": " + ec.message());
     }
   }
   impl->options = std::move(options);
