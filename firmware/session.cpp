@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/scanned.hpp"
+#include "ui/keyboard.hpp"
 
 namespace civicbox::firmware {
 
@@ -22,19 +23,9 @@ bool starts_with(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
 
-// The length of the UTF-8 sequence that starts with `lead`, 0 when it is no lead byte.
-std::size_t utf8_length(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if ((lead & 0xE0) == 0xC0) return 2;
-  if ((lead & 0xF0) == 0xE0) return 3;
-  if ((lead & 0xF8) == 0xF0) return 4;
-  return 0;
-}
-
 // Exactly one printable UTF-8 character.
 bool one_character(std::string_view text) {
-  return !text.empty() && utf8_length(static_cast<unsigned char>(text[0])) == text.size() &&
-         is_printable_text(text);
+  return ui::utf8_characters(text).size() == 1 && is_printable_text(text);
 }
 
 void erase_last_character(std::string& text) {

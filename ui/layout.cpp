@@ -49,6 +49,24 @@ std::string symbol_for(Tone tone) {
   return "";
 }
 
+// A widget with its role, ink and what touching it means; the caller places and fills it.
+Widget make_widget(WidgetRole role, Ink ink, std::string action = {}, bool bold = false,
+                   Align align = Align::center) {
+  Widget w;
+  w.role = role;
+  w.ink = ink;
+  w.action = std::move(action);
+  w.bold = bold;
+  w.align = align;
+  return w;
+}
+
+// The same colours without a border: text drawn on a widget that already has one.
+Ink borderless(Ink ink) {
+  ink.border = ink.fill;
+  return ink;
+}
+
 std::vector<std::string> split_words(std::string_view text) {
   std::vector<std::string> words;
   std::size_t i = 0;
@@ -211,13 +229,8 @@ class Builder {
   // A widget in a fixed box.
   Widget& fixed(WidgetRole role, Rect box, std::string_view text, int px, bool bold, Ink ink,
                 std::string action = {}, Align align = Align::center) {
-    Widget w;
-    w.role = role;
+    Widget w = make_widget(role, ink, std::move(action), bold, align);
     w.box = box;
-    w.ink = ink;
-    w.bold = bold;
-    w.align = align;
-    w.action = std::move(action);
     if (role == WidgetRole::key) w.padding = 8;
     fit(w, text, px, box.w, box.h);
     frame_.widgets.push_back(std::move(w));
@@ -267,11 +280,7 @@ class Column {
   // the title size or, when longer, the body size, on at most two lines; beyond that the field
   // shows the end of it (what was typed last) after "…".
   Widget& field(std::string_view text) {
-    Widget w;
-    w.role = WidgetRole::field;
-    w.ink = b_.theme().field;
-    w.bold = true;
-    w.align = Align::left;
+    Widget w = make_widget(WidgetRole::field, b_.theme().field, {}, true, Align::left);
     const int inner = area_.w - 2 * w.padding;
     for (int px : {b_.type().title, b_.type().body}) {
       w.pixel_size = px;
@@ -302,13 +311,8 @@ class Column {
  private:
   Widget& add(WidgetRole role, std::string_view text, int px, bool bold, Ink ink,
               std::string action, Align align, int min_height, int padding = 16) {
-    Widget w;
-    w.role = role;
+    Widget w = make_widget(role, ink, std::move(action), bold, align);
     w.padding = padding;
-    w.ink = ink;
-    w.bold = bold;
-    w.align = align;
-    w.action = std::move(action);
     const int height = std::max(min_height, b_.fit(w, text, px, area_.w, 0));
     w.box = Rect{area_.x, y_, area_.w, height};
     y_ += height + kGap;
@@ -479,15 +483,12 @@ void home(Builder& b, Rect area) {
   auto place = [&](const Big& big, Rect r) {
     // The whole area is the target; the label in its upper half, the hint (or why it is off) in
     // the lower half, drawn on it with its ink.
-    Widget button;
-    button.role = WidgetRole::button;
+    Widget button = make_widget(WidgetRole::button, big.enabled ? th.primary : th.disabled,
+                                big.enabled ? big.action : std::string{});
     button.box = r;
-    button.ink = big.enabled ? th.primary : th.disabled;
-    button.action = big.enabled ? big.action : std::string{};
     button.disabled = !big.enabled;
     b.frame().widgets.push_back(button);
-    Ink on_button = button.ink;
-    on_button.border = on_button.fill;
+    const Ink on_button = borderless(button.ink);
     const int label_h = r.h * 11 / 20;
     b.fixed(WidgetRole::text, Rect{r.x + 8, r.y + 16, r.w - 16, label_h - 16}, big.label,
             b.type().title, true, on_button);
@@ -802,25 +803,18 @@ void out_of_order(Builder& b, Rect area) {
 // Over everything: a panel that takes every touch ("I am still here"), the seconds left.
 void idle_overlay(Builder& b, int seconds) {
   Frame& f = b.frame();
-  Widget panel;
-  panel.role = WidgetRole::panel;
+  Widget panel = make_widget(WidgetRole::panel, b.theme().overlay, "stay");
   panel.box = Rect{0, 0, f.size.width, f.size.height};
-  panel.ink = b.theme().overlay;
-  panel.action = "stay";
   f.widgets.push_back(panel);
   const int m = b.margin() * 2;
   const int w = f.size.width - 2 * m;
   const int h = b.portrait() ? 860 : 800;
   Rect box{m, (f.size.height - h) / 2, w, h};
-  Widget card;
-  card.role = WidgetRole::panel;
+  Widget card = make_widget(WidgetRole::panel, b.theme().secondary, "stay");
   card.box = box;
-  card.ink = b.theme().secondary;
-  card.action = "stay";
   f.widgets.push_back(card);
   Column col(b, Rect{box.x + 40, box.y + 40, box.w - 80, box.h - 80});
-  Ink on_card = b.theme().secondary;
-  on_card.border = on_card.fill;
+  const Ink on_card = borderless(b.theme().secondary);
   col.text(b.t("idle.title"), b.type().title, true, Align::center, on_card);
   col.text(b.t("idle.text"), b.type().body, false, Align::center, on_card);
   Rect circle = col.take(b.portrait() ? 260 : 200);
