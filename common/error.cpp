@@ -36,6 +36,8 @@ std::string_view to_string(ErrorCode code) {
       return "not allowed now";
     case ErrorCode::locked_out:
       return "locked out";
+    case ErrorCode::revoked:
+      return "revoked";
     case ErrorCode::internal:
       return "internal error";
   }

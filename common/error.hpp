@@ -29,6 +29,7 @@ enum class ErrorCode {
   crypto,            // a key, certificate or signature operation failed
   state,             // the operation is not allowed in the current state
   locked_out,        // too many failed attempts
+  revoked,           // the box's certificate was revoked: out of service until re-enrolled
   internal,          // a bug: should never happen
 };
 

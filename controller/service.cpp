@@ -75,6 +75,8 @@ Response from_error(const Error& error) {
       return error_response(409, "conflict", error.message);
     case ErrorCode::forbidden:
       return error_response(403, "forbidden", error.message);
+    case ErrorCode::revoked:
+      return error_response(403, "revoked", error.message);
     case ErrorCode::unauthenticated:
       return error_response(401, "unauthenticated", error.message);
     case ErrorCode::locked_out:

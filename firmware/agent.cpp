@@ -246,6 +246,7 @@ Expected<SyncReport> Agent::sync_now() {
 
 FlowResult Agent::file(const std::string& kind, const std::optional<std::string>& contact) {
   std::lock_guard lock(flow_mutex_);
+  if (auto refused = refuse_when_revoked()) return *refused;
   // Known before the compartment opens, and said so: the filing goes on without a receipt.
   auto no_receipt = check_printer();
   if (no_receipt) {
@@ -331,10 +332,24 @@ std::optional<std::string> Agent::check_printer() {
   return cannot;
 }
 FlowResult Agent::collect(const std::string& typed_code) {
+  if (auto refused = refuse_when_revoked()) return *refused;
   return run(CollectParcel{typed_code});
 }
 FlowResult Agent::load(const std::string& parcel_id) {
+  if (auto refused = refuse_when_revoked()) return *refused;
   return run(LoadParcel{parcel_id});
+}
+
+// A revoked box opens no door for a citizen and takes no new parcel; a clerk may still empty
+// it, so nothing a citizen handed over stays locked in.
+std::optional<FlowResult> Agent::refuse_when_revoked() {
+  if (!syncer_ || !syncer_->revoked()) return std::nullopt;
+  FlowResult result;
+  result.refused =
+      Refuse{RefuseReason::out_of_service, "This box is out of service. Please call a technician.",
+             std::nullopt, std::nullopt};
+  devices_.screen.show(result.refused->message);
+  return result;
 }
 FlowResult Agent::empty() {
   return run(EmptyDropoff{});
@@ -499,6 +514,7 @@ Expected<AgentStatus> Agent::status() {
   s.track_url = kiosk_.state().config.track_url;
   if (syncer_) {
     s.online = syncer_->online();
+    s.revoked = syncer_->revoked();
     s.last_sync_ms = syncer_->last_success_ms();
   }
   {

@@ -70,7 +70,8 @@ struct AgentStatus {
   std::vector<int> faulty;                  // out of service after a sensor sweep
   std::vector<std::string> document_kinds;  // from the controller's configuration
   std::string track_url;
-  bool online = false;                            // the last sync reached the controller
+  bool online = false;   // the last sync reached the controller
+  bool revoked = false;  // the controller revoked this box's certificate: out of service
   std::optional<std::int64_t> last_sync_ms;       // when a sync last succeeded (this run)
   std::optional<drivers::PrinterStatus> printer;  // as the printer check last saw it
 };
@@ -124,6 +125,7 @@ class Agent {
  private:
   Agent(AgentConfig config, Devices devices, Random& random, std::unique_ptr<Journal> journal);
   FlowResult run(const Input& input);
+  std::optional<FlowResult> refuse_when_revoked();
   FlowResult run_locked(const Input& input);  // flow_mutex_ held
   bool execute(const std::vector<Action>& actions, FlowResult& result);
   bool execute_unlock(int compartment, FlowResult& result);

@@ -78,6 +78,8 @@ std::string_view to_string(RefuseReason reason) {
       return "bad_contact";
     case RefuseReason::busy:
       return "busy";
+    case RefuseReason::out_of_service:
+      return "out_of_service";
     case RefuseReason::door_not_opened:
       break;
   }

@@ -157,6 +157,7 @@ enum class RefuseReason {
   bad_contact,
   busy,
   door_not_opened,
+  out_of_service,  // the box's certificate was revoked: no citizen flow until re-enrolled
 };
 std::string_view to_string(RefuseReason reason);
 

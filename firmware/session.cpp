@@ -855,6 +855,9 @@ Session::Message Session::refusal(const Refuse& refused, std::int64_t now_ms) co
     case RefuseReason::door_not_opened:
       m.body_key = "refused.door_not_opened";
       break;
+    case RefuseReason::out_of_service:
+      m.body_key = "why.revoked";
+      break;
   }
   return without_empty_phone(std::move(m));
 }

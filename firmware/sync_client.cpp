@@ -118,12 +118,15 @@ Expected<SyncClient::Reply> SyncClient::call(const char* method, const std::stri
 Expected<std::string> SyncClient::expect_ok(const Reply& reply, const char* what) {
   if (reply.status >= 200 && reply.status < 300) return reply.body;
   std::string detail = "the controller answered " + std::to_string(reply.status);
+  ErrorCode code = code_for_status(reply.status);
   if (auto body = wire::parse_error_body(reply.body)) {
     detail += " " + body->error + ": " + body->message;
+    // The one refusal the box acts on by itself: it is out of service until re-enrolled.
+    if (reply.status == 403 && body->error == "revoked") code = ErrorCode::revoked;
   } else {
     detail += " without a readable error body";
   }
-  return make_error(code_for_status(reply.status), std::string(what) + ": " + detail);
+  return make_error(code, std::string(what) + ": " + detail);
 }
 
 Expected<wire::PushResponse> SyncClient::push(const wire::PushRequest& request) {

@@ -160,10 +160,15 @@ Expected<SyncReport> Syncer::sync_once() {
   Expected<void> pulled = pushed ? pull() : Expected<void>(pushed.error());
   if (!pulled) {
     online_ = false;
+    if (pulled.error().code == ErrorCode::revoked && !revoked_.exchange(true)) {
+      spdlog::error("this box's certificate was revoked: out of service until re-enrolled ({})",
+                    pulled.error().message);
+    }
     if (!is_retryable(pulled.error())) raise_alarm(pulled.error());
     return pulled.error();
   }
   online_ = true;
+  if (revoked_.exchange(false)) spdlog::info("the controller accepts this box again");
   last_success_ms_ = now_ms_();
   last_alarm_.reset();
   end_backoff();

@@ -70,6 +70,9 @@ class Syncer {
   Expected<void> sync_for_receipt(std::chrono::milliseconds budget);
   // Whether the last sync reached the controller, and when one last did (0: not yet).
   [[nodiscard]] bool online() const { return online_; }
+  // Whether the controller said this box's certificate is revoked (until a sync succeeds again,
+  // after a re-enrolment): the box is then out of service.
+  [[nodiscard]] bool revoked() const { return revoked_; }
   [[nodiscard]] std::optional<std::int64_t> last_success_ms() const {
     const auto at = last_success_ms_.load();
     return at ? std::optional<std::int64_t>(at) : std::nullopt;
@@ -109,6 +112,7 @@ class Syncer {
   std::optional<std::string> last_alarm_;
   std::thread thread_;
   std::atomic<bool> online_{false};
+  std::atomic<bool> revoked_{false};
   std::atomic<std::int64_t> last_success_ms_{0};
 };
 

@@ -47,6 +47,7 @@ BoxFacts box_facts(const AgentStatus& status, const AgentConfig& config, bool sc
   f.scanner_ok = f.has_scanner && scanner_ok;
   f.track_url = status.track_url;
   f.controller_online = status.online;
+  f.revoked = status.revoked;
   f.controller = config.controller_url;
   f.last_sync = status.last_sync_ms ? local_hhmm(*status.last_sync_ms) : "—";
   using drivers::PrinterStatus;

@@ -98,6 +98,8 @@ TEST_F(SyncClientTest, OnlyFailuresThatMayPassAreRetryable) {
       {400, R"({"error":"bad_request","message":"events[0].seq starts at 1"})",
        ErrorCode::invalid_argument, false},
       {403, R"({"error":"forbidden","message":"revoked"})", ErrorCode::forbidden, false},
+      {403, R"({"error":"revoked","message":"this box's certificate was revoked: stolen"})",
+       ErrorCode::revoked, false},
       {200, R"({"applied_through":1,"registrations":[],"extra":1})", ErrorCode::unknown_field,
        false},
       {200, R"({"applied_through":"1","registrations":[]})", ErrorCode::wrong_type, false},

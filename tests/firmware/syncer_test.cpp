@@ -150,6 +150,27 @@ TEST_F(SyncerTest, ARefusalThatRetryingCannotFixRaisesOneAlarm) {
   EXPECT_EQ(std::get<wire::Alarm>(events->back().body).what, "sync_refused");
 }
 
+TEST_F(SyncerTest, ARevokedCertificatePutsTheBoxOutOfServiceAndKeepsEveryEvent) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(journal_->append(wire::Alarm{"a", "d", std::nullopt}, kNow, random_));
+  }
+  auto syncer = make(100);
+  EXPECT_FALSE(syncer.revoked());
+  controller_.fail_with =
+      make_error(ErrorCode::revoked, "pushing events: the controller answered 403 revoked: stolen");
+  EXPECT_FALSE(syncer.sync_once().has_value());
+  EXPECT_TRUE(syncer.revoked());
+  EXPECT_FALSE(syncer.online());
+  // Nothing is dropped: the three events and the alarm wait for a controller that takes them.
+  EXPECT_EQ(journal_->sync_state()->pending(), 4u);
+  EXPECT_EQ(alarms("sync_refused").size(), 1u);
+  // Re-enrolled: the next sync goes through, every event with it, and the box is back.
+  controller_.fail_with.reset();
+  ASSERT_TRUE(syncer.sync_once().has_value());
+  EXPECT_FALSE(syncer.revoked());
+  EXPECT_EQ(journal_->sync_state()->pending(), 0u);
+}
+
 TEST_F(SyncerTest, TheThreadStopsCleanly) {
   auto syncer = make(100);
   syncer.start();
