@@ -50,6 +50,32 @@ Expected<CertificateIssued> read_certificate(ObjectReader& r) {
   return c;
 }
 
+Expected<ProvisionedConfig> read_config(const json& value, std::string path) {
+  CIVICBOX_TRY(auto c, ObjectReader::open(value, std::move(path)));
+  ProvisionedConfig p;
+  CIVICBOX_TRY(p.device_id, c.string("device_id", 64));
+  CIVICBOX_TRY(p.site, c.string("site", kMaxTextBytes));
+  CIVICBOX_TRY(p.cabinet, c.string("cabinet", kMaxTextBytes));
+  CIVICBOX_TRY(p.controller_url, c.string("controller_url", 2048));
+  CIVICBOX_TRY(p.institution, c.string("institution", kMaxTextBytes));
+  CIVICBOX_TRY(p.languages, read_strings(c, "languages", 32, 8));
+  CIVICBOX_TRY(p.default_language, c.string("default_language", 8));
+  CIVICBOX_TRY(p.document_kinds, read_strings(c, "document_kinds", kMaxListItems, kMaxTextBytes));
+  CIVICBOX_CHECK(c.finish());
+  return p;
+}
+
+json config_json(const ProvisionedConfig& p) {
+  return json{{"device_id", p.device_id},
+              {"site", p.site},
+              {"cabinet", p.cabinet},
+              {"controller_url", p.controller_url},
+              {"institution", p.institution},
+              {"languages", p.languages},
+              {"default_language", p.default_language},
+              {"document_kinds", p.document_kinds}};
+}
+
 json certificate_json(const CertificateIssued& c) {
   return json{{"certificate", c.certificate_pem},
               {"ca_chain", c.ca_chain_pem},
@@ -85,32 +111,23 @@ Expected<EnrolResponse> parse_enrol_response(std::string_view text) {
   CIVICBOX_TRY(e.certificate, read_certificate(r));
   CIVICBOX_TRY(const json* config, r.object("config"));
   CIVICBOX_CHECK(r.finish());
-  CIVICBOX_TRY(auto c, ObjectReader::open(*config, "config"));
-  ProvisionedConfig& p = e.config;
-  CIVICBOX_TRY(p.device_id, c.string("device_id", 64));
-  CIVICBOX_TRY(p.site, c.string("site", kMaxTextBytes));
-  CIVICBOX_TRY(p.cabinet, c.string("cabinet", kMaxTextBytes));
-  CIVICBOX_TRY(p.controller_url, c.string("controller_url", 2048));
-  CIVICBOX_TRY(p.institution, c.string("institution", kMaxTextBytes));
-  CIVICBOX_TRY(p.languages, read_strings(c, "languages", 32, 8));
-  CIVICBOX_TRY(p.default_language, c.string("default_language", 8));
-  CIVICBOX_TRY(p.document_kinds, read_strings(c, "document_kinds", kMaxListItems, kMaxTextBytes));
-  CIVICBOX_CHECK(c.finish());
+  CIVICBOX_TRY(e.config, read_config(*config, "config"));
   return e;
 }
 
 std::string to_json(const EnrolResponse& value) {
   json j = certificate_json(value.certificate);
-  const ProvisionedConfig& p = value.config;
-  j["config"] = json{{"device_id", p.device_id},
-                     {"site", p.site},
-                     {"cabinet", p.cabinet},
-                     {"controller_url", p.controller_url},
-                     {"institution", p.institution},
-                     {"languages", p.languages},
-                     {"default_language", p.default_language},
-                     {"document_kinds", p.document_kinds}};
+  j["config"] = config_json(value.config);
   return civicbox::json::dump(j);
+}
+
+Expected<ProvisionedConfig> parse_provisioned_config(std::string_view text) {
+  CIVICBOX_TRY(auto root, civicbox::json::parse(text, kMaxBodyBytes));
+  return read_config(root, "");
+}
+
+std::string to_json(const ProvisionedConfig& value) {
+  return civicbox::json::dump(config_json(value));
 }
 
 Expected<RenewRequest> parse_renew_request(std::string_view text) {

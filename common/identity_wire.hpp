@@ -94,11 +94,14 @@ Expected<EnrolResponse> parse_enrol_response(std::string_view json);
 Expected<RenewRequest> parse_renew_request(std::string_view json);
 Expected<CertificateIssued> parse_certificate_issued(std::string_view json);
 Expected<SelfTestReport> parse_self_test_report(std::string_view json);
+// The config part of an EnrolResponse on its own: the box keeps it in its identity folder.
+Expected<ProvisionedConfig> parse_provisioned_config(std::string_view json);
 
 std::string to_json(const EnrolRequest& value);
 std::string to_json(const EnrolResponse& value);
 std::string to_json(const RenewRequest& value);
 std::string to_json(const CertificateIssued& value);
 std::string to_json(const SelfTestReport& value);
+std::string to_json(const ProvisionedConfig& value);
 
 }  // namespace civicbox::wire

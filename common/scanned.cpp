@@ -10,6 +10,7 @@ namespace {
 constexpr std::string_view kBadgePrefix = "CBX-BADGE:";
 constexpr std::string_view kParcelPrefix = "CBX-PARCEL:";
 constexpr std::string_view kEnrolPrefix = "CBX-ENROL:";
+constexpr std::string_view kTestPrefix = kSelfTestPrefix;
 constexpr std::string_view kOurPrefix = "CBX-";
 
 constexpr std::string_view kNotOurs = "this QR code is not a civicbox pickup code";
@@ -187,6 +188,19 @@ Expected<Scanned> parse_enrolment(std::string_view token) {
   return Scanned{EnrolmentToken{std::string(token)}};
 }
 
+Expected<Scanned> parse_self_test(std::string_view token) {
+  bool ok = token.size() >= kSelfTestTokenMin && token.size() <= kSelfTestTokenMax;
+  for (char c : token) {
+    if (!is_upper_alnum(c)) ok = false;
+  }
+  if (!ok) {
+    return make_error(ErrorCode::parse,
+                      "this is not a valid civicbox self-test code: the token must be 8 to 32 "
+                      "capital letters or digits");
+  }
+  return Scanned{SelfTestCode{std::string(token)}};
+}
+
 // Length of the UTF-8 sequence starting at text[i] if it is valid and not a control character
 // (C1 controls are U+0080..U+009F, encoded C2 80..C2 9F), else 0.
 std::size_t printable_sequence(std::string_view text, std::size_t i) {
@@ -247,6 +261,7 @@ Expected<Scanned> parse_scanned(std::string_view text) {
     if (text.starts_with(kEnrolPrefix)) {
       return parse_enrolment(text.substr(kEnrolPrefix.size()));
     }
+    if (text.starts_with(kTestPrefix)) return parse_self_test(text.substr(kTestPrefix.size()));
     return make_error(ErrorCode::parse,
                       "this civicbox code is of a kind this box does not know: please ask at "
                       "the counter");
@@ -270,8 +285,11 @@ std::string format_scanned(const Scanned& scanned) {
           return std::string(kBadgePrefix) + s.id;
         } else if constexpr (std::is_same_v<T, ParcelLabel>) {
           return std::string(kParcelPrefix) + s.parcel.str();
-        } else {
+        } else if constexpr (std::is_same_v<T, EnrolmentToken>) {
           return std::string(kEnrolPrefix) + s.token;
+        } else {
+          static_assert(std::is_same_v<T, SelfTestCode>);
+          return std::string(kTestPrefix) + s.token;
         }
       },
       scanned);

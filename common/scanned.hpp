@@ -7,6 +7,7 @@
 //   clerk badge      CBX-BADGE:<id>          id: 4-32 of A-Z 0-9 -
 //   parcel label     CBX-PARCEL:<tracking code>
 //   enrolment token  CBX-ENROL:<token>       token: 22-128 of A-Z a-z 0-9 _ - (base32/64url)
+//   self-test code   CBX-TEST:<token>        token: 8-32 of A-Z 0-9 (the self-test's receipt)
 //
 // Errors, by what the kiosk tells the person (the message says it in English; the code lets the
 // kiosk pick its own translation):
@@ -54,12 +55,22 @@ struct EnrolmentToken {
   friend bool operator==(const EnrolmentToken&, const EnrolmentToken&) = default;
 };
 
-using Scanned = std::variant<PickupCode, ClerkBadge, ParcelLabel, EnrolmentToken>;
+// The one-time code on the receipt a self-test prints: the scanner must read it back. It opens
+// nothing and means nothing outside the self-test that printed it.
+struct SelfTestCode {
+  std::string token;  // 8..32 of [A-Z0-9], as printed
+  friend bool operator==(const SelfTestCode&, const SelfTestCode&) = default;
+};
+
+using Scanned = std::variant<PickupCode, ClerkBadge, ParcelLabel, EnrolmentToken, SelfTestCode>;
 
 inline constexpr std::size_t kBadgeIdMin = 4;
 inline constexpr std::size_t kBadgeIdMax = 32;
 inline constexpr std::size_t kEnrolmentTokenMin = 22;  // 128 bits in base64url
 inline constexpr std::size_t kEnrolmentTokenMax = 128;
+inline constexpr std::size_t kSelfTestTokenMin = 8;
+inline constexpr std::size_t kSelfTestTokenMax = 32;
+inline constexpr std::string_view kSelfTestPrefix = "CBX-TEST:";
 
 // Parses the text of one scan. Errors as listed above; never throws.
 Expected<Scanned> parse_scanned(std::string_view text);

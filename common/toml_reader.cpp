@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdio>
+#include <sstream>
 
 #include "common/atomic_file.hpp"
 
@@ -557,6 +558,22 @@ Expected<void> TableReader::integer(const char* key, std::int64_t min, std::int6
   std::int64_t wide = out;
   CIVICBOX_CHECK(integer(key, min, max, wide));
   out = static_cast<int>(wide);
+  return {};
+}
+
+Expected<void> TableReader::number(const char* key, double min, double max, double& out) {
+  const toml::node* node = mark(key);
+  if (node == nullptr) return {};
+  auto value = node->value<double>();  // an integer is taken as a number too
+  if (!(node->is_floating_point() || node->is_integer()) || !value) {
+    return error_at(ErrorCode::wrong_type, name(key), *node, "must be a number");
+  }
+  if (!(*value >= min && *value <= max)) {  // NaN fails too
+    std::ostringstream range;
+    range << "must be between " << min << " and " << max;
+    return error_at(ErrorCode::invalid_argument, name(key), *node, range.str());
+  }
+  out = *value;
   return {};
 }
 

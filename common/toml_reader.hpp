@@ -65,6 +65,8 @@ class TableReader {
                       const std::filesystem::path& base);
   Expected<void> integer(const char* key, std::int64_t min, std::int64_t max, std::int64_t& out);
   Expected<void> integer(const char* key, std::int64_t min, std::int64_t max, int& out);
+  // A number (floating point, or a whole number) within [min, max].
+  Expected<void> number(const char* key, double min, double max, double& out);
   // A list of non-empty strings.
   Expected<void> strings(const char* key, std::vector<std::string>& out);
   // A non-empty list of distinct whole numbers in [min, max].

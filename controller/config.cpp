@@ -1,5 +1,8 @@
 #include "controller/config.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <fstream>
@@ -12,6 +15,11 @@ namespace civicbox::controller {
 namespace {
 
 using config::error_at;
+
+bool is_language_code(std::string_view code) {
+  auto letter = [](char c) { return c >= 'a' && c <= 'z'; };
+  return code.size() == 2 && letter(code[0]) && letter(code[1]);
+}
 using config::TableReader;
 
 // "host:port" under `key`; an empty or absent value keeps the default.
@@ -49,7 +57,7 @@ Expected<Endpoint> parse_endpoint(std::string_view text) {
 Expected<Config> parse_config(std::string_view toml_text, const std::filesystem::path& base) {
   CIVICBOX_TRY(const toml::table root, config::parse_document(toml_text));
   CIVICBOX_CHECK(config::only_sections(
-      root, {"server", "tls", "storage", "institution", "backoffice", "pickup"}));
+      root, {"server", "tls", "storage", "institution", "backoffice", "pickup", "ca", "enrol"}));
   auto table = [&](const char* name) -> const toml::table& { return config::section(root, name); };
   Config config;
 
@@ -66,6 +74,11 @@ Expected<Config> parse_config(std::string_view toml_text, const std::filesystem:
   CIVICBOX_CHECK(server.integer("max_connections", 4, 100000, max_connections));
   config.max_connections = static_cast<int>(max_connections);
   CIVICBOX_CHECK(server.integer("idle_timeout_s", 1, 3600, idle));
+  CIVICBOX_CHECK(server.string("device_url", config.device_url));
+  if (!config.device_url.empty() && !config.device_url.starts_with("https://")) {
+    return error_at(ErrorCode::invalid_argument, "server.device_url", *server.node("device_url"),
+                    "must start with https:// (boxes speak only TLS)");
+  }
   CIVICBOX_CHECK(server.finish());
   config.threads = static_cast<int>(threads);
   config.max_body_bytes = static_cast<std::size_t>(max_body);
@@ -94,6 +107,25 @@ Expected<Config> parse_config(std::string_view toml_text, const std::filesystem:
                     "is not a time zone this machine knows (e.g. \"Europe/Bucharest\")");
   }
   CIVICBOX_CHECK(institution.strings("document_kinds", config.document_kinds));
+  CIVICBOX_CHECK(institution.strings("languages", config.languages));
+  for (const auto& language : config.languages) {
+    if (!is_language_code(language)) {
+      return error_at(ErrorCode::invalid_argument, "institution.languages",
+                      *institution.node("languages"),
+                      "'" + language + "' is not a two-letter ISO 639-1 code such as \"ro\"");
+    }
+  }
+  if (config.languages.empty()) {
+    return error_at(ErrorCode::invalid_argument, "institution.languages",
+                    *institution.node("languages"), "must name at least one language");
+  }
+  CIVICBOX_CHECK(institution.string("default_language", config.default_language));
+  if (!config.default_language.empty() &&
+      std::find(config.languages.begin(), config.languages.end(), config.default_language) ==
+          config.languages.end()) {
+    return error_at(ErrorCode::invalid_argument, "institution.default_language",
+                    *institution.node("default_language"), "must be one of institution.languages");
+  }
   CIVICBOX_CHECK(institution.finish());
 
   TableReader backoffice(table("backoffice"), "backoffice");
@@ -118,7 +150,39 @@ Expected<Config> parse_config(std::string_view toml_text, const std::filesystem:
   CIVICBOX_CHECK(pickup.integer("hold_days", 1, 365, hold));
   CIVICBOX_CHECK(pickup.finish());
   config.pickup_hold_days = static_cast<int>(hold);
+
+  TableReader ca(table("ca"), "ca");
+  CIVICBOX_CHECK(ca.path("dir", config.ca_dir, base));
+  // 825 days: the longest any TLS client still accepts for a leaf certificate.
+  CIVICBOX_CHECK(ca.integer("cert_days", 1, 825, config.cert_days));
+  CIVICBOX_CHECK(ca.finish());
+
+  TableReader enrol(table("enrol"), "enrol");
+  CIVICBOX_CHECK(enrol.integer("token_hours", 1, 24 * 30, config.token_hours));
+  CIVICBOX_CHECK(enrol.integer("failures_per_minute", 1, 600, config.enrol_failures_per_minute));
+  CIVICBOX_CHECK(enrol.integer("failure_burst", 1, 1000, config.enrol_failure_burst));
+  CIVICBOX_CHECK(enrol.finish());
   return config;
+}
+
+std::filesystem::path ca_dir_of(const Config& config) {
+  return config.ca_dir.empty() ? config.data_dir / "ca" : config.ca_dir;
+}
+
+std::string device_url_of(const Config& config) {
+  if (!config.device_url.empty()) return config.device_url;
+  std::string host = config.device_listen.host;
+  if (host == "0.0.0.0" || host == "::") {
+    char name[256] = {};
+    host = ::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0' ? name : "localhost";
+  }
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";  // IPv6
+  return "https://" + host + ":" + std::to_string(config.device_listen.port);
+}
+
+std::string default_language_of(const Config& config) {
+  if (!config.default_language.empty()) return config.default_language;
+  return config.languages.empty() ? std::string("en") : config.languages.front();
 }
 
 Expected<Config> load_config(const std::filesystem::path& file) {

@@ -19,7 +19,10 @@ struct Endpoint {
 
 struct Config {
   Endpoint device_listen{"127.0.0.1", 8443};  // mutual TLS: boxes only
-  Endpoint public_listen{"127.0.0.1", 8444};  // server TLS: tracking and back office
+  Endpoint public_listen{"127.0.0.1", 8444};  // server TLS: tracking, enrolment, back office
+  // What boxes dial, told to each box when it enrols ("https://ctl.example.org:8443"). Empty:
+  // derived from device_listen (device_url_of).
+  std::string device_url;
   int threads = 2;
   std::size_t max_body_bytes = 1 << 20;
   int idle_timeout_s = 30;
@@ -38,10 +41,31 @@ struct Config {
   // at its midnight. Empty: the machine's local time.
   std::string timezone;
   std::vector<std::string> document_kinds{"request", "complaint", "other"};
+  // The screen languages a box offers (ISO 639-1), told to each box when it enrols.
+  std::vector<std::string> languages{"ro", "hu", "en", "ca", "es", "pt"};
+  std::string default_language;  // empty: the first of `languages`
 
   std::string backoffice_token;  // bearer token for /v1/backoffice/*
   int pickup_hold_days = 7;
+
+  // The fleet CA that signs box certificates (`civicbox-controller ca init`). Empty: data_dir/ca.
+  std::filesystem::path ca_dir;
+  int cert_days = 90;  // validity of a certificate issued at enrolment or renewal
+
+  int token_hours = 24;  // default validity of an enrolment token
+  // Failed enrolments per source address (token guessing): a bucket of `enrol_failure_burst`
+  // refilled at `enrol_failures_per_minute`; an empty bucket gets 429 with Retry-After.
+  int enrol_failures_per_minute = 5;
+  int enrol_failure_burst = 10;
 };
+
+// The folder of the fleet CA: [ca] dir, or data_dir/ca.
+std::filesystem::path ca_dir_of(const Config& config);
+// What boxes dial: [server] device_url, or "https://HOST:PORT" of device_listen (the machine's
+// host name when it listens on every address).
+std::string device_url_of(const Config& config);
+// [institution] default_language, or the first of the languages.
+std::string default_language_of(const Config& config);
 
 // Paths in the file are taken relative to the file's folder.
 Expected<Config> load_config(const std::filesystem::path& file);

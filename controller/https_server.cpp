@@ -1,7 +1,9 @@
 #include "controller/https_server.hpp"
 
 #include <chrono>
+#include <functional>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -18,6 +20,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "common/wire.hpp"
+#include "controller/certificate_facts.hpp"
 
 namespace civicbox::controller {
 
@@ -34,6 +37,12 @@ constexpr auto kHandshakeTimeout = 10s;
 constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 constexpr int kMaxRequestsPerConnection = 1000;
 constexpr auto kAcceptRetryDelay = 100ms;
+// How often the revocation version in storage is looked at: a box revoked from the command line
+// (another process) or by another instance loses its open connections within about this long.
+constexpr auto kRevocationPoll = 1s;
+// An enrolment request is a token and a CSR: far below the general body limit, which a stranger
+// on the public listener should not get to fill.
+constexpr std::uint64_t kMaxEnrolBodyBytes = 64 * 1024;
 
 struct Counters {
   std::atomic<std::uint64_t> refused_connections{0};
@@ -93,33 +102,94 @@ Expected<std::unique_ptr<ssl::context>> make_tls_context(const Config& config, b
   return ctx;
 }
 
-// The device id is the common name of the verified client certificate.
-std::optional<DeviceId> device_of(SSL* ssl) {
+// The device id is the common name of the verified client certificate; with it come the facts
+// revocation is decided on (serial, validity, key).
+std::optional<DeviceIdentity> identity_of(SSL* ssl) {
   if (SSL_get_verify_result(ssl) != X509_V_OK) return std::nullopt;
   X509* cert = SSL_get1_peer_certificate(ssl);
   if (cert == nullptr) return std::nullopt;
-  char cn[128] = {};
-  int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+  auto facts = read_certificate(cert);
   X509_free(cert);
-  if (n <= 0 || n >= static_cast<int>(sizeof cn)) return std::nullopt;
-  auto id = DeviceId::parse(std::string_view(cn, static_cast<std::size_t>(n)));
+  if (!facts) return std::nullopt;
+  auto id = DeviceId::parse(facts->common_name);
   if (!id) return std::nullopt;
-  return *id;
+  return DeviceIdentity{*id, std::move(*facts)};
 }
+
+class Session;
+
+// The device sessions open now, by (device id, certificate serial), so the connections of a
+// box revoked elsewhere can be found and closed. Shared with the sessions, which may outlive
+// the server (see Session::live_).
+class SessionRegistry {
+ public:
+  void add(const Session* key, std::weak_ptr<Session> session, const DeviceIdentity& identity) {
+    std::lock_guard lock(mutex_);
+    auto& box = boxes_
+                    .try_emplace({identity.device.str(), identity.certificate.serial_hex},
+                                 LiveBox{identity, {}})
+                    .first->second;
+    box.sessions[key] = std::move(session);
+  }
+
+  void remove(const Session* key, const DeviceIdentity& identity) {
+    std::lock_guard lock(mutex_);
+    auto it = boxes_.find({identity.device.str(), identity.certificate.serial_hex});
+    if (it == boxes_.end()) return;
+    it->second.sessions.erase(key);
+    if (it->second.sessions.empty()) boxes_.erase(it);
+  }
+
+  struct Entry {
+    DeviceIdentity identity;
+    std::vector<std::weak_ptr<Session>> sessions;
+  };
+  // A copy: deciding and closing happen outside the lock (a session's destructor takes it).
+  std::vector<Entry> snapshot() const {
+    std::lock_guard lock(mutex_);
+    std::vector<Entry> out;
+    out.reserve(boxes_.size());
+    for (const auto& [key, box] : boxes_) {
+      Entry entry{box.identity, {}};
+      for (const auto& [session_key, session] : box.sessions) entry.sessions.push_back(session);
+      out.push_back(std::move(entry));
+    }
+    return out;
+  }
+
+ private:
+  struct LiveBox {
+    DeviceIdentity identity;
+    std::map<const Session*, std::weak_ptr<Session>> sessions;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::pair<std::string, std::string>, LiveBox> boxes_;
+};
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, ssl::context& ctx, Service& service, const Config& config,
-          Counters& counters, std::shared_ptr<std::atomic<int>> live, bool device)
+          Counters& counters, std::shared_ptr<std::atomic<int>> live,
+          std::shared_ptr<SessionRegistry> registry, bool device)
       : stream_(std::move(socket), ctx),
         service_(service),
         config_(config),
         counters_(counters),
         live_(std::move(live)),
+        registry_(std::move(registry)),
         device_listener_(device) {
     ++*live_;
+    beast::error_code ec;
+    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    if (!ec) {
+      peer_address_ = ep.address().to_string();
+      peer_ = peer_address_ + ":" + std::to_string(ep.port());
+    }
   }
-  ~Session() { --*live_; }
+  ~Session() {
+    if (identity_) registry_->remove(this, *identity_);
+    --*live_;
+  }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -130,6 +200,18 @@ class Session : public std::enable_shared_from_this<Session> {
         [self = shared_from_this()](beast::error_code ec) { self->on_handshake(ec); });
   }
 
+  // The box's certificate was revoked: close at once, whatever is under way. Runs on the
+  // session's strand (posted by the server's revocation sweep).
+  void close_revoked(const std::string& reason) {
+    spdlog::warn("closing the connection of box {} from {}: certificate {} revoked: {}",
+                 identity_ ? identity_->device.str() : "?", peer(),
+                 identity_ ? identity_->certificate.serial_hex : "?", reason);
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(stream_).close();
+  }
+  [[nodiscard]] net::any_io_executor executor() { return stream_.get_executor(); }
+
  private:
   void on_handshake(beast::error_code ec) {
     if (ec) {
@@ -139,12 +221,13 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     counters_.handshakes++;
     if (device_listener_) {
-      device_ = device_of(stream_.native_handle());
-      if (!device_) {
+      identity_ = identity_of(stream_.native_handle());
+      if (!identity_) {
         spdlog::warn("device certificate from {} names no valid device id", peer());
         respond_error(403, "forbidden", "the client certificate names no valid device", false);
         return;
       }
+      registry_->add(this, weak_from_this(), *identity_);
     }
     read();
   }
@@ -176,6 +259,11 @@ class Session : public std::enable_shared_from_this<Session> {
                            false);
     }
     const auto& msg = parser_->get();
+    const std::string_view target(msg.target().data(), msg.target().size());
+    if (!device_listener_ && (target == "/v1/enrol" || target.starts_with("/v1/enrol?"))) {
+      if (parser_->content_length().value_or(0) > kMaxEnrolBodyBytes) return body_too_large();
+      parser_->body_limit(kMaxEnrolBodyBytes);  // a chunked body stops at the same limit
+    }
     if (!device_listener_ &&
         std::string_view(msg.target().data(), msg.target().size()).starts_with("/v1/backoffice/") &&
         !service_.backoffice_authorized(std::string(msg[http::field::authorization]))) {
@@ -221,17 +309,19 @@ class Session : public std::enable_shared_from_this<Session> {
     request.content_type = std::string(msg[http::field::content_type]);
     request.authorization = std::string(msg[http::field::authorization]);
     request.body = msg.body();
+    request.peer_address = peer_address_;
     Response response;
     try {
-      response = device_listener_ ? service_.handle_device(*device_, request)
+      response = device_listener_ ? service_.handle_device(*identity_, request)
                                   : service_.handle_public(request);
     } catch (const std::exception& e) {
       spdlog::error("handler failed on {} {}: {}", request.method, request.target, e.what());
       response = {500, wire::to_json(wire::ErrorBody{"internal", "the controller failed"}), {}};
     }
-    spdlog::debug("{} {} {} -> {}", device_ ? device_->str() : peer(), request.method,
+    spdlog::debug("{} {} {} -> {}", identity_ ? identity_->device.str() : peer(), request.method,
                   request.target, response.status);
-    const bool keep_alive = msg.keep_alive() && ++served_ < kMaxRequestsPerConnection;
+    const bool keep_alive =
+        msg.keep_alive() && !response.close_connection && ++served_ < kMaxRequestsPerConnection;
     write(std::move(response), keep_alive, msg.version());
   }
 
@@ -255,6 +345,9 @@ class Session : public std::enable_shared_from_this<Session> {
     res->set(http::field::cache_control, "no-store");
     if (!response.allow.empty()) res->set(http::field::allow, response.allow);
     if (response.status == 401) res->set(http::field::www_authenticate, "Bearer");
+    if (response.retry_after_s > 0) {
+      res->set(http::field::retry_after, std::to_string(response.retry_after_s));
+    }
     res->keep_alive(keep_alive);
     res->body() = std::move(response.body);
     res->prepare_payload();
@@ -275,12 +368,7 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  std::string peer() const {
-    beast::error_code ec;
-    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
-    if (ec) return "unknown peer";
-    return ep.address().to_string() + ":" + std::to_string(ep.port());
-  }
+  const std::string& peer() const { return peer_; }
 
   beast::ssl_stream<beast::tcp_stream> stream_;
   beast::flat_buffer buffer_;
@@ -291,15 +379,18 @@ class Session : public std::enable_shared_from_this<Session> {
   // Sessions open on this listener; shared, because a session may outlive its listener when the
   // server stops and the I/O context destroys what is still pending.
   std::shared_ptr<std::atomic<int>> live_;
+  std::shared_ptr<SessionRegistry> registry_;
   bool device_listener_;
-  std::optional<DeviceId> device_;
+  std::optional<DeviceIdentity> identity_;
+  std::string peer_address_;           // the IP address alone, for throttling
+  std::string peer_ = "unknown peer";  // address:port, for the log
   int served_ = 0;
 };
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(net::io_context& io, ssl::context& ctx, Service& service, const Config& config,
-           Counters& counters, bool device)
+           Counters& counters, std::shared_ptr<SessionRegistry> registry, bool device)
       : io_(io),
         acceptor_(net::make_strand(io)),
         retry_(acceptor_.get_executor()),
@@ -307,6 +398,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
         service_(service),
         config_(config),
         counters_(counters),
+        registry_(std::move(registry)),
         device_(device) {}
 
   Expected<Endpoint> bind(const Endpoint& where) {
@@ -367,7 +459,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
       socket.close(ignored);
     } else {
       std::make_shared<Session>(std::move(socket), ctx_, service_, config_, counters_, live_,
-                                device_)
+                                registry_, device_)
           ->run();
     }
     accept();
@@ -384,27 +476,39 @@ class Listener : public std::enable_shared_from_this<Listener> {
   Service& service_;
   const Config& config_;
   Counters& counters_;
+  std::shared_ptr<SessionRegistry> registry_;
   bool device_;
 };
 
 class BeastServer final : public HttpsServer {
  public:
   BeastServer(const Config& config, Service& service)
-      : config_(config), service_(service), io_(config.threads) {}
+      : config_(config),
+        service_(service),
+        io_(config.threads),
+        revocation_timer_(net::make_strand(io_)) {}
 
   ~BeastServer() override { stop(); }
 
-  Expected<void> start() {
+  Expected<void> start(const std::function<void(const Endpoint&, const Endpoint&)>& on_bound) {
     CIVICBOX_TRY(device_ctx_, make_tls_context(config_, true));
     CIVICBOX_TRY(public_ctx_, make_tls_context(config_, false));
-    device_listener_ =
-        std::make_shared<Listener>(io_, *device_ctx_, service_, config_, counters_, true);
-    public_listener_ =
-        std::make_shared<Listener>(io_, *public_ctx_, service_, config_, counters_, false);
+    device_listener_ = std::make_shared<Listener>(io_, *device_ctx_, service_, config_, counters_,
+                                                  registry_, true);
+    public_listener_ = std::make_shared<Listener>(io_, *public_ctx_, service_, config_, counters_,
+                                                  registry_, false);
     CIVICBOX_TRY(device_endpoint_, device_listener_->bind(config_.device_listen));
     CIVICBOX_TRY(public_endpoint_, public_listener_->bind(config_.public_listen));
+    if (auto loaded = service_.identity().refresh_revocations(); !loaded) {
+      return loaded.error().context("reading the revocations");
+    }
+    swept_version_ = service_.identity().revocations_version();
+    // Before anything is accepted or any I/O thread runs: the caller may still change the
+    // configuration (the URL boxes are told, when the port was picked here).
+    if (on_bound) on_bound(device_endpoint_, public_endpoint_);
     device_listener_->accept();
     public_listener_->accept();
+    poll_revocations();
     for (int i = 0; i < std::max(1, config_.threads); ++i) {
       threads_.emplace_back([this] {
         for (;;) {
@@ -433,15 +537,57 @@ class BeastServer final : public HttpsServer {
     if (threads_.empty()) return;
     if (device_listener_) device_listener_->close();
     if (public_listener_) public_listener_->close();
+    std::promise<void> cancelled;
+    net::dispatch(revocation_timer_.get_executor(), [this, &cancelled] {
+      stopping_ = true;
+      revocation_timer_.cancel();
+      cancelled.set_value();
+    });
+    cancelled.get_future().wait();
     io_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
   }
 
  private:
+  // Every kRevocationPoll: reload the revocations if storage's version moved (another process
+  // or instance revoked or enrolled a box), and close the sessions of certificates now refused.
+  void poll_revocations() {
+    revocation_timer_.expires_after(kRevocationPoll);
+    revocation_timer_.async_wait([this](beast::error_code ec) {
+      if (ec || stopping_) return;
+      FleetIdentity& identity = service_.identity();
+      if (auto refreshed = identity.refresh_revocations(); !refreshed) {
+        spdlog::error("reading the revocations: {}", refreshed.error().describe());
+      }
+      const std::int64_t version = identity.revocations_version();
+      if (version != swept_version_) {
+        swept_version_ = version;
+        sweep(identity);
+      }
+      poll_revocations();
+    });
+  }
+
+  void sweep(FleetIdentity& identity) {
+    for (const auto& entry : registry_->snapshot()) {
+      auto reason = identity.refusal_in_memory(entry.identity);
+      if (!reason) continue;
+      for (const auto& weak : entry.sessions) {
+        if (auto session = weak.lock()) {
+          net::post(session->executor(), [session, why = *reason] { session->close_revoked(why); });
+        }
+      }
+    }
+  }
+
   const Config& config_;
   Service& service_;
   net::io_context io_;
+  std::shared_ptr<SessionRegistry> registry_ = std::make_shared<SessionRegistry>();
+  net::steady_timer revocation_timer_;  // on its own strand
+  std::int64_t swept_version_ = -1;
+  bool stopping_ = false;
   std::unique_ptr<ssl::context> device_ctx_;
   std::unique_ptr<ssl::context> public_ctx_;
   std::shared_ptr<Listener> device_listener_;
@@ -455,9 +601,11 @@ class BeastServer final : public HttpsServer {
 
 }  // namespace
 
-Expected<std::unique_ptr<HttpsServer>> HttpsServer::start(const Config& config, Service& service) {
+Expected<std::unique_ptr<HttpsServer>> HttpsServer::start(
+    const Config& config, Service& service,
+    const std::function<void(const Endpoint&, const Endpoint&)>& on_bound) {
   auto server = std::make_unique<BeastServer>(config, service);
-  CIVICBOX_CHECK(server->start());
+  CIVICBOX_CHECK(server->start(on_bound));
   return std::unique_ptr<HttpsServer>(std::move(server));
 }
 

@@ -1,4 +1,6 @@
-// civicbox-controller: the service a fleet of boxes syncs with, and the town hall's API.
+// civicbox-controller: the service a fleet of boxes syncs with, and the town hall's API. Without
+// a subcommand it serves; the subcommands (ca, token, certs, revoke: commands.hpp) are the
+// operator's tools around the boxes' identities.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -10,7 +12,9 @@
 
 #include "common/logging.hpp"
 #include "common/random.hpp"
+#include "controller/commands.hpp"
 #include "controller/config.hpp"
+#include "controller/fleet_ca.hpp"
 #include "controller/https_server.hpp"
 #include "controller/service.hpp"
 #include "controller/storage.hpp"
@@ -37,9 +41,21 @@ int main(int argc, char** argv) {
   CLI::App app{
       "civicbox-controller: the service a fleet of civicbox document boxes syncs with over "
       "mutual TLS, and the town hall's tracking and back-office API.\n\n"
-      "Reads a TOML configuration (see docs/controller.example.toml); flags override it. Prints\n"
-      "'listening device=HOST:PORT public=HOST:PORT' on stdout once both listeners are up.\n"
-      "Stops cleanly on SIGINT or SIGTERM."};
+      "Without a subcommand it serves: reads a TOML configuration (see\n"
+      "docs/controller.example.toml); flags override it. Prints 'listening device=HOST:PORT\n"
+      "public=HOST:PORT' on stdout once both listeners are up. Stops cleanly on SIGINT or\n"
+      "SIGTERM.\n\n"
+      "The subcommands manage the boxes' identities in the same database and CA folder, also\n"
+      "while a server runs: ca init, token create, token list, certs list, revoke."};
+  app.footer(
+      "Examples:\n"
+      "  civicbox-controller -c controller.toml\n"
+      "  civicbox-controller -c controller.toml ca init --server-name ctl.example.org\n"
+      "  civicbox-controller -c controller.toml token create --site cluj-centru --box box-0007 \\\n"
+      "      --cabinet kerong-12 --qr box-0007.png\n"
+      "  civicbox-controller -c controller.toml revoke --box box-0007 --reason \"stolen\"");
+  app.require_subcommand(0, 1);
+  app.fallthrough();  // -c and the other general flags may also follow the subcommand
   std::string config_file;
   std::string device_listen;
   std::string public_listen;
@@ -58,6 +74,90 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "I/O threads")->check(CLI::Range(1, 64));
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+
+  CLI::App* ca = app.add_subcommand("ca", "The fleet CA that signs the boxes' certificates");
+  ca->require_subcommand(1);
+  CaInitCommand ca_init_args;
+  CLI::App* ca_init = ca->add_subcommand(
+      "init", "Create the fleet CA (or import one) and the controller's TLS certificate");
+  ca_init->footer(
+      "Writes DIR/ca.crt and DIR/ca.key (a new ECDSA P-256 CA for 10 years, or the one given\n"
+      "with --import-cert/--import-key, checked to be a CA whose key matches) and\n"
+      "DIR/controller.crt + controller.key: the controller's server certificate signed by that\n"
+      "CA (1 year), so boxes verify the controller against the fleet CA. DIR is [ca] dir of the\n"
+      "configuration, by default <data_dir>/ca; it is made 0700, keys are 0600.\n"
+      "An existing CA is never replaced: the command refuses and changes nothing.\n"
+      "Prints where the files are and the [tls] lines to put into the configuration.");
+  ca_init
+      ->add_option("--import-cert", ca_init_args.import_cert,
+                   "Take this CA certificate (PEM) instead of making one")
+      ->check(CLI::ExistingFile);
+  ca_init
+      ->add_option("--import-key", ca_init_args.import_key,
+                   "The private key (PEM) of the CA given with --import-cert")
+      ->check(CLI::ExistingFile);
+  ca_init->add_option("--server-name", ca_init_args.server_names,
+                      "A DNS name boxes dial the controller by (repeatable; default localhost)");
+  ca_init->add_option("--server-ip", ca_init_args.server_ips,
+                      "An IPv4 address boxes dial the controller by (repeatable; default "
+                      "127.0.0.1 when no --server-name is given)");
+
+  CLI::App* token = app.add_subcommand("token", "One-time enrolment tokens for new boxes");
+  token->require_subcommand(1);
+  TokenCreateCommand token_args;
+  int token_hours = 0;
+  CLI::App* token_create =
+      token->add_subcommand("create", "Make a one-time token that enrols one box (prints it once)");
+  token_create->footer(
+      "The token is 32 random bytes in base64url (43 characters); the controller keeps only\n"
+      "its SHA-256. It enrols exactly the box named (the CN of the certificate it gets), at the\n"
+      "site named, with the cabinet profile named, until it expires or is used. The box scans\n"
+      "it as a QR code (CBX-ENROL:<token>) or the technician types it. Prints 'token: ...',\n"
+      "'qr_text: ...' and 'expires_at: ...' lines. A box that was revoked can be re-enrolled\n"
+      "with a new token.");
+  token_create->add_option("--site", token_args.site, "Where the box stands, e.g. cluj-centru")
+      ->required();
+  token_create->add_option("--box", token_args.box, "The box's device id, e.g. box-0007")
+      ->required();
+  token_create
+      ->add_option("--cabinet", token_args.cabinet,
+                   "The cabinet profile, e.g. kerong-12 (hardware/cabinets)")
+      ->required();
+  token_create
+      ->add_option("--hours", token_hours,
+                   "How long the token is valid (default: [enrol] token_hours, 24)")
+      ->check(CLI::Range(1, 720));
+  token_create->add_option("--qr", token_args.qr_file,
+                           "Also write the QR code of CBX-ENROL:<token> to this PNG file");
+  std::optional<std::string> list_box;
+  CLI::App* token_list = token->add_subcommand(
+      "list", "The tokens made, newest first, with their state (never the token itself)");
+  token_list->footer("State: unused, used (with the serial of the certificate it got) or expired.");
+  token_list->add_option("--box", list_box, "Only this box's");
+
+  CLI::App* certs = app.add_subcommand("certs", "The certificates the controller has signed");
+  certs->require_subcommand(1);
+  CLI::App* certs_list =
+      certs->add_subcommand("list", "Every certificate signed at enrolment or renewal");
+  certs_list->footer(
+      "Newest first: serial, box, kind (enrol or renew), state (valid, expired or revoked),\n"
+      "when it was issued, until when it is valid and, if revoked, when and why.");
+  certs_list->add_option("--box", list_box, "Only this box's");
+
+  std::string revoke_box;
+  std::string revoke_reason;
+  CLI::App* revoke =
+      app.add_subcommand("revoke", "Take a box out of service: revoke its certificates");
+  revoke->footer(
+      "Marks every certificate of the box revoked and the box revoked: each certificate it\n"
+      "holds, also ones the controller never recorded (the development PKI), is refused on the\n"
+      "device listener with 403 'revoked', and a running controller closes the box's open\n"
+      "connections within a few seconds. Renewal with such a certificate is refused too. To put\n"
+      "the box back, create a new token for it and enrol it again.");
+  revoke->add_option("--box", revoke_box, "The box's device id")->required();
+  revoke->add_option("--reason", revoke_reason,
+                     "Why, for the log and the box's technician (up to 200 bytes)");
+
   CLI11_PARSE(app, argc, argv);
 
   setup_logging("controller", log_level);
@@ -65,6 +165,16 @@ int main(int argc, char** argv) {
   auto loaded = load_config(config_file);
   if (!loaded) return fail(loaded.error().context("reading " + config_file).describe());
   Config config = std::move(*loaded);
+  if (!data_dir.empty()) config.data_dir = data_dir;
+  if (ca_init->parsed()) return run_ca_init(config, ca_init_args);
+  if (token_create->parsed()) {
+    if (token_hours > 0) token_args.hours = token_hours;
+    return run_token_create(config, token_args);
+  }
+  if (token_list->parsed()) return run_token_list(config, list_box);
+  if (certs_list->parsed()) return run_certs_list(config, list_box);
+  if (revoke->parsed()) return run_revoke(config, revoke_box, revoke_reason);
+
   if (!device_listen.empty()) {
     auto ep = parse_endpoint(device_listen);
     if (!ep) return fail(ep.error().context("--device-listen").describe());
@@ -75,7 +185,6 @@ int main(int argc, char** argv) {
     if (!ep) return fail(ep.error().context("--public-listen").describe());
     config.public_listen = *ep;
   }
-  if (!data_dir.empty()) config.data_dir = data_dir;
   if (threads > 0) config.threads = threads;
   if (auto ok = validate(config); !ok) return fail(ok.error().describe());
   if (!config.timezone.empty()) {
@@ -86,6 +195,14 @@ int main(int argc, char** argv) {
 
   auto storage = open_sqlite_storage(config.data_dir, {config.institution_id, true});
   if (!storage) return fail(storage.error().context("opening the database").describe());
+  auto fleet_ca = load_fleet_ca(ca_dir_of(config));
+  if (!fleet_ca) return fail(fleet_ca.error().context("loading the fleet CA").describe());
+  if (!*fleet_ca) {
+    spdlog::warn(
+        "no fleet CA in {}: enrolment and renewal answer 503 until `civicbox-controller "
+        "ca init`",
+        ca_dir_of(config).string());
+  }
 
   // Block the stop signals before any thread starts, so only sigwait below sees them.
   sigset_t stop_signals;
@@ -95,8 +212,15 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   SystemRandom random;
-  Service service(**storage, config, random, now_ms);
-  auto server = HttpsServer::start(config, service);
+  Service service(**storage, config, random, now_ms, std::move(*fleet_ca));
+  auto server =
+      HttpsServer::start(config, service, [&config](const Endpoint& device, const Endpoint&) {
+        // Boxes are told the port actually bound (port 0 in the configuration picks a free one).
+        if (config.device_url.empty()) {
+          config.device_listen = device;
+          config.device_url = device_url_of(config);
+        }
+      });
   if (!server) return fail(server.error().describe());
   const Endpoint dev = (*server)->device_endpoint();
   const Endpoint pub = (*server)->public_endpoint();

@@ -9,9 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "common/codes.hpp"
+#include "common/identity_wire.hpp"
 #include "common/json_strict.hpp"
 #include "common/pickup_hash.hpp"
 #include "common/wire.hpp"
+#include "controller/encoding.hpp"
+#include "controller/qr_png.hpp"
+#include "controller/revocation.hpp"
 
 namespace civicbox::controller {
 
@@ -253,13 +257,36 @@ std::string rfc3339(std::int64_t unix_ms) {
   return buf;
 }
 
-Service::Service(Storage& storage, const Config& config, Random& random, Clock clock)
-    : storage_(storage), config_(config), random_(random), clock_(std::move(clock)) {}
+Service::Service(Storage& storage, const Config& config, Random& random, Clock clock,
+                 std::optional<provisioning::CaCredentials> ca)
+    : storage_(storage),
+      config_(config),
+      random_(random),
+      clock_(std::move(clock)),
+      identity_(storage, config, random, clock_, std::move(ca)),
+      throttle_(ThrottleLimits{static_cast<double>(config.enrol_failures_per_minute),
+                               static_cast<double>(config.enrol_failure_burst), 10'000}) {}
 
-Response Service::handle_device(const DeviceId& device, const Request& request) {
+Response Service::handle_device(const DeviceIdentity& box, const Request& request) {
+  if (auto reason = identity_.refusal(box)) {
+    spdlog::warn("box {} from {} presented revoked certificate {}: {}", box.device.str(),
+                 request.peer_address, box.certificate.serial_hex, *reason);
+    Response refused = error_response(403, "revoked", revoked_message(*reason));
+    refused.close_connection = true;
+    return refused;
+  }
+  const DeviceId& device = box.device;
   auto target = parse_target(request.target);
   if (!target) return from_error(target.error());
   const std::string& path = target->path;
+  if (path == "/v1/device/renew") {
+    if (request.method != "POST") return method_not_allowed("POST");
+    return renew(box, request);
+  }
+  if (path == "/v1/device/selftest") {
+    if (request.method != "POST") return method_not_allowed("POST");
+    return record_self_test(box, request);
+  }
   if (path == "/v1/device/events") {
     if (request.method != "POST") return method_not_allowed("POST");
     return push_events(device, request);
@@ -277,6 +304,10 @@ Response Service::handle_public(const Request& request) {
   if (!target) return from_error(target.error());
   std::string_view path = target->path;
   if (path == "/healthz") return json_response(200, {{"status", "ok"}});
+  if (path == "/v1/enrol") {
+    if (request.method != "POST") return method_not_allowed("POST");
+    return enrol(request);
+  }
   constexpr std::string_view kTrack = "/v1/track/";
   if (path.starts_with(kTrack)) {
     if (request.method != "GET") return method_not_allowed("GET");
@@ -376,6 +407,17 @@ Response Service::backoffice(const Request& request, const Target& target, std::
     return move_submission(request, path.substr(kSubmissions.size(),
                                                 path.size() - kSubmissions.size() - kState.size()));
   }
+  if (path == "tokens") {
+    if (request.method == "POST") return create_token(request);
+    if (request.method == "GET") return list_tokens(target);
+    return method_not_allowed("GET, POST");
+  }
+  if (path == "certificates") {
+    if (request.method != "GET") return method_not_allowed("GET");
+    return list_certificates(target);
+  }
+  constexpr std::string_view kBoxes = "boxes/";
+  if (path.starts_with(kBoxes)) return box_route(request, path.substr(kBoxes.size()));
   return not_found_route();
 }
 
@@ -475,6 +517,209 @@ Response Service::move_submission(const Request& request, std::string_view code_
   if (!moved) return from_error(moved.error());
   spdlog::info("submission {} moved to {}", moved->registration_number, to_string(*state));
   return json_response(200, submission_json(*moved));
+}
+
+}  // namespace civicbox::controller
+
+namespace civicbox::controller {
+
+namespace {
+
+// Reads a JSON object body with the reader handed to `read`, which asks for each field.
+template <typename Read>
+Expected<void> read_object(const Request& request, std::size_t max_bytes, Read&& read) {
+  CIVICBOX_TRY(auto parsed, json::parse(request.body, max_bytes));
+  CIVICBOX_TRY(auto reader, json::ObjectReader::open(parsed, ""));
+  CIVICBOX_CHECK(read(reader));
+  return reader.finish();
+}
+
+Response refusal_response(const Refusal& refusal) {
+  return error_response(refusal.status, refusal.word, refusal.message);
+}
+
+Json certificate_json(const CertificateRecord& c, std::int64_t now_ms) {
+  std::string state = c.revoked_at_ms ? "revoked" : now_ms >= c.not_after_ms ? "expired" : "valid";
+  Json out = {{"serial", c.serial_hex},
+              {"box", c.device_id},
+              {"kind", c.kind},
+              {"state", state},
+              {"not_before", rfc3339(c.not_before_ms)},
+              {"not_after", rfc3339(c.not_after_ms)},
+              {"issued_at", rfc3339(c.issued_at_ms)},
+              {"key_sha256", c.key_sha256_hex},
+              {"certificate", c.pem}};
+  out["revoked_at"] = c.revoked_at_ms ? Json(rfc3339(*c.revoked_at_ms)) : Json(nullptr);
+  out["revoked_reason"] = c.revoked_reason ? Json(*c.revoked_reason) : Json(nullptr);
+  return out;
+}
+
+Json token_json(const EnrolmentTokenRecord& t, std::int64_t now_ms) {
+  // The hash's first 16 hex digits name a token in lists; the token itself is never shown again.
+  Json out = {{"token_id", t.token_sha256_hex.substr(0, 16)},
+              {"box", t.device_id},
+              {"site", t.site},
+              {"cabinet", t.cabinet},
+              {"state", token_state(t, now_ms)},
+              {"created_at", rfc3339(t.created_at_ms)},
+              {"expires_at", rfc3339(t.expires_at_ms)}};
+  out["used_at"] = t.used_at_ms ? Json(rfc3339(*t.used_at_ms)) : Json(nullptr);
+  out["serial"] = t.serial_hex ? Json(*t.serial_hex) : Json(nullptr);
+  return out;
+}
+
+}  // namespace
+
+Response Service::enrol(const Request& request) {
+  const std::int64_t now = clock_();
+  if (auto wait = throttle_.wait_seconds(request.peer_address, now)) {
+    spdlog::warn("enrolment from {} refused: rate_limited (retry after {} s)", request.peer_address,
+                 *wait);
+    Response limited =
+        error_response(429, "rate_limited",
+                       "too many failed enrolments from this address: try again in " +
+                           std::to_string(*wait) + " s");
+    limited.retry_after_s = *wait;
+    return limited;
+  }
+  Response response = [&]() -> Response {
+    if (!is_json(request.content_type)) {
+      spdlog::warn("enrolment from {} refused: unsupported_media_type", request.peer_address);
+      return unsupported_media();
+    }
+    auto parsed = wire::parse_enrol_request(request.body);
+    if (!parsed) {
+      // Only the word: a JSON parser's message may quote the bytes around the error, which can
+      // be the token.
+      spdlog::warn("enrolment from {} refused: {} (malformed request)", request.peer_address,
+                   to_string(parsed.error().code));
+      return from_error(parsed.error().context("reading the enrolment request"));
+    }
+    auto decided = identity_.enrol(*parsed, request.peer_address);
+    if (auto* refusal = std::get_if<Refusal>(&decided)) return refusal_response(*refusal);
+    return {200, wire::to_json(std::get<wire::EnrolResponse>(decided)), {}};
+  }();
+  // Any refusal of the request's content counts as a guess; a success never does.
+  if (response.status >= 400 && response.status < 500) {
+    throttle_.failed(request.peer_address, now);
+  }
+  return response;
+}
+
+Response Service::renew(const DeviceIdentity& box, const Request& request) {
+  if (!is_json(request.content_type)) return unsupported_media();
+  auto parsed = wire::parse_renew_request(request.body);
+  if (!parsed) return from_error(parsed.error().context("reading the renewal request"));
+  auto decided = identity_.renew(box, *parsed, request.peer_address);
+  if (auto* refusal = std::get_if<Refusal>(&decided)) return refusal_response(*refusal);
+  return {200, wire::to_json(std::get<wire::CertificateIssued>(decided)), {}};
+}
+
+Response Service::record_self_test(const DeviceIdentity& box, const Request& request) {
+  if (!is_json(request.content_type)) return unsupported_media();
+  if (request.body.size() > config_.max_body_bytes) return body_too_large(config_.max_body_bytes);
+  auto report = wire::parse_self_test_report(request.body);
+  if (!report) return from_error(report.error().context("reading the self-test report"));
+  SelfTestRecord record{box.device.str(),      clock_(),       report->started_ms,
+                        report->finished_ms,   report->reason, report->passed(),
+                        wire::to_json(*report)};
+  if (auto added = storage_.add_self_test(record); !added) return from_error(added.error());
+  spdlog::info("box {}: self-test ({}) {} with {} checks", record.device_id, record.reason,
+               record.passed ? "passed" : "FAILED", report->checks.size());
+  return json_response(200, {{"recorded", true}});
+}
+
+Response Service::create_token(const Request& request) {
+  if (!is_json(request.content_type)) return unsupported_media();
+  TokenOrder order;
+  order.valid_hours = config_.token_hours;
+  auto read =
+      read_object(request, config_.max_body_bytes, [&](json::ObjectReader& r) -> Expected<void> {
+        CIVICBOX_TRY(order.site, r.string("site", 64));
+        CIVICBOX_TRY(order.device_id, r.string("box", 63));
+        CIVICBOX_TRY(order.cabinet, r.string("cabinet", 64));
+        CIVICBOX_TRY(auto hours, r.optional_integer("valid_hours", 1, 24 * 30));
+        if (hours) order.valid_hours = static_cast<int>(*hours);
+        return Expected<void>{};
+      });
+  if (!read) return from_error(read.error());
+  auto issued = identity_.create_token(order);
+  if (!issued) return from_error(issued.error());
+  auto png = qr_png(issued->qr_text());
+  if (!png) return from_error(png.error());
+  // The only time the token leaves the controller: it keeps the hash alone.
+  return json_response(201, {{"token", issued->token},
+                             {"token_id", issued->record.token_sha256_hex.substr(0, 16)},
+                             {"box", issued->record.device_id},
+                             {"site", issued->record.site},
+                             {"cabinet", issued->record.cabinet},
+                             {"expires_at", rfc3339(issued->record.expires_at_ms)},
+                             {"qr_text", issued->qr_text()},
+                             {"qr_png_base64", base64(*png)}});
+}
+
+Response Service::list_tokens(const Target& target) {
+  if (auto ok = only_params(target, {"box"}); !ok) return from_error(ok.error());
+  std::optional<std::string> box;
+  if (auto b = param(target, "box")) box = std::string(*b);
+  auto tokens = storage_.list_enrolment_tokens(box);
+  if (!tokens) return from_error(tokens.error());
+  const std::int64_t now = clock_();
+  Json items = Json::array();
+  for (const auto& t : *tokens) items.push_back(token_json(t, now));
+  return json_response(200, {{"tokens", items}});
+}
+
+Response Service::list_certificates(const Target& target) {
+  if (auto ok = only_params(target, {"box"}); !ok) return from_error(ok.error());
+  std::optional<std::string> box;
+  if (auto b = param(target, "box")) box = std::string(*b);
+  auto certificates = storage_.list_certificates(box);
+  if (!certificates) return from_error(certificates.error());
+  const std::int64_t now = clock_();
+  Json items = Json::array();
+  for (const auto& c : *certificates) items.push_back(certificate_json(c, now));
+  return json_response(200, {{"certificates", items}});
+}
+
+// boxes/{id}/revoke (POST) and boxes/{id}/selftests (GET).
+Response Service::box_route(const Request& request, std::string_view rest) {
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return not_found_route();
+  const std::string_view action = rest.substr(slash + 1);
+  if (action != "revoke" && action != "selftests") return not_found_route();
+  auto device = DeviceId::parse(rest.substr(0, slash));
+  if (!device) return from_error(device.error().context("box"));
+  if (action == "selftests") {
+    if (request.method != "GET") return method_not_allowed("GET");
+    auto tests = storage_.list_self_tests(*device, 20);
+    if (!tests) return from_error(tests.error());
+    Json items = Json::array();
+    for (const auto& t : *tests) {
+      items.push_back({{"received_at", rfc3339(t.received_at_ms)},
+                       {"started_at", rfc3339(t.started_ms)},
+                       {"finished_at", rfc3339(t.finished_ms)},
+                       {"reason", t.reason},
+                       {"passed", t.passed},
+                       {"report", Json::parse(t.report_json, nullptr, false)}});
+    }
+    return json_response(200, {{"box", device->str()}, {"selftests", items}});
+  }
+  if (request.method != "POST") return method_not_allowed("POST");
+  if (!is_json(request.content_type)) return unsupported_media();
+  std::string reason;
+  auto read =
+      read_object(request, config_.max_body_bytes, [&](json::ObjectReader& r) -> Expected<void> {
+        CIVICBOX_TRY(auto given, r.optional_string("reason", 200));
+        reason = given.value_or("");
+        return Expected<void>{};
+      });
+  if (!read) return from_error(read.error());
+  auto revoked = identity_.revoke(*device, reason);
+  if (!revoked) return from_error(revoked.error());
+  return json_response(200, {{"box", device->str()},
+                             {"revoked_certificates", *revoked},
+                             {"revoked_at", rfc3339(clock_())}});
 }
 
 }  // namespace civicbox::controller

@@ -73,7 +73,70 @@ CREATE TABLE IF NOT EXISTS parcels(
 CREATE INDEX IF NOT EXISTS parcels_by_device_change ON parcels(device_id, change_seq);
 CREATE TABLE IF NOT EXISTS change_counter(id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
 INSERT OR IGNORE INTO change_counter(id, value) VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS enrolment_tokens(
+  token_sha256 TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  site TEXT NOT NULL,
+  cabinet TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER,
+  key_sha256 TEXT,
+  serial TEXT);
+CREATE INDEX IF NOT EXISTS enrolment_tokens_by_device ON enrolment_tokens(device_id, created_at);
+CREATE TABLE IF NOT EXISTS certificates(
+  serial TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('enrol', 'renew')),
+  not_before INTEGER NOT NULL,
+  not_after INTEGER NOT NULL,
+  issued_at INTEGER NOT NULL,
+  pem TEXT NOT NULL,
+  key_sha256 TEXT NOT NULL,
+  revoked_at INTEGER,
+  revoked_reason TEXT);
+CREATE INDEX IF NOT EXISTS certificates_by_device ON certificates(device_id, issued_at);
+CREATE TABLE IF NOT EXISTS device_revocations(
+  device_id TEXT PRIMARY KEY,
+  revoked_at INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  lifted_at INTEGER);
+CREATE TABLE IF NOT EXISTS revocation_counter(id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+INSERT OR IGNORE INTO revocation_counter(id, value) VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS self_tests(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  device_id TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  passed INTEGER NOT NULL,
+  report TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS self_tests_by_device ON self_tests(device_id, id);
 )SQL";
+
+constexpr const char* kTokenColumns =
+    "token_sha256, device_id, site, cabinet, created_at, expires_at, used_at, key_sha256, serial";
+constexpr const char* kCertificateColumns =
+    "serial, device_id, kind, not_before, not_after, issued_at, pem, key_sha256, revoked_at, "
+    "revoked_reason";
+
+EnrolmentTokenRecord token_from(const Statement& q) {
+  return {q.text(0),
+          q.text(1),
+          q.text(2),
+          q.text(3),
+          q.integer(4),
+          q.integer(5),
+          q.optional_integer(6),
+          q.optional_text(7),
+          q.optional_text(8)};
+}
+
+CertificateRecord certificate_from(const Statement& q) {
+  return {q.text(0),    q.text(1), q.text(2), q.integer(3),          q.integer(4),
+          q.integer(5), q.text(6), q.text(7), q.optional_integer(8), q.optional_text(9)};
+}
 
 // The registry's year is the town hall's: local time of the process (TZ, set from
 // [institution] timezone at start), so a filing at 00:30 on 1 January in Bucharest opens the
@@ -260,6 +323,194 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
+  Expected<void> add_enrolment_token(const NewEnrolmentToken& t, std::int64_t now_ms) override {
+    std::lock_guard lock(mutex_);
+    CIVICBOX_TRY(auto tx, Transaction::begin(db_));
+    CIVICBOX_TRY(auto insert,
+                 db_.cached("INSERT INTO enrolment_tokens(token_sha256, device_id, site, cabinet, "
+                            "created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    insert.bind(1, t.token_sha256_hex)
+        .bind(2, t.device_id)
+        .bind(3, t.site)
+        .bind(4, t.cabinet)
+        .bind(5, now_ms)
+        .bind(6, t.expires_at_ms);
+    CIVICBOX_CHECK(insert.run());
+    return tx.commit();
+  }
+
+  Expected<std::optional<EnrolmentTokenRecord>> find_enrolment_token(
+      const std::string& token_sha256_hex) override {
+    std::lock_guard lock(mutex_);
+    return find_token_locked(token_sha256_hex);
+  }
+
+  Expected<std::vector<EnrolmentTokenRecord>> list_enrolment_tokens(
+      const std::optional<std::string>& device) override {
+    std::lock_guard lock(mutex_);
+    CIVICBOX_TRY(auto q, db_.cached(std::string("SELECT ") + kTokenColumns +
+                                    " FROM enrolment_tokens WHERE (?1 IS NULL OR device_id = ?1) "
+                                    "ORDER BY created_at DESC, rowid DESC LIMIT 1000"));
+    q.bind(1, device);
+    std::vector<EnrolmentTokenRecord> out;
+    for (;;) {
+      CIVICBOX_TRY(bool row, q.step());
+      if (!row) break;
+      out.push_back(token_from(q));
+    }
+    return out;
+  }
+
+  Expected<void> complete_enrolment(const std::string& token_sha256_hex,
+                                    const CertificateRecord& certificate,
+                                    std::int64_t now_ms) override {
+    std::lock_guard lock(mutex_);
+    CIVICBOX_TRY(auto tx, Transaction::begin(db_));
+    CIVICBOX_TRY(auto use, db_.cached("UPDATE enrolment_tokens SET used_at = ?2, key_sha256 = ?3, "
+                                      "serial = ?4 WHERE token_sha256 = ?1 AND used_at IS NULL "
+                                      "AND expires_at > ?2 AND device_id = ?5"));
+    CIVICBOX_CHECK(use.bind(1, token_sha256_hex)
+                       .bind(2, now_ms)
+                       .bind(3, certificate.key_sha256_hex)
+                       .bind(4, certificate.serial_hex)
+                       .bind(5, certificate.device_id)
+                       .run());
+    if (db_.changes() != 1) {
+      return make_error(ErrorCode::conflict, "the enrolment token was used or expired meanwhile");
+    }
+    CIVICBOX_CHECK(insert_certificate(certificate));
+    CIVICBOX_TRY(auto lift, db_.cached("UPDATE device_revocations SET lifted_at = ?2 "
+                                       "WHERE device_id = ?1 AND lifted_at IS NULL"));
+    CIVICBOX_CHECK(lift.bind(1, certificate.device_id).bind(2, now_ms).run());
+    return tx.commit();
+  }
+
+  Expected<void> record_certificate(const CertificateRecord& certificate) override {
+    std::lock_guard lock(mutex_);
+    CIVICBOX_TRY(auto tx, Transaction::begin(db_));
+    CIVICBOX_CHECK(insert_certificate(certificate));
+    return tx.commit();
+  }
+
+  Expected<std::optional<CertificateRecord>> find_certificate(
+      const std::string& serial_hex) override {
+    std::lock_guard lock(mutex_);
+    CIVICBOX_TRY(auto q, db_.cached(std::string("SELECT ") + kCertificateColumns +
+                                    " FROM certificates WHERE serial = ?1"));
+    q.bind(1, serial_hex);
+    CIVICBOX_TRY(bool row, q.step());
+    if (!row) return std::optional<CertificateRecord>{};
+    return std::optional<CertificateRecord>{certificate_from(q)};
+  }
+
+  Expected<std::vector<CertificateRecord>> list_certificates(
+      const std::optional<std::string>& device) override {
+    std::lock_guard lock(mutex_);
+    CIVICBOX_TRY(auto q, db_.cached(std::string("SELECT ") + kCertificateColumns +
+                                    " FROM certificates WHERE (?1 IS NULL OR device_id = ?1) "
+                                    "ORDER BY issued_at DESC, rowid DESC LIMIT 1000"));
+    q.bind(1, device);
+    std::vector<CertificateRecord> out;
+    for (;;) {
+      CIVICBOX_TRY(bool row, q.step());
+      if (!row) break;
+      out.push_back(certificate_from(q));
+    }
+    return out;
+  }
+
+  Expected<int> revoke_device(const DeviceId& device, const std::string& reason,
+                              std::int64_t now_ms) override {
+    std::lock_guard lock(mutex_);
+    CIVICBOX_TRY(auto tx, Transaction::begin(db_));
+    CIVICBOX_TRY(auto certificates,
+                 db_.cached("UPDATE certificates SET revoked_at = ?2, revoked_reason = ?3 "
+                            "WHERE device_id = ?1 AND revoked_at IS NULL"));
+    CIVICBOX_CHECK(certificates.bind(1, device.str()).bind(2, now_ms).bind(3, reason).run());
+    const auto revoked = static_cast<int>(db_.changes());
+    CIVICBOX_TRY(auto box,
+                 db_.cached("INSERT INTO device_revocations(device_id, revoked_at, reason) "
+                            "VALUES (?1, ?2, ?3) ON CONFLICT(device_id) DO UPDATE SET "
+                            "revoked_at = max(revoked_at, ?2), reason = ?3, lifted_at = NULL"));
+    CIVICBOX_CHECK(box.bind(1, device.str()).bind(2, now_ms).bind(3, reason).run());
+    CIVICBOX_CHECK(bump_revocation_version());
+    CIVICBOX_CHECK(tx.commit());
+    return revoked;
+  }
+
+  Expected<std::int64_t> revocation_version() override {
+    std::lock_guard lock(mutex_);
+    return version_locked();
+  }
+
+  Expected<RevocationList> revocations() override {
+    std::lock_guard lock(mutex_);
+    // One transaction, so the version and the lists agree.
+    CIVICBOX_TRY(auto tx, Transaction::begin(db_));
+    RevocationList list;
+    CIVICBOX_TRY(list.version, version_locked());
+    CIVICBOX_TRY(auto serials, db_.cached("SELECT serial, revoked_reason FROM certificates "
+                                          "WHERE revoked_at IS NOT NULL"));
+    for (;;) {
+      CIVICBOX_TRY(bool row, serials.step());
+      if (!row) break;
+      list.revoked_serials.emplace(serials.text(0), serials.optional_text(1).value_or(""));
+    }
+    CIVICBOX_TRY(auto boxes,
+                 db_.cached("SELECT device_id, revoked_at, reason FROM device_revocations"));
+    for (;;) {
+      CIVICBOX_TRY(bool row, boxes.step());
+      if (!row) break;
+      list.boxes[boxes.text(0)] = {boxes.integer(1), boxes.text(2), {}};
+    }
+    // A revocation revokes every certificate the box had: the ones left are newer.
+    CIVICBOX_TRY(auto since, db_.cached("SELECT c.device_id, c.serial FROM certificates c JOIN "
+                                        "device_revocations r ON r.device_id = c.device_id "
+                                        "WHERE c.revoked_at IS NULL"));
+    for (;;) {
+      CIVICBOX_TRY(bool row, since.step());
+      if (!row) break;
+      list.boxes[since.text(0)].issued_since.insert(since.text(1));
+    }
+    CIVICBOX_CHECK(tx.commit());
+    return list;
+  }
+
+  Expected<void> add_self_test(const SelfTestRecord& r) override {
+    std::lock_guard lock(mutex_);
+    CIVICBOX_TRY(auto tx, Transaction::begin(db_));
+    CIVICBOX_TRY(auto insert,
+                 db_.cached("INSERT INTO self_tests(device_id, received_at, started_at, "
+                            "finished_at, reason, passed, report) VALUES (?1, ?2, ?3, ?4, ?5, "
+                            "?6, ?7)"));
+    insert.bind(1, r.device_id)
+        .bind(2, r.received_at_ms)
+        .bind(3, r.started_ms)
+        .bind(4, r.finished_ms)
+        .bind(5, r.reason)
+        .bind(6, static_cast<std::int64_t>(r.passed ? 1 : 0))
+        .bind(7, r.report_json);
+    CIVICBOX_CHECK(insert.run());
+    return tx.commit();
+  }
+
+  Expected<std::vector<SelfTestRecord>> list_self_tests(const DeviceId& device,
+                                                        int limit) override {
+    std::lock_guard lock(mutex_);
+    CIVICBOX_TRY(auto q, db_.cached("SELECT device_id, received_at, started_at, finished_at, "
+                                    "reason, passed, report FROM self_tests WHERE device_id = ?1 "
+                                    "ORDER BY id DESC LIMIT ?2"));
+    q.bind(1, device.str()).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<SelfTestRecord> out;
+    for (;;) {
+      CIVICBOX_TRY(bool row, q.step());
+      if (!row) break;
+      out.push_back({q.text(0), q.integer(1), q.integer(2), q.integer(3), q.text(4),
+                     q.integer(5) != 0, q.text(6)});
+    }
+    return out;
+  }
+
   Expected<void> migrate() { return db_.exec(kSchema); }
 
  private:
@@ -401,6 +652,51 @@ class SqliteStorage final : public Storage {
     CIVICBOX_TRY(bool row, q.step());
     if (!row) return std::optional<std::string>{};
     return std::optional<std::string>{q.text(0)};
+  }
+
+  Expected<std::optional<EnrolmentTokenRecord>> find_token_locked(const std::string& hash) {
+    CIVICBOX_TRY(auto q, db_.cached(std::string("SELECT ") + kTokenColumns +
+                                    " FROM enrolment_tokens WHERE token_sha256 = ?1"));
+    q.bind(1, hash);
+    CIVICBOX_TRY(bool row, q.step());
+    if (!row) return std::optional<EnrolmentTokenRecord>{};
+    return std::optional<EnrolmentTokenRecord>{token_from(q)};
+  }
+
+  // Inside a transaction. A certificate recorded for a box that was ever revoked changes what
+  // the device listener accepts (revocation.hpp): the version moves.
+  Expected<void> insert_certificate(const CertificateRecord& c) {
+    CIVICBOX_TRY(auto insert,
+                 db_.cached(std::string("INSERT INTO certificates(") + kCertificateColumns +
+                            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, NULL)"));
+    insert.bind(1, c.serial_hex)
+        .bind(2, c.device_id)
+        .bind(3, c.kind)
+        .bind(4, c.not_before_ms)
+        .bind(5, c.not_after_ms)
+        .bind(6, c.issued_at_ms)
+        .bind(7, c.pem)
+        .bind(8, c.key_sha256_hex);
+    CIVICBOX_CHECK(insert.run());
+    CIVICBOX_TRY(auto revoked, db_.cached("SELECT 1 FROM device_revocations WHERE device_id = ?1"));
+    revoked.bind(1, c.device_id);
+    CIVICBOX_TRY(bool was_revoked, revoked.step());
+    revoked.reset();
+    if (was_revoked) CIVICBOX_CHECK(bump_revocation_version());
+    return {};
+  }
+
+  Expected<void> bump_revocation_version() {
+    CIVICBOX_TRY(auto bump,
+                 db_.cached("UPDATE revocation_counter SET value = value + 1 WHERE id = 1"));
+    return bump.run();
+  }
+
+  Expected<std::int64_t> version_locked() {
+    CIVICBOX_TRY(auto q, db_.cached("SELECT value FROM revocation_counter WHERE id = 1"));
+    CIVICBOX_TRY(bool row, q.step());
+    if (!row) return make_error(ErrorCode::internal, "revocation counter missing");
+    return q.integer(0);
   }
 
   Expected<std::int64_t> next_change() {

@@ -12,10 +12,12 @@
 
 #include "common/codes.hpp"
 #include "common/error.hpp"
+#include "common/identity_wire.hpp"
 #include "common/ids.hpp"
 #include "common/pickup_hash.hpp"
 #include "common/submission_state.hpp"
 #include "common/wire.hpp"
+#include "controller/revocation.hpp"
 
 namespace civicbox::controller {
 
@@ -65,6 +67,52 @@ struct ParcelRecord {
   std::int64_t expires_at_ms = 0;
 };
 
+// An enrolment token as stored: its SHA-256, never the token itself.
+struct NewEnrolmentToken {
+  std::string token_sha256_hex;
+  std::string device_id;  // the CN of the certificate it enrols
+  std::string site;
+  std::string cabinet;  // cabinet profile name
+  std::int64_t expires_at_ms = 0;
+};
+
+struct EnrolmentTokenRecord {
+  std::string token_sha256_hex;
+  std::string device_id;
+  std::string site;
+  std::string cabinet;
+  std::int64_t created_at_ms = 0;
+  std::int64_t expires_at_ms = 0;
+  // Set together when the token enrolled a box: when, the key it enrolled and its certificate.
+  std::optional<std::int64_t> used_at_ms;
+  std::optional<std::string> key_sha256_hex;
+  std::optional<std::string> serial_hex;
+};
+
+// A certificate the controller signed.
+struct CertificateRecord {
+  std::string serial_hex;
+  std::string device_id;
+  std::string kind;  // "enrol" or "renew"
+  std::int64_t not_before_ms = 0;
+  std::int64_t not_after_ms = 0;
+  std::int64_t issued_at_ms = 0;
+  std::string pem;
+  std::string key_sha256_hex;
+  std::optional<std::int64_t> revoked_at_ms;
+  std::optional<std::string> revoked_reason;
+};
+
+struct SelfTestRecord {
+  std::string device_id;
+  std::int64_t received_at_ms = 0;
+  std::int64_t started_ms = 0;
+  std::int64_t finished_ms = 0;
+  std::string reason;  // provisioning, on_demand
+  bool passed = false;
+  std::string report_json;  // the report as the box sent it (wire::to_json of it)
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -94,6 +142,45 @@ class Storage {
   virtual Expected<void> add_parcel(const NewParcel& parcel, std::int64_t now_ms) = 0;
   virtual Expected<std::vector<ParcelRecord>> list_parcels(
       const std::optional<std::string>& device) = 0;
+
+  // Identity: enrolment tokens, the certificates the controller signed, revocations. The
+  // command line and the server write these from different processes (and, with PostgreSQL,
+  // several servers): the database is the only common ground.
+
+  // Errors: conflict when a token with this hash exists.
+  virtual Expected<void> add_enrolment_token(const NewEnrolmentToken& token,
+                                             std::int64_t now_ms) = 0;
+  virtual Expected<std::optional<EnrolmentTokenRecord>> find_enrolment_token(
+      const std::string& token_sha256_hex) = 0;
+  // Newest first, at most 1000.
+  virtual Expected<std::vector<EnrolmentTokenRecord>> list_enrolment_tokens(
+      const std::optional<std::string>& device) = 0;
+  // One transaction: the token is marked used (with the key and the certificate's serial), the
+  // certificate is recorded and a revocation of its box is lifted (its old certificates stay
+  // revoked). Errors: conflict, and nothing changed, when the token was used or expired
+  // meanwhile (another request with the same token won).
+  virtual Expected<void> complete_enrolment(const std::string& token_sha256_hex,
+                                            const CertificateRecord& certificate,
+                                            std::int64_t now_ms) = 0;
+  // Records a certificate issued by renewal.
+  virtual Expected<void> record_certificate(const CertificateRecord& certificate) = 0;
+  virtual Expected<std::optional<CertificateRecord>> find_certificate(
+      const std::string& serial_hex) = 0;
+  // Newest first, at most 1000.
+  virtual Expected<std::vector<CertificateRecord>> list_certificates(
+      const std::optional<std::string>& device) = 0;
+  // Marks every certificate of the box revoked (those revoked already keep their first reason)
+  // and the box revoked as of now. Returns how many certificates it revoked now.
+  virtual Expected<int> revoke_device(const DeviceId& device, const std::string& reason,
+                                      std::int64_t now_ms) = 0;
+  // A number that changes whenever revocations() would answer something else: cheap to poll.
+  virtual Expected<std::int64_t> revocation_version() = 0;
+  virtual Expected<RevocationList> revocations() = 0;
+
+  virtual Expected<void> add_self_test(const SelfTestRecord& record) = 0;
+  // The latest first.
+  virtual Expected<std::vector<SelfTestRecord>> list_self_tests(const DeviceId& device,
+                                                                int limit) = 0;
 };
 
 struct StorageOptions {

@@ -2,10 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "common/scanned.hpp"
 #include "drivers/lockers/door_wait.hpp"
+#include "provisioning/controller_link.hpp"
+#include "provisioning/identity_store.hpp"
+#include "provisioning/renewal.hpp"
 
 namespace civicbox::firmware {
 
@@ -48,6 +52,9 @@ Expected<std::unique_ptr<Agent>> Agent::open(const AgentConfig& config, Devices 
   agent->time_floor_ms_ = floor;
   agent->scanner_ = devices.scanner;
   agent->door_open_wait = std::chrono::seconds(config.open_wait_s);
+  agent->self_test_times = SelfTestTimes{std::chrono::seconds(config.self_test_open_wait_s),
+                                         std::chrono::seconds(config.self_test_close_wait_s),
+                                         std::chrono::seconds(config.self_test_scan_wait_s)};
   if (agent->system_ms() < floor) {
     spdlog::warn("the system clock is behind the latest time the journal saw; using that time");
   }
@@ -90,6 +97,56 @@ void Agent::start_sync() {
   watch_thread_ = std::thread([this] { watch_loop(); });
   sweep_thread_ = std::thread([this] { sweep_loop(); });
   printer_thread_ = std::thread([this] { printer_loop(); });
+  if (!config_.identity_dir.empty()) renew_thread_ = std::thread([this] { renew_loop(); });
+}
+
+void Agent::renew_loop() {
+  every(std::chrono::seconds(config_.renew_check_s), [this] {
+    // Each failure is logged where it happens; the next pass tries again.
+    (void)renew_certificate(false);
+  });
+}
+
+Expected<bool> Agent::renew_certificate(bool force) {
+  if (config_.identity_dir.empty()) {
+    return make_error(ErrorCode::state, "this box has no enrolled identity ('box.identity')");
+  }
+  // Cheap first: most passes only read box.json and find nothing to do.
+  auto current = provisioning::read_current_identity(config_.identity_dir);
+  if (!current || !*current) {
+    Error error = current ? make_error(ErrorCode::state, "the identity folder holds no identity")
+                          : current.error();
+    spdlog::error("certificate renewal: {}", error.describe());
+    return error;
+  }
+  const bool under_way = std::filesystem::exists(config_.identity_dir / "pending");
+  if (!force && !under_way && !provisioning::renewal_due(**current, now_ms(), config_.renew_at)) {
+    return false;
+  }
+  auto store = provisioning::IdentityStore::open(config_.identity_dir);
+  if (!store) {
+    // civicbox-provision may hold it (a technician re-enrolling): the next pass tries again.
+    spdlog::warn("certificate renewal waits: {}", store.error().describe());
+    return store.error();
+  }
+  for (const auto& repair : store->repairs()) spdlog::warn("identity folder repaired: {}", repair);
+  provisioning::HttpsControllerLink link;
+  provisioning::Refusal refusal;
+  auto renewed = provisioning::renew_identity(
+      *store, link, now_ms(), provisioning::RenewalOptions{config_.renew_at, force}, &refusal);
+  if (!renewed) {
+    // The current certificate stays in use; a renewal under way resumes with the same key.
+    spdlog::warn("certificate renewal failed, the current certificate stays in use: {}",
+                 renewed.error().describe());
+    return renewed.error();
+  }
+  if (renewed->outcome != provisioning::RenewalOutcome::renewed) return false;
+  const provisioning::Identity& now_in_use = renewed->identity;
+  client_.set_tls_files(now_in_use.ca, now_in_use.cert, now_in_use.key);
+  spdlog::info("certificate renewed: serial {} valid until {} (generation {})",
+               now_in_use.record.serial_hex, now_in_use.record.not_after_ms / 1000,
+               now_in_use.generation);
+  return true;
 }
 
 void Agent::every(std::chrono::milliseconds period, const std::function<void()>& pass) {
@@ -117,6 +174,7 @@ void Agent::stop_sync() {
   if (watch_thread_.joinable()) watch_thread_.join();
   if (sweep_thread_.joinable()) sweep_thread_.join();
   if (printer_thread_.joinable()) printer_thread_.join();
+  if (renew_thread_.joinable()) renew_thread_.join();
   if (syncer_) syncer_->stop();
 }
 

@@ -9,6 +9,8 @@
 // every compartment and journals what CabinetHealth makes of it: a board that stopped answering
 // and a door opened with no unlock put compartments out of service and raise alarms. The sweep
 // never holds the flow lock, so a silent board's timeouts never delay a citizen.
+// The technician's self-test (firmware/self_test.hpp) is a flow of its own: it holds the flow lock
+// while it opens doors, prints and scans.
 #pragma once
 
 #include <atomic>
@@ -36,6 +38,7 @@
 #include "firmware/journal.hpp"
 #include "firmware/kiosk.hpp"
 #include "firmware/recovery.hpp"
+#include "firmware/self_test.hpp"
 #include "firmware/sync_client.hpp"
 #include "firmware/syncer.hpp"
 
@@ -98,6 +101,10 @@ class Agent {
   // Compartments out of service because of what the sweeps saw.
   [[nodiscard]] std::set<int> faulty_compartments() const;
   Expected<SyncReport> sync_now();
+  // Renews the certificate when it is due (config renew_at) or `force`, or finishes a renewal
+  // under way: true when the box now uses a new certificate. The background thread calls it
+  // every renew_check_s when the box has an enrolled identity ('box.identity').
+  Expected<bool> renew_certificate(bool force);
 
   FlowResult file(const std::string& kind, const std::optional<std::string>& contact);
   FlowResult collect(const std::string& typed_code);
@@ -108,6 +115,11 @@ class Agent {
   std::optional<FlowResult> scan(std::chrono::milliseconds wait);
   // A scanner found after the start (one that was missing then).
   void set_scanner(drivers::Scanner* scanner) { scanner_ = scanner; }
+  [[nodiscard]] drivers::Scanner* scanner() const { return scanner_.load(); }
+
+  // The self-test (self_test.hpp, self_test.cpp): every part of the box once, the report kept in
+  // the outbox and sent to the controller. Blocks for as long as the doors and the QR take.
+  SelfTestResult self_test(const SelfTestRun& run);
 
   Expected<AgentStatus> status();
   // The agent's notion of now: the system clock, never earlier than the latest time the journal
@@ -121,6 +133,8 @@ class Agent {
 
   // How long a person has to pull a door after it was unlocked.
   std::chrono::milliseconds door_open_wait{std::chrono::seconds(60)};
+  // What the self-test waits for (from [self_test]; tests shorten them).
+  SelfTestTimes self_test_times;
 
  private:
   Agent(AgentConfig config, Devices devices, Random& random, std::unique_ptr<Journal> journal);
@@ -134,12 +148,17 @@ class Agent {
   // cannot be printed now, or nullopt when it can (or cannot be known: a silent printer).
   std::optional<std::string> check_printer();
   bool wait_door(int compartment, drivers::DoorState state, std::chrono::milliseconds limit);
+  // The self-test's parts (self_test.cpp); flow_mutex_ held.
+  SelfTestLine test_compartment(int compartment, const SelfTestRun& run);
+  SelfTestLine test_printer(const std::string& code, bool& printed);
+  SelfTestLine test_scanner(const std::string& code, const SelfTestRun& run);
   Expected<int> watch_doors_locked();
   void watch_loop();
   void sweep_loop();
   // Runs `pass` every `period` until stop_sync(); the background threads' loop.
   void every(std::chrono::milliseconds period, const std::function<void()>& pass);
   void printer_loop();
+  void renew_loop();
   // Marks (unmarks) a compartment whose unlock a running flow sent: its door may be open.
   void unlock_in_flight(int compartment, bool in_flight);
   [[nodiscard]] std::int64_t system_ms() const;
@@ -161,6 +180,7 @@ class Agent {
   std::thread watch_thread_;
   std::thread sweep_thread_;
   std::thread printer_thread_;
+  std::thread renew_thread_;
   std::atomic<drivers::Scanner*> scanner_{nullptr};
 
   mutable std::mutex doors_mutex_;  // guards the three below; never held across device I/O

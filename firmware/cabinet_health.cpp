@@ -81,6 +81,10 @@ std::vector<wire::Alarm> CabinetHealth::observe(
   return out;
 }
 
+void CabinetHealth::left_open(int compartment) {
+  compartments_[compartment].tampered = true;
+}
+
 std::set<int> CabinetHealth::out_of_service() const {
   std::set<int> out;
   for (const auto& [number, c] : compartments_) {

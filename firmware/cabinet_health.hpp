@@ -7,6 +7,8 @@
 // - A door seen open with no unlock sent for it (`expected_open` does not hold it) is a `tamper`
 //   alarm (`door_open_at_start` on the first sweep after a start); the compartment is out of
 //   service until its door is seen shut again (`tamper_ended`).
+// - A door the self-test opened and nobody shut in time (left_open(): its door_left_open alarm
+//   is already journaled) is out of service the same way, without a tamper alarm.
 //
 // Pure: readings in, alarms out, no clock, no I/O; the agent decides when to sweep.
 #pragma once
@@ -34,6 +36,9 @@ class CabinetHealth {
   // (their door may well be open). Returns the alarms this sweep raised, in order.
   std::vector<wire::Alarm> observe(const std::vector<drivers::CompartmentReading>& readings,
                                    const std::set<int>& expected_open);
+
+  // A door opened by the box and left open: out of service until it is seen shut.
+  void left_open(int compartment);
 
   // Compartments whose board is faulty or whose door was opened with no unlock and not shut.
   [[nodiscard]] std::set<int> out_of_service() const;

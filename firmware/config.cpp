@@ -9,6 +9,7 @@
 #include "common/scanned.hpp"
 #include "common/toml_reader.hpp"
 #include "common/wire.hpp"
+#include "provisioning/identity_store.hpp"
 
 namespace civicbox::firmware {
 
@@ -54,6 +55,7 @@ Expected<void> screen_text(TableReader& reader, const char* key, std::size_t max
 Expected<void> read_ui(const toml::table& table, AgentConfig& c) {
   TableReader ui(table, "ui");
   CIVICBOX_CHECK(ui.string("default_language", c.default_language));
+  c.default_language_given = ui.node("default_language") != nullptr;
   CIVICBOX_CHECK(ui.integer("idle_after_s", 10, 3600, c.idle_after_s));
   CIVICBOX_CHECK(ui.integer("idle_countdown_s", 5, 60, c.idle_countdown_s));
   CIVICBOX_CHECK(screen_text(ui, "helpline", kMaxHelplineBytes, c.helpline));
@@ -124,22 +126,26 @@ Expected<void> read_staff(const toml::table& root, AgentConfig& c) {
 Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
                                          const std::filesystem::path& base) {
   CIVICBOX_TRY(const toml::table root, config::parse_document(toml_text));
-  CIVICBOX_CHECK(
-      config::only_sections(root, {"box", "controller", "sync", "cabinet", "ui"}, {"staff"}));
+  CIVICBOX_CHECK(config::only_sections(
+      root, {"box", "controller", "sync", "cabinet", "self_test", "ui"}, {"staff"}));
   auto table = [&](const char* name) -> const toml::table& { return config::section(root, name); };
 
   AgentConfig c;
   c.data_dir = base / "data";
   TableReader box(table("box"), "box");
   CIVICBOX_CHECK(box.string("id", c.box_id));
+  CIVICBOX_CHECK(box.path("identity", c.identity_dir, base));
   CIVICBOX_CHECK(box.path("data_dir", c.data_dir, base));
   CIVICBOX_CHECK(box.path("fonts_dir", c.fonts_dir, base));
   CIVICBOX_CHECK(box.path("lang_dir", c.lang_dir, base));
   CIVICBOX_CHECK(box.finish());
-  if (c.box_id.empty()) {
-    return make_error(ErrorCode::missing_field, "'box.id' is required (the box certificate's CN)");
+  const bool enrolled = !c.identity_dir.empty();
+  if (c.box_id.empty() && !enrolled) {
+    return make_error(ErrorCode::missing_field,
+                      "'box.id' is required (the box certificate's CN), or 'box.identity' (the "
+                      "folder civicbox-provision enrolled the box into)");
   }
-  if (auto id = DeviceId::parse(c.box_id); !id) {
+  if (auto id = DeviceId::parse(c.box_id); !c.box_id.empty() && !id) {
     return error_at(ErrorCode::invalid_argument, "box.id", *box.node("id"), id.error().message);
   }
 
@@ -150,7 +156,16 @@ Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
   CIVICBOX_CHECK(controller.path("key", c.key, base));
   CIVICBOX_CHECK(controller.integer("timeout_ms", 100, 600'000, c.timeout_ms));
   CIVICBOX_CHECK(controller.finish());
-  if (c.controller_url.rfind("https://", 0) != 0) {
+  if (enrolled) {
+    // One source of truth: a URL or a certificate beside the identity would drift from it.
+    for (const char* key : {"url", "ca", "cert", "key"}) {
+      if (const toml::node* n = controller.node(key)) {
+        return error_at(ErrorCode::invalid_argument, "controller." + std::string(key), *n,
+                        "comes from the enrolled identity ('box.identity'); remove it");
+      }
+    }
+  }
+  if (!enrolled && c.controller_url.rfind("https://", 0) != 0) {
     const toml::node* n = controller.node("url");
     return n != nullptr ? error_at(ErrorCode::invalid_argument, "controller.url", *n,
                                    "must start with https:// (mutual TLS)")
@@ -161,7 +176,7 @@ Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
   for (auto [key, path] : {std::pair<const char*, const std::filesystem::path*>{"ca", &c.ca},
                            {"cert", &c.cert},
                            {"key", &c.key}}) {
-    if (path->empty()) {
+    if (path->empty() && !enrolled) {
       return make_error(
           ErrorCode::missing_field,
           "'controller." + std::string(key) + "' is required (mutual TLS with the fleet CA)");
@@ -172,18 +187,27 @@ Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
   CIVICBOX_CHECK(sync.integer("interval_s", 1, 86'400, c.interval_s));
   CIVICBOX_CHECK(
       sync.integer("batch", 1, static_cast<std::int64_t>(wire::kMaxBatchEvents), c.batch));
+  CIVICBOX_CHECK(sync.integer("renew_check_s", 1, 86'400, c.renew_check_s));
+  CIVICBOX_CHECK(sync.number("renew_at", 0.0001, 0.95, c.renew_at));
   CIVICBOX_CHECK(sync.finish());
 
   TableReader cabinet(table("cabinet"), "cabinet");
   CIVICBOX_CHECK(cabinet.path("profile", c.cabinet_profile, base));
+  CIVICBOX_CHECK(cabinet.path("profiles_dir", c.cabinet_profiles_dir, base));
   CIVICBOX_CHECK(cabinet.integer("sweep_ms", 50, 60'000, c.sweep_ms));
   CIVICBOX_CHECK(cabinet.integer("open_wait_s", 1, 600, c.open_wait_s));
   CIVICBOX_CHECK(cabinet.finish());
-  if (c.cabinet_profile.empty()) {
+  if (c.cabinet_profile.empty() && !enrolled) {
     return make_error(ErrorCode::missing_field,
                       "'cabinet.profile' is required (the cabinet's buses and compartments, "
                       "e.g. hardware/cabinets/kerong-12.toml)");
   }
+
+  TableReader self_test(table("self_test"), "self_test");
+  CIVICBOX_CHECK(self_test.integer("open_wait_s", 1, 600, c.self_test_open_wait_s));
+  CIVICBOX_CHECK(self_test.integer("close_wait_s", 1, 600, c.self_test_close_wait_s));
+  CIVICBOX_CHECK(self_test.integer("scan_wait_s", 1, 600, c.self_test_scan_wait_s));
+  CIVICBOX_CHECK(self_test.finish());
 
   CIVICBOX_CHECK(read_ui(table("ui"), c));
   CIVICBOX_CHECK(read_staff(root, c));
@@ -200,11 +224,62 @@ void apply_cabinet_profile(AgentConfig& config, lockers::CabinetProfile profile)
   config.cabinet = std::move(profile);
 }
 
+Expected<void> apply_identity(AgentConfig& config) {
+  auto read = provisioning::read_current_identity(config.identity_dir);
+  if (!read) return read.error().context("'box.identity' " + config.identity_dir.string());
+  if (!*read) {
+    return make_error(ErrorCode::state,
+                      "'box.identity': " + config.identity_dir.string() +
+                          " holds no identity yet: enrol the box first (civicbox-provision "
+                          "--identity " +
+                          config.identity_dir.string() + " --token ...)");
+  }
+  const provisioning::Identity& identity = **read;
+  if (!config.box_id.empty() && config.box_id != identity.device_id()) {
+    // Box A's identity copied onto box B: refuse rather than speak for the other box.
+    return make_error(ErrorCode::conflict,
+                      "'box.id' is " + config.box_id + " but the identity in " +
+                          config.identity_dir.string() + " is box " + identity.device_id() + "'s");
+  }
+  const wire::ProvisionedConfig& enrolled = identity.config();
+  config.box_id = identity.device_id();
+  config.site = enrolled.site;
+  config.controller_url = enrolled.controller_url;
+  config.ca = identity.ca;
+  config.cert = identity.cert;
+  config.key = identity.key;
+  if (config.cabinet_profile.empty()) {
+    const bool plain_name =
+        !enrolled.cabinet.empty() &&
+        std::all_of(enrolled.cabinet.begin(), enrolled.cabinet.end(), [](char ch) {
+          return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+        });
+    if (!plain_name) {
+      return make_error(ErrorCode::invalid_argument,
+                        "the identity names cabinet '" + enrolled.cabinet +
+                            "', not a profile name: set 'cabinet.profile'");
+    }
+    const std::filesystem::path dir = config.cabinet_profiles_dir.empty()
+                                          ? std::filesystem::path(CIVICBOX_DEFAULT_CABINETS_DIR)
+                                          : config.cabinet_profiles_dir;
+    config.cabinet_profile = dir / (enrolled.cabinet + ".toml");
+  }
+  if (!config.default_language_given && is_screen_language(enrolled.default_language)) {
+    config.default_language = enrolled.default_language;
+  }
+  return {};
+}
+
 Expected<AgentConfig> load_agent_config(const std::filesystem::path& file) {
   CIVICBOX_TRY(std::string text, config::read_file(file));
   auto base = std::filesystem::absolute(file).parent_path();
   auto config = parse_agent_config(text, base);
   if (!config) return config.error().context(file.string());
+  if (!config->identity_dir.empty()) {
+    if (auto applied = apply_identity(*config); !applied) {
+      return applied.error().context(file.string());
+    }
+  }
   // Found now, with the key's name, rather than as a TLS error at the first sync.
   for (auto [key, path] :
        {std::pair<const char*, const std::filesystem::path*>{"controller.ca", &config->ca},

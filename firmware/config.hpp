@@ -4,12 +4,19 @@
 // can be read and reads the cabinet profile (hardware/cabinets/*.toml), which says which
 // compartments take drop-offs and which hold pick-ups.
 //
-//   [box]        id, data_dir, fonts_dir (DejaVu fonts for receipts and the screen; default: the
+//   [box]        id, identity (the folder civicbox-provision enrolled the box into: the box id,
+//                the controller's URL, the certificate, key and fleet CA, the cabinet profile and
+//                the default language then come from there, and the agent renews the certificate),
+//                data_dir, fonts_dir (DejaVu fonts for receipts and the screen; default: the
 //                build's assets), lang_dir (the screen's catalogues; default: the build's ui/lang)
 //   [controller] url, ca, cert, key, timeout_ms
-//   [sync]       interval_s, batch
-//   [cabinet]    profile, sweep_ms (how often the sensors are swept between flows),
+//   [sync]       interval_s, batch, renew_check_s (how often the certificate's age is looked at),
+//                renew_at (the fraction of its validity after which it is renewed; 2/3)
+//   [cabinet]    profile (default with an identity: profiles_dir/<the identity's cabinet>.toml),
+//                profiles_dir (default: the build's hardware/cabinets), sweep_ms (how often the sensors are swept between flows),
 //                open_wait_s (how long a person has to pull a door once its lock released)
+//   [self_test]  open_wait_s (how long a door may take to open once released), close_wait_s (to
+//                be shut again), scan_wait_s (for the test receipt's QR to be shown)
 //   [ui]         default_language, idle_after_s, idle_countdown_s, helpline, counter_hours
 //                (the touchscreen's session: see firmware/session.hpp)
 //   [[staff]]    badge, name, role ("clerk" | "technician"), pin_hash (hash_pin() in staff.hpp);
@@ -36,6 +43,10 @@ bool is_screen_language(std::string_view code);
 
 struct AgentConfig {
   std::string box_id;  // must equal the CN of the box certificate
+  // The enrolled identity's folder (provisioning/identity_store.hpp); empty: the files below are
+  // named in the configuration and nobody renews them.
+  std::filesystem::path identity_dir;
+  std::string site;  // from the identity
   std::filesystem::path data_dir = "data";
   std::filesystem::path fonts_dir;  // empty: where the build put them
   std::filesystem::path lang_dir;   // empty: where the build put them
@@ -46,15 +57,23 @@ struct AgentConfig {
   int timeout_ms = 5000;
   int interval_s = 5;
   int batch = 100;
+  int renew_check_s = 3600;
+  double renew_at = 2.0 / 3.0;
   std::filesystem::path cabinet_profile;
+  std::filesystem::path cabinet_profiles_dir;  // empty: the build's hardware/cabinets
   int sweep_ms = 500;
   int open_wait_s = 60;
+  // [self_test]
+  int self_test_open_wait_s = 20;
+  int self_test_close_wait_s = 60;
+  int self_test_scan_wait_s = 60;
   // From the cabinet profile (load_agent_config, or apply_cabinet_profile()).
   lockers::CabinetProfile cabinet;
   std::vector<int> dropoff;
   std::vector<int> pickup;
   // [ui]
   std::string default_language = "ro";
+  bool default_language_given = false;  // [ui] default_language named (else the identity's)
   int idle_after_s = 60;
   int idle_countdown_s = 15;
   std::string helpline;       // "" hides it
@@ -66,7 +85,13 @@ struct AgentConfig {
 // Takes the compartments and their roles from a cabinet profile.
 void apply_cabinet_profile(AgentConfig& config, lockers::CabinetProfile profile);
 
+// Reads the file, then the enrolled identity (when 'box.identity' is set) and the cabinet
+// profile. Errors name the file and the key.
 Expected<AgentConfig> load_agent_config(const std::filesystem::path& file);
+// Takes the box id, controller URL, TLS files, cabinet and default language from the identity
+// in config.identity_dir. Errors: state (not enrolled yet), conflict (box.id names another box),
+// and the identity's own errors naming the damaged file.
+Expected<void> apply_identity(AgentConfig& config);
 Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
                                          const std::filesystem::path& base_dir);
 

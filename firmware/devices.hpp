@@ -23,6 +23,9 @@ class NoPrinter final : public drivers::ReceiptPrinter {
   Expected<void> print(const drivers::Receipt&) override {
     return make_error(ErrorCode::unavailable, "this cabinet has no receipt printer");
   }
+  Expected<void> print_test(const drivers::TestReceipt&) override {
+    return make_error(ErrorCode::unavailable, "this cabinet has no receipt printer");
+  }
   Expected<drivers::PrinterStatus> status() override {
     return make_error(ErrorCode::unavailable, "this cabinet has no receipt printer");
   }

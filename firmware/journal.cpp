@@ -62,6 +62,11 @@ CREATE TABLE IF NOT EXISTS counters (
   name TEXT PRIMARY KEY,
   value INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS self_test_reports (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  started_ms INTEGER NOT NULL,
+  json TEXT NOT NULL
+);
 )sql";
 
 std::string intent_payload(const Intent& i) {
@@ -558,6 +563,86 @@ Expected<void> Journal::raise_time_floor(std::int64_t system_ms) {
                                       "('time_floor_ms', ?1) ON CONFLICT(name) DO UPDATE SET "
                                       "value = MAX(value, excluded.value)"));
   stmt.bind(1, system_ms);
+  return stmt.run();
+}
+
+Expected<void> Journal::check_writable(std::int64_t at_ms) {
+  std::lock_guard lock(mutex_);
+  CIVICBOX_TRY(auto tx, sqlite::Transaction::begin(db_));
+  CIVICBOX_CHECK(set_counter_locked("self_test_checked_ms", at_ms));
+  return tx.commit();
+}
+
+Expected<std::int64_t> Journal::queue_self_test_report(const wire::SelfTestReport& report) {
+  std::string text = wire::to_json(report);
+  if (auto back = wire::parse_self_test_report(text); !back) {
+    return make_error(
+        ErrorCode::invalid_argument,
+        "refusing to keep a self-test report that would not read back: " + back.error().message);
+  }
+  std::lock_guard lock(mutex_);
+  CIVICBOX_TRY(auto tx, sqlite::Transaction::begin(db_));
+  CIVICBOX_TRY(auto insert,
+               db_.prepare("INSERT INTO self_test_reports (started_ms, json) VALUES (?1, ?2)"));
+  insert.bind(1, report.started_ms).bind(2, text);
+  CIVICBOX_CHECK(insert.run());
+  CIVICBOX_TRY(auto id, db_.prepare("SELECT MAX(id), COUNT(*) FROM self_test_reports"));
+  CIVICBOX_TRY(bool row, id.step());
+  if (!row) return make_error(ErrorCode::internal, "the self-test report was not kept");
+  const std::int64_t kept = id.integer(0);
+  if (id.integer(1) > static_cast<std::int64_t>(kMaxQueuedSelfTestReports)) {
+    spdlog::warn("more than {} self-test reports wait for the controller; dropping the oldest",
+                 kMaxQueuedSelfTestReports);
+    CIVICBOX_TRY(auto prune, db_.prepare("DELETE FROM self_test_reports WHERE id NOT IN (SELECT "
+                                         "id FROM self_test_reports ORDER BY id DESC LIMIT ?1)"));
+    prune.bind(1, static_cast<std::int64_t>(kMaxQueuedSelfTestReports));
+    CIVICBOX_CHECK(prune.run());
+  }
+  CIVICBOX_CHECK(tx.commit());
+  return kept;
+}
+
+Expected<std::vector<QueuedSelfTestReport>> Journal::queued_self_test_reports(std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  CIVICBOX_TRY(auto stmt,
+               db_.prepare("SELECT id, json FROM self_test_reports ORDER BY id LIMIT ?1"));
+  stmt.bind(1, static_cast<std::int64_t>(limit));
+  std::vector<QueuedSelfTestReport> out;
+  std::vector<std::int64_t> unreadable;
+  for (;;) {
+    CIVICBOX_TRY(bool row, stmt.step());
+    if (!row) break;
+    auto report = wire::parse_self_test_report(stmt.text(1));
+    if (!report) {
+      spdlog::error("dropping self-test report {} from the outbox: it no longer reads back: {}",
+                    stmt.integer(0), report.error().message);
+      unreadable.push_back(stmt.integer(0));
+      continue;
+    }
+    out.push_back(QueuedSelfTestReport{stmt.integer(0), std::move(*report)});
+  }
+  if (!unreadable.empty()) {
+    CIVICBOX_TRY(auto drop, db_.prepare("DELETE FROM self_test_reports WHERE id = ?1"));
+    for (auto id : unreadable) {
+      drop.reset();
+      drop.bind(1, id);
+      CIVICBOX_CHECK(drop.run());
+    }
+  }
+  return out;
+}
+
+Expected<bool> Journal::self_test_report_queued(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  CIVICBOX_TRY(auto stmt, db_.prepare("SELECT 1 FROM self_test_reports WHERE id = ?1"));
+  stmt.bind(1, id);
+  return stmt.step();
+}
+
+Expected<void> Journal::forget_self_test_report(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  CIVICBOX_TRY(auto stmt, db_.prepare("DELETE FROM self_test_reports WHERE id = ?1"));
+  stmt.bind(1, id);
   return stmt.run();
 }
 

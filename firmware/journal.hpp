@@ -1,7 +1,7 @@
 // The box's durable journal (SQLite, WAL, synchronous=FULL) at data_dir/journal.db: the
 // append-only, gap-free outbox of events toward the controller, the intents of flows that move a
 // door, and what the box must know offline (assignments, filed submissions, the last pulled
-// configuration, counters).
+// configuration, counters), and the self-test reports waiting for the controller.
 //
 // Appending events and updating the rows they touch (a submission, an assignment, the intent
 // they finish) is one transaction: after a crash the journal holds all of it or none of it.
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/identity_wire.hpp"
 #include "common/random.hpp"
 #include "common/sqlite.hpp"
 #include "common/wire.hpp"
@@ -35,6 +36,16 @@ struct SyncState {
   [[nodiscard]] std::uint64_t pending() const {
     return last_seq > acked_through ? last_seq - acked_through : 0;
   }
+};
+
+// Self-test reports kept for the controller at most; beyond, the oldest is dropped (with a
+// warning): a box tested every day and offline for months sends the recent ones.
+inline constexpr std::size_t kMaxQueuedSelfTestReports = 50;
+
+// A self-test report waiting in the outbox (POST /v1/device/selftest).
+struct QueuedSelfTestReport {
+  std::int64_t id = 0;
+  wire::SelfTestReport report;
 };
 
 // An unfinished intent whose row cannot be read back (a payload that does not parse, an unknown
@@ -91,6 +102,21 @@ class Journal {
   Expected<void> save_keypad(const Keypad& keypad);
   Expected<std::optional<std::string>> registration_number(std::string_view tracking_code);
   Expected<std::size_t> active_assignments();
+
+  // The self-test's check that the journal takes writes: one row written and committed (with
+  // synchronous=FULL, on the disk) in its own transaction.
+  Expected<void> check_writable(std::int64_t at_ms);
+
+  // The self-test reports' outbox. Reports are not events: they sit beside the gap-free event
+  // sequence (the controller applies events in order; a report is delivered once, on its own
+  // route) and are forgotten once the controller recorded them. queue_self_test_report() reads
+  // the report back as the controller will before it is kept (one that would never be accepted
+  // is refused here) and returns its id. queued_self_test_reports() gives the oldest first; a
+  // row that no longer reads back is dropped with an error logged.
+  Expected<std::int64_t> queue_self_test_report(const wire::SelfTestReport& report);
+  Expected<std::vector<QueuedSelfTestReport>> queued_self_test_reports(std::size_t limit);
+  Expected<bool> self_test_report_queued(std::int64_t id);
+  Expected<void> forget_self_test_report(std::int64_t id);
 
   // The latest time the box is known to have seen (ms since the epoch, by the system clock):
   // a box whose clock restarts in 1970 must not take expired codes for valid ones.

@@ -1,5 +1,6 @@
 // civicbox-agent: the device agent. Recovers interrupted flows, then syncs with the controller;
-// either headless until SIGINT/SIGTERM, or driven by a script (tests, a person at a terminal).
+// either headless until SIGINT/SIGTERM, or driven by a script (tests, a person at a terminal), or
+// once through the self-test (--self-test: the report on stdout, exit 3 when it failed).
 #include <signal.h>
 
 #include <spdlog/spdlog.h>
@@ -31,11 +32,14 @@ constexpr const char* kScriptHelp =
     "Run the actions in FILE ('-' for standard input), one per line, and print one result line "
     "per action on stdout:\n"
     "  file <kind> [contact=<text>]   collect <code>   load <parcel_id>   empty\n"
-    "  sync   clock +<seconds>   status\n"
+    "  sync   clock +<seconds>   status   self-test [provisioning]\n"
     "With --ui: tap <action> (a touch on the widget with that action, e.g. 'tap file', "
     "'tap kind:request', 'tap key:7'), show <text> (text shown to the scanner), view; each answers "
     "the screen once it settled: screen=<id> [body=<key>] ...\n"
     "Blank lines and lines starting with # are skipped.";
+
+// Exit statuses of --self-test (1 and 2 are the agent's own: could not start, bad arguments).
+constexpr int kSelfTestFailed = 3;
 
 struct UiChoice {
   std::string mode = "none";  // none, window, offscreen
@@ -57,6 +61,11 @@ std::optional<std::string> touchscreen_line(civicbox::firmware::Touchscreen& scr
     return describe_view(screen.settle(ScannedText{std::string(line.substr(5))}, limit));
   }
   if (line == "view") return describe_view(screen.settle(std::nullopt, limit));
+  if (line.rfind("self-test", 0) == 0) {
+    // The screen's scan loop reads the scanner: the technician screen runs the self-test.
+    return std::string("error ") +
+           quoted_message("with --ui, log in as a technician and tap self_test");
+  }
   if (line.rfind("await ", 0) == 0) {
     // await <screen> [seconds]: until the session shows that screen (a code shown to the camera
     // by someone else, a door closed by a person).
@@ -78,7 +87,8 @@ std::optional<std::string> touchscreen_line(civicbox::firmware::Touchscreen& scr
   return std::nullopt;
 }
 
-int run(const std::string& config_file, const std::string& script, const UiChoice& ui) {
+int run(const std::string& config_file, const std::string& script, const UiChoice& ui,
+        const std::string& self_test) {
   using namespace civicbox;
   auto config = firmware::load_agent_config(config_file);
   if (!config) {
@@ -92,7 +102,8 @@ int run(const std::string& config_file, const std::string& script, const UiChoic
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGUSR2);  // wakes the signal waiter when the window was closed
-  if (script.empty()) pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const bool one_shot = !script.empty() || !self_test.empty();
+  if (!one_shot) pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   // systemd (Type=notify): pinged from the start, since recovery and the first sweep count.
   firmware::ServiceNotifier systemd;
   systemd.start_watchdog();
@@ -185,6 +196,19 @@ int run(const std::string& config_file, const std::string& script, const UiChoic
   // Every lock is read once before the first flow; nothing is unlocked at start.
   if (auto swept = (*agent)->sweep_at_start(); !swept) {
     spdlog::error("sweeping the cabinet's sensors: {}", swept.error().describe());
+  }
+  if (!self_test.empty()) {
+    // Once, in the foreground: the technician shows the receipt's QR to the scanner opened above.
+    firmware::SelfTestRun run;
+    run.reason = self_test;
+    run.scanner = scanner.get();
+    auto result = (*agent)->self_test(run);
+    std::cout << firmware::format_self_test(result) << std::flush;
+    // What the test journaled (a door left open) goes too, if the controller can be reached.
+    if (auto synced = (*agent)->sync_now(); !synced) {
+      spdlog::warn("syncing after the self-test: {}", synced.error().describe());
+    }
+    return result.passed() ? 0 : kSelfTestFailed;
   }
 
   (*agent)->start_sync();
@@ -381,6 +405,16 @@ int main(int argc, char** argv) {
   app.add_option("--window-scale", ui.scale, "A desktop window's size against the screen's")
       ->check(CLI::Range(0.2, 1.0));
   app.add_option("--screenshots", ui.screenshots, "Write every screen shown here as a PNG");
+  std::string self_test;
+  app.add_option("--self-test", self_test,
+                 "Run the self-test once and exit: every empty compartment is opened (a person "
+                 "or the door's spring opens it, someone shuts it), a test receipt is printed and "
+                 "its QR must be shown to the scanner. The report goes to stdout and to the "
+                 "controller (kept for a later sync when it cannot be reached). REASON: "
+                 "on_demand or provisioning. Exit status 3 when a check failed")
+      ->type_name("REASON")
+      ->check(CLI::IsMember({"on_demand", "provisioning"}))
+      ->excludes("--script");
   app.add_option("--log-level", level, "How much to log on stderr")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.footer(
@@ -390,11 +424,17 @@ int main(int argc, char** argv) {
       "A staff member's PIN for [[staff]] pin_hash: echo 1234 | civicbox-agent hash-pin\n"
       "Environment: CIVICBOX_LOG overrides --log-level.\n"
       "Example:\n"
-      "  echo 'file request' | civicbox-agent --config agent.toml --script -");
+      "  echo 'file request' | civicbox-agent --config agent.toml --script -\n"
+      "  civicbox-agent --config agent.toml --self-test on_demand");
   CLI11_PARSE(app, argc, argv);
   civicbox::setup_logging("agent", level);
   try {
-    return run(config_file, script, ui);
+    if (!self_test.empty() && ui.mode != "none") {
+      std::cerr << "--self-test runs without the touchscreen (the technician screen has its "
+                   "own)\n";
+      return 2;
+    }
+    return run(config_file, script, ui, self_test);
   } catch (const std::exception& e) {
     spdlog::critical("stopped by an unexpected error: {}", e.what());
     return 1;

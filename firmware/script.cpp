@@ -184,10 +184,43 @@ std::string status_line(Agent& agent) {
          " applied_through=" + std::to_string(s->sync.acked_through) +
          " assignments=" + std::to_string(s->assignments) +
          " free_dropoff=" + std::to_string(s->free_dropoff) +
-         " free_pickup=" + std::to_string(s->free_pickup) + " faulty=" + faulty_text(s->faulty);
+         " free_pickup=" + std::to_string(s->free_pickup) + " faulty=" + faulty_text(s->faulty) +
+         " revoked=" + (s->revoked ? "yes" : "no");
+}
+
+// renew [now]: the certificate renewal the background thread does, at once.
+std::string renew_line(Agent& agent, std::string_view rest) {
+  if (!rest.empty() && rest != "now") return error_line("usage: renew [now]");
+  auto renewed = agent.renew_certificate(rest == "now");
+  if (!renewed) return "renew_failed " + quoted_message(renewed.error().describe());
+  return *renewed ? "renewed" : "renew not_due";
+}
+
+// self-test [provisioning|on_demand]: the agent's own scanner reads the test QR.
+std::string self_test_line(Agent& agent, std::string_view rest) {
+  SelfTestRun run;
+  if (!rest.empty()) run.reason = std::string(rest);
+  if (run.reason != "provisioning" && run.reason != "on_demand") {
+    return error_line("usage: self-test [provisioning|on_demand]");
+  }
+  run.scanner = agent.scanner();
+  return describe_self_test(agent.self_test(run));
 }
 
 }  // namespace
+
+std::string describe_self_test(const SelfTestResult& result) {
+  std::string failed;
+  for (const auto& l : result.lines) {
+    if (l.check.ok) continue;
+    failed += (failed.empty() ? "" : ",") + l.check.part;
+    if (l.check.compartment) failed += ":" + std::to_string(*l.check.compartment);
+  }
+  return "self_test passed=" + std::string(result.passed() ? "yes" : "no") +
+         " checks=" + std::to_string(result.lines.size()) +
+         " failed=" + (failed.empty() ? std::string("-") : failed) +
+         " report=" + std::string(to_string(result.delivery));
+}
 
 std::string quoted_message(std::string_view text) {
   std::string out = "message=\"";
@@ -219,8 +252,11 @@ std::string run_script_line(Agent& agent, std::string_view line, const ReceiptPa
   if (action == "sync" && rest.empty()) return sync_line(agent);
   if (action == "clock") return clock_line(agent, rest);
   if (action == "status" && rest.empty()) return status_line(agent);
+  if (action == "self-test") return self_test_line(agent, rest);
+  if (action == "renew") return renew_line(agent, rest);
   return error_line("unknown action '" + std::string(trim(line)) +
-                    "'; actions are file, collect, scan, load, empty, sync, clock, status");
+                    "'; actions are file, collect, scan, load, empty, sync, clock, status, "
+                    "self-test, renew");
 }
 
 void run_script(Agent& agent, std::istream& in, std::ostream& out, const ReceiptPath& receipt_path,

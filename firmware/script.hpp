@@ -14,6 +14,9 @@
 //   clock +<seconds>              -> clock offset_s=<total>
 //   status                        -> status device=.. pending=.. applied_through=..
 //                                    assignments=.. free_dropoff=.. free_pickup=.. faulty=..
+//   self-test [provisioning]      -> self_test passed=yes|no checks=<n>
+//                                    failed=<part[:compartment],..|-> report=sent|queued|refused|not_saved
+//                                    (each check is logged; the QR is read from the scanner)
 // clang-format on
 // Refusals: refused reason=<word> [tries_left=<n>] [retry_in_s=<n>] message="..."; failures:
 // sync_failed pending=<n> message="..." or error message="...".
@@ -49,6 +52,9 @@ void run_script(Agent& agent, std::istream& in, std::ostream& out, const Receipt
 // A pickup's outcome as a script would answer it ("collected parcel=.. compartment=..",
 // "refused reason=.. message=..", "error message=..").
 std::string describe_flow(const FlowResult& result);
+
+// A self-test's outcome on one line, as the script answers it.
+std::string describe_self_test(const SelfTestResult& result);
 
 // message="..." with the text kept on one line and without double quotes inside.
 std::string quoted_message(std::string_view text);

@@ -95,7 +95,92 @@ const T* find_event(const FlowResult& result) {
   return nullptr;
 }
 
+// The catalogue key of what a line found, for the value of its row.
+std::string finding_key(const SelfTestLine& line) {
+  if (line.check.part == "lock_board" && line.finding == SelfTestFinding::no_answer) {
+    return "self_test.boards_silent";
+  }
+  if (line.finding == SelfTestFinding::passed) {
+    const std::string& part = line.check.part;
+    if (part == "lock_board") return "self_test.boards_ok";
+    if (part == "journal") return "self_test.journal_ok";
+    if (part == "printer") return "self_test.printed";
+    if (part == "scanner") return "self_test.qr_read";
+    return "self_test.passed_one";
+  }
+  return "self_test." + std::string(to_string(line.finding));
+}
+
+std::string part_key(std::string_view part) {
+  if (part == "lock_board") return "technician.boards";
+  if (part == "printer") return "technician.printer";
+  if (part == "scanner") return "self_test.scanner";
+  if (part == "journal") return "self_test.journal";
+  return {};
+}
+
 }  // namespace
+
+std::vector<ui::Row> self_test_rows(const std::vector<SelfTestLine>& lines) {
+  std::vector<ui::Row> rows;
+  // The compartments' place in the list: where the first of them was.
+  std::optional<std::size_t> compartments_at;
+  int tested = 0;
+  int passed = 0;
+  bool all_ok = true;
+  // Compartments that did not simply pass, grouped by what was found, in the order first seen.
+  std::vector<std::pair<SelfTestFinding, std::vector<int>>> groups;
+  std::map<SelfTestFinding, bool> group_ok;
+  for (const auto& line : lines) {
+    if (line.check.part != "compartment" || !line.check.compartment) {
+      ui::Row row{
+          {part_key(line.check.part), line.check.part}, {finding_key(line), ""}, line.check.ok};
+      rows.push_back(std::move(row));
+      continue;
+    }
+    if (!compartments_at) {
+      compartments_at = rows.size();
+      rows.emplace_back();  // the count, filled below
+    }
+    ++tested;
+    all_ok = all_ok && line.check.ok;
+    if (line.finding == SelfTestFinding::passed) {
+      ++passed;
+      continue;
+    }
+    auto group = std::find_if(groups.begin(), groups.end(),
+                              [&](const auto& g) { return g.first == line.finding; });
+    if (group == groups.end()) {
+      groups.emplace_back(line.finding, std::vector<int>{});
+      group = std::prev(groups.end());
+      group_ok[line.finding] = true;
+    }
+    group->second.push_back(*line.check.compartment);
+    group_ok[line.finding] = group_ok[line.finding] && line.check.ok;
+  }
+  if (!compartments_at) return rows;
+  ui::Row count{{"self_test.compartments_all", ""}, {"self_test.opened_closed", ""}, all_ok};
+  count.args = {{"passed", std::to_string(passed)}, {"of", std::to_string(tested)}};
+  rows[*compartments_at] = std::move(count);
+  std::vector<ui::Row> grouped;
+  for (const auto& [finding, numbers] : groups) {
+    ui::Row row;
+    if (numbers.size() == 1) {
+      row.label = {"self_test.compartment", ""};
+      row.args["compartment"] = std::to_string(numbers.front());
+    } else {
+      row.label = {"self_test.compartments", ""};
+      row.args["list"] = compartment_ranges(numbers);
+    }
+    row.value = {"self_test." + std::string(to_string(finding)), ""};
+    // Skipped on purpose (a document inside) is neither a fault nor a pass: no mark.
+    if (finding != SelfTestFinding::holds_document) row.ok = group_ok[finding];
+    grouped.push_back(std::move(row));
+  }
+  rows.insert(rows.begin() + static_cast<std::ptrdiff_t>(*compartments_at) + 1, grouped.begin(),
+              grouped.end());
+  return rows;
+}
 
 bool looks_like_contact(std::string_view text) {
   return looks_like_phone(text) || looks_like_email(text);
@@ -144,9 +229,12 @@ std::vector<Command> Session::handle(const SessionInput& input, std::int64_t now
           if (!in.facts.track_url.empty()) settings_.track_url = in.facts.track_url;
           facts_changed(in.facts);
           return {};
+        } else if constexpr (std::is_same_v<T, SelfTestUnderWay>) {
+          last_touch_ms_ = now_ms;
+          return self_test_under_way(in.progress);
         } else {
           last_touch_ms_ = now_ms;
-          return self_test_finished(in.rows);
+          return self_test_finished(in.result);
         }
       },
       input);
@@ -327,6 +415,7 @@ void Session::end_session() {
   staff_badge_.clear();
   loading_parcel_.clear();
   self_test_rows_.clear();
+  self_test_cancelling_ = false;
   view_.language = settings_.default_language;
   view_.high_contrast = false;
   view_.large_text = false;
@@ -353,6 +442,11 @@ std::vector<Command> Session::touched(const std::string& action, std::int64_t no
   if (action == "larger") {
     view_.large_text = !view_.large_text;
     return {};
+  }
+  if (action == "self_test_cancel" && flow_running_ && running_ == Running::self_test) {
+    self_test_cancelling_ = true;
+    view_.body_key = "self_test.cancelling";
+    return {CancelSelfTest{}};
   }
   if (flow_running_ || action == "stay") return {};
 
@@ -603,7 +697,10 @@ std::vector<Command> Session::on_staff_screen(const std::string& action) {
   if (member->role == StaffRole::technician) {
     if (action == "self_test" && view_.screen == ScreenId::technician) {
       auto commands = start(StartSelfTest{}, Running::self_test);
+      self_test_rows_.clear();
+      self_test_cancelling_ = false;
       show_technician();
+      view_.running = true;
       view_.body_key = "technician.self_test_running";
       return commands;
     }
@@ -731,7 +828,8 @@ std::vector<Command> Session::tick(std::int64_t now_ms) {
 // ---- what the flows did -------------------------------------------------------------------
 
 std::vector<Command> Session::door_unlocked(int compartment) {
-  if (!flow_running_) return {};
+  // The self-test's doors are shown on the technician screen, with its progress.
+  if (!flow_running_ || running_ == Running::self_test) return {};
   view_ = screen(ScreenId::door_open);
   view_.title_key = "door.title";
   view_.detail_key = "door.help";
@@ -959,16 +1057,78 @@ std::vector<Command> Session::finish_empty(const FlowResult& result, std::int64_
   return {PlaySound{ui::Cue::success}};
 }
 
-std::vector<Command> Session::self_test_finished(std::vector<ui::Row> rows) {
+std::vector<Command> Session::self_test_under_way(const SelfTestProgress& progress) {
+  if (!flow_running_ || running_ != Running::self_test) return {};
+  using Step = SelfTestProgress::Step;
+  self_test_rows_ = self_test_rows(progress.done);
+  show_technician();
+  view_.running = true;
+  switch (progress.step) {
+    case Step::lock_board:
+      view_.body_key = "self_test.step_boards";
+      break;
+    case Step::journal:
+      view_.body_key = "self_test.step_journal";
+      break;
+    case Step::compartment:
+      view_.body_key = "self_test.step_compartment";
+      view_.args["compartment"] = std::to_string(progress.compartment);
+      view_.args["index"] = std::to_string(progress.index);
+      view_.args["of"] = std::to_string(progress.of);
+      break;
+    case Step::printer:
+      view_.body_key = "self_test.step_printer";
+      break;
+    case Step::scanner:
+      view_.body_key = "self_test.step_scanner";
+      view_.args["seconds"] = std::to_string(progress.scan_wait.count());
+      break;
+    case Step::sending:
+      view_.body_key = "self_test.step_sending";
+      break;
+  }
+  if (self_test_cancelling_) view_.body_key = "self_test.cancelling";
+  // The technician has something to do now: hold the receipt up.
+  if (progress.step == Step::scanner && !self_test_cancelling_) {
+    return {PlaySound{ui::Cue::attention}};
+  }
+  return {};
+}
+
+std::vector<Command> Session::self_test_finished(const SelfTestResult& result) {
   if (!flow_running_ || running_ != Running::self_test) return {};
   flow_running_ = false;
   running_ = Running::none;
-  self_test_rows_ = std::move(rows);
+  self_test_cancelling_ = false;
+  self_test_rows_ = self_test_rows(result.lines);
+  ui::Row report{{"self_test.report", ""}, {}, std::nullopt};
+  switch (result.delivery) {
+    case ReportDelivery::sent:
+      report.value.key = "self_test.report_sent";
+      report.ok = true;
+      break;
+    case ReportDelivery::queued:
+      report.value.key = "self_test.report_queued";
+      break;
+    case ReportDelivery::refused:
+      report.value.key = "self_test.report_refused";
+      report.ok = false;
+      break;
+    case ReportDelivery::not_saved:
+      report.value.key = "self_test.report_not_saved";
+      report.ok = false;
+      break;
+  }
+  self_test_rows_.push_back(std::move(report));
   show_technician();
-  const bool all_ok = std::none_of(self_test_rows_.begin(), self_test_rows_.end(),
-                                   [](const ui::Row& row) { return row.ok == false; });
-  view_.tone = all_ok ? Tone::success : Tone::warning;
-  return {PlaySound{all_ok ? ui::Cue::success : ui::Cue::failure}};
+  const bool cancelled =
+      std::any_of(result.lines.begin(), result.lines.end(),
+                  [](const SelfTestLine& l) { return l.finding == SelfTestFinding::cancelled; });
+  const bool passed = result.passed();
+  view_.body_key =
+      passed ? "self_test.passed" : (cancelled ? "self_test.was_cancelled" : "self_test.failed");
+  view_.tone = passed ? Tone::success : (cancelled ? Tone::warning : Tone::failure);
+  return {PlaySound{passed ? ui::Cue::success : ui::Cue::failure}};
 }
 
 void Session::facts_changed(BoxFacts facts) {

@@ -10,6 +10,12 @@
 // staff login) and returns home in the default language and theme. Never while a door is open or
 // a flow runs: the flow ends first.
 //
+// Self-test: the technician screen shows what the self-test does now (which compartment, "show
+// the QR") and the lines done so far, then the result lines with ✓ / ✗ and where the report went.
+// Compartments that passed are counted on one line; the others are grouped by what was found
+// ("Compartments 3, 7–9: not opened: a document is inside"), so a 16-door cabinet fits. While it
+// runs, "cancel" is the only action the screen offers besides the language and theme.
+//
 // Staff: a scanned badge known to the box asks for its PIN (checked here against the PBKDF2 hash
 // from the configuration; five wrong PINs lock the badge for 15 minutes). A clerk gets the clerk
 // menu, a technician the technician screen. Staff screens log out on idle as well.
@@ -112,11 +118,17 @@ struct FlowFinished {
 struct FactsChanged {
   BoxFacts facts;
 };
+struct SelfTestUnderWay {
+  SelfTestProgress progress;
+};
 struct SelfTestFinished {
-  std::vector<ui::Row> rows;
+  SelfTestResult result;
 };
 using SessionInput = std::variant<Touched, ScannedText, Tick, DoorUnlocked, FlowFinished,
-                                  FactsChanged, SelfTestFinished>;
+                                  FactsChanged, SelfTestUnderWay, SelfTestFinished>;
+
+// The technician screen's rows for self-test lines (grouped as said above).
+std::vector<ui::Row> self_test_rows(const std::vector<SelfTestLine>& lines);
 
 // ---- what goes out ------------------------------------------------------------------------
 struct StartFiling {
@@ -131,11 +143,12 @@ struct StartLoad {
 };
 struct StartEmpty {};
 struct StartSelfTest {};
+struct CancelSelfTest {};  // at once, not queued behind the self-test it cancels
 struct PlaySound {
   ui::Cue cue = ui::Cue::tap;
 };
-using Command =
-    std::variant<StartFiling, StartCollect, StartLoad, StartEmpty, StartSelfTest, PlaySound>;
+using Command = std::variant<StartFiling, StartCollect, StartLoad, StartEmpty, StartSelfTest,
+                             CancelSelfTest, PlaySound>;
 
 class Session {
  public:
@@ -167,7 +180,8 @@ class Session {
   std::vector<Command> tick(std::int64_t now_ms);
   std::vector<Command> door_unlocked(int compartment);
   std::vector<Command> flow_finished(const FlowResult& result, std::int64_t now_ms);
-  std::vector<Command> self_test_finished(std::vector<ui::Row> rows);
+  std::vector<Command> self_test_under_way(const SelfTestProgress& progress);
+  std::vector<Command> self_test_finished(const SelfTestResult& result);
   void facts_changed(BoxFacts facts);
 
   std::vector<Command> on_file_contact(const std::string& action);
@@ -223,7 +237,8 @@ class Session {
   std::string pin_badge_;               // staff_pin: whose PIN is asked
   std::string loading_parcel_;          // load: the parcel whose door opens
   std::vector<ui::Row> self_test_rows_;
-  bool ends_session_ = false;  // dismissing this result ends the session
+  bool self_test_cancelling_ = false;  // cancel touched: said until the self-test ends
+  bool ends_session_ = false;          // dismissing this result ends the session
   std::map<std::string, BadgeLock, std::less<>> badge_locks_;
 };
 

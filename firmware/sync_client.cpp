@@ -1,42 +1,21 @@
 #include "firmware/sync_client.hpp"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <memory>
 #include <mutex>
+
+#include "common/curl_support.hpp"
+#include "common/json_strict.hpp"
 
 namespace civicbox::firmware {
 
 namespace {
 
-struct CurlDeleter {
-  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
-};
-struct ListDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-
-struct Sink {
-  std::string body;
-  bool overflow = false;
-};
-
-std::size_t write_body(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* sink = static_cast<Sink*>(user);
-  std::size_t n = size * count;
-  if (sink->body.size() + n > wire::kMaxBodyBytes) {
-    sink->overflow = true;
-    return 0;  // makes curl stop with CURLE_WRITE_ERROR
-  }
-  sink->body.append(data, n);
-  return n;
-}
-
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
+using curl::global_init;
+using curl::ListDeleter;
+using curl::Sink;
+using curl::write_body;
+using CurlDeleter = curl::EasyDeleter;
 
 ErrorCode code_for_status(long status) {
   if (status == 408 || status == 429 || status >= 500) return ErrorCode::unavailable;
@@ -59,11 +38,26 @@ SyncClient::SyncClient(SyncClientOptions options) : options_(std::move(options))
   while (!options_.url.empty() && options_.url.back() == '/') options_.url.pop_back();
 }
 
+void SyncClient::set_tls_files(std::filesystem::path ca, std::filesystem::path cert,
+                               std::filesystem::path key) {
+  std::lock_guard lock(tls_mutex_);
+  options_.ca = std::move(ca);
+  options_.cert = std::move(cert);
+  options_.key = std::move(key);
+}
+
+SyncClient::TlsPaths SyncClient::tls_paths() const {
+  std::lock_guard lock(tls_mutex_);
+  return {options_.ca, options_.cert, options_.key};
+}
+
 Expected<SyncClient::Reply> SyncClient::call(const char* method, const std::string& path,
                                              const std::string* body, long timeout_ms) {
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) return make_error(ErrorCode::internal, "curl_easy_init failed");
   std::string url = options_.url + path;
+  // The files of one identity generation, taken together: a renewal may switch them meanwhile.
+  const TlsPaths tls = tls_paths();
   Sink sink;
   char errbuf[CURL_ERROR_SIZE] = {0};
   std::unique_ptr<curl_slist, ListDeleter> headers;
@@ -75,9 +69,9 @@ Expected<SyncClient::Reply> SyncClient::call(const char* method, const std::stri
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(c, CURLOPT_SSLCERT, options_.cert.c_str());
-  curl_easy_setopt(c, CURLOPT_SSLKEY, options_.key.c_str());
-  curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca.c_str());
+  curl_easy_setopt(c, CURLOPT_SSLCERT, tls.cert.c_str());
+  curl_easy_setopt(c, CURLOPT_SSLKEY, tls.key.c_str());
+  curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca.c_str());
   // Only the fleet CA: without this, a curl built with a default CA directory (/etc/ssl/certs)
   // would also trust every public CA beside CURLOPT_CAINFO.
   curl_easy_setopt(c, CURLOPT_CAPATH, nullptr);
@@ -153,6 +147,23 @@ Expected<wire::PullResponse> SyncClient::pull(std::uint64_t cursor) {
   auto parsed = wire::parse_pull_response(text);
   if (!parsed) return parsed.error().context("the controller's answer to a pull");
   return parsed;
+}
+
+Expected<void> SyncClient::report_self_test(const wire::SelfTestReport& report) {
+  std::string body = wire::to_json(report);
+  CIVICBOX_TRY(auto reply, call("POST", "/v1/device/selftest", &body, options_.timeout_ms));
+  CIVICBOX_TRY(auto text, expect_ok(reply, "sending a self-test report"));
+  // {"recorded": true}, strictly: anything else is not a controller that kept the report.
+  auto answer = [&]() -> Expected<void> {
+    CIVICBOX_TRY(auto root, civicbox::json::parse(text, 4096));
+    CIVICBOX_TRY(auto r, civicbox::json::ObjectReader::open(root, ""));
+    CIVICBOX_TRY(bool recorded, r.boolean("recorded"));
+    CIVICBOX_CHECK(r.finish());
+    if (!recorded) return make_error(ErrorCode::parse, "'recorded' is false");
+    return {};
+  }();
+  if (!answer) return answer.error().context("the controller's answer to a self-test report");
+  return {};
 }
 
 }  // namespace civicbox::firmware

@@ -4,6 +4,7 @@
 //
 //   POST {url}/v1/device/events        PushRequest -> PushResponse
 //   GET  {url}/v1/device/sync?cursor=N              -> PullResponse
+//   POST {url}/v1/device/selftest      SelfTestReport -> {"recorded": true}
 //
 // Every answer is parsed strictly. Errors: unavailable (transport failure, timeout, 408, 429,
 // 5xx: retrying may help); otherwise a non-retryable category (unauthenticated, forbidden,
@@ -12,9 +13,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <string>
 
 #include "common/error.hpp"
+#include "common/identity_wire.hpp"
 #include "common/wire.hpp"
 
 namespace civicbox::firmware {
@@ -30,12 +33,15 @@ struct SyncClientOptions {
 // Whether a failed sync may succeed when tried again.
 bool is_retryable(const Error& error);
 
-// The two calls a box makes to its controller; the syncer talks to this, tests fake it.
+// The calls a box makes to its controller; the syncer talks to this, tests fake it.
 class Uplink {
  public:
   virtual ~Uplink() = default;
   virtual Expected<wire::PushResponse> push(const wire::PushRequest& request) = 0;
   virtual Expected<wire::PullResponse> pull(std::uint64_t cursor) = 0;
+  // A self-test's report, recorded by the controller. Errors as push(): unavailable may pass on
+  // a retry; not_found is a controller that does not know the route yet.
+  virtual Expected<void> report_self_test(const wire::SelfTestReport& report) = 0;
   // A push that gives up after `timeout` (a filing waiting for its receipt).
   virtual Expected<wire::PushResponse> push_within(const wire::PushRequest& request,
                                                    std::chrono::milliseconds timeout) {
@@ -50,8 +56,13 @@ class SyncClient final : public Uplink {
 
   Expected<wire::PushResponse> push(const wire::PushRequest& request) override;
   Expected<wire::PullResponse> pull(std::uint64_t cursor) override;
+  Expected<void> report_self_test(const wire::SelfTestReport& report) override;
   Expected<wire::PushResponse> push_within(const wire::PushRequest& request,
                                            std::chrono::milliseconds timeout) override;
+  // After a renewal: the next request uses the new generation's files (a request under way
+  // finishes with the old ones).
+  void set_tls_files(std::filesystem::path ca, std::filesystem::path cert,
+                     std::filesystem::path key);
 
  private:
   struct Reply {
@@ -62,7 +73,13 @@ class SyncClient final : public Uplink {
                        long timeout_ms);
   Expected<std::string> expect_ok(const Reply& reply, const char* what);
 
-  SyncClientOptions options_;
+  struct TlsPaths {
+    std::filesystem::path ca, cert, key;
+  };
+  [[nodiscard]] TlsPaths tls_paths() const;
+
+  SyncClientOptions options_;  // ca, cert and key guarded by tls_mutex_
+  mutable std::mutex tls_mutex_;
 };
 
 }  // namespace civicbox::firmware

@@ -172,12 +172,55 @@ Expected<SyncReport> Syncer::sync_once() {
   last_success_ms_ = now_ms_();
   last_alarm_.reset();
   end_backoff();
+  ReportsDelivered delivered;
+  if (auto sent = send_self_test_reports(delivered); !sent) {
+    if (sent.error().message != last_report_failure_) {
+      spdlog::warn("a self-test report waits for the next sync: {}", sent.error().describe());
+    }
+    last_report_failure_ = sent.error().message;
+  }
   SyncReport report;
   CIVICBOX_TRY(auto state, journal_.sync_state());
   report.applied_through = state.acked_through;
   report.pending = state.pending();
   CIVICBOX_TRY(report.assignments, journal_.active_assignments());
   return report;
+}
+
+Expected<void> Syncer::deliver_self_test_reports(std::chrono::milliseconds budget,
+                                                 ReportsDelivered& delivered) {
+  std::unique_lock lock(sync_mutex_, std::defer_lock);
+  if (!lock.try_lock_for(budget)) {
+    return make_error(ErrorCode::unavailable, "a sync is under way; the report waits for it");
+  }
+  return send_self_test_reports(delivered);
+}
+
+Expected<void> Syncer::send_self_test_reports(ReportsDelivered& delivered) {
+  CIVICBOX_TRY(auto queued, journal_.queued_self_test_reports(kMaxQueuedSelfTestReports));
+  for (const auto& q : queued) {
+    auto recorded = client_.report_self_test(q.report);
+    if (recorded) {
+      last_report_failure_.clear();
+    } else {
+      const ErrorCode code = recorded.error().code;
+      const bool refused_for_good = code == ErrorCode::invalid_argument ||
+                                    code == ErrorCode::too_large || code == ErrorCode::conflict;
+      // Anything else may pass later (a controller down or not updated yet, a box whose
+      // certificate is being renewed, an answer that did not read): the report stays.
+      if (!refused_for_good) return recorded.error();
+      const std::string detail = "the controller refused the self-test report started at " +
+                                 std::to_string(q.report.started_ms) +
+                                 " ms; it is dropped: " + recorded.error().message;
+      spdlog::error("{}", detail);
+      auto appended = journal_.append(
+          wire::Alarm{"self_test_report_refused", detail.substr(0, 700), {}}, now_ms_(), random_);
+      if (!appended) return appended.error().context("recording that a report was refused");
+    }
+    CIVICBOX_CHECK(journal_.forget_self_test_report(q.id));
+    (recorded ? delivered.recorded : delivered.refused).push_back(q.id);
+  }
+  return {};
 }
 
 void Syncer::raise_alarm(const Error& error) {

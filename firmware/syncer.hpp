@@ -10,6 +10,16 @@
 // backoff. A controller that answers, kSyncRefusedAfter times in a row, that it holds less than
 // the first event of the batch (it will not take that event) raises one sync_refused alarm; the
 // syncer keeps trying with backoff.
+//
+// Self-test reports wait in the journal's outbox beside the events and are sent after a sync's
+// push and pull succeeded (and at once by deliver_self_test_reports(), when a self-test ends),
+// oldest first; each is forgotten once the controller recorded it. A report the controller
+// cannot take now (unavailable, a route it does not know yet, an answer that did not read...)
+// stays for the next sync, and its failure does not count against the sync: events are what a
+// box must not fall behind on. Only a report the controller refuses for good (invalid_argument,
+// too_large, conflict) is dropped, with a self_test_report_refused alarm that reaches the
+// controller as an event. A report whose answer was lost is sent again: the controller may get
+// it twice (started_ms tells them apart).
 #pragma once
 
 #include <atomic>
@@ -22,6 +32,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/random.hpp"
@@ -68,6 +79,16 @@ class Syncer {
   // (the oldest pending events) with `budget` as the request's timeout. No pull. Success ends a
   // backoff.
   Expected<void> sync_for_receipt(std::chrono::milliseconds budget);
+  // What became of the queued self-test reports (their outbox ids) in one delivery.
+  struct ReportsDelivered {
+    std::vector<std::int64_t> recorded;  // by the controller
+    std::vector<std::int64_t> refused;   // for good: dropped, with an alarm
+  };
+  // Sends the queued self-test reports now, waiting at most `budget` for a sync under way. An
+  // error when one could not be sent (it stays, as do those after it); `delivered` says what
+  // became of the others.
+  Expected<void> deliver_self_test_reports(std::chrono::milliseconds budget,
+                                           ReportsDelivered& delivered);
   // Whether the last sync reached the controller, and when one last did (0: not yet).
   [[nodiscard]] bool online() const { return online_; }
   // Whether the controller said this box's certificate is revoked (until a sync succeeds again,
@@ -88,6 +109,7 @@ class Syncer {
   Expected<std::optional<Pushed>> push_batch(std::optional<std::chrono::milliseconds> timeout);
   Expected<void> push_all();
   Expected<void> pull();
+  Expected<void> send_self_test_reports(ReportsDelivered& delivered);  // sync_mutex_ held
   void run();
   void raise_alarm(const Error& error);
   // Counts answers that refuse the batch's first event; the kSyncRefusedAfter-th raises an alarm.
@@ -110,6 +132,7 @@ class Syncer {
   bool stopping_ = false;
   bool requested_ = false;
   std::optional<std::string> last_alarm_;
+  std::string last_report_failure_;  // sync_mutex_: logged once per distinct cause
   std::thread thread_;
   std::atomic<bool> online_{false};
   std::atomic<bool> revoked_{false};

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <ctime>
+#include <stop_token>
 
 #include "ui/catalog.hpp"
 #include "ui/layout.hpp"
@@ -26,6 +27,47 @@ std::string local_hhmm(std::int64_t ms) {
 ui::Row device_row(const char* key, std::string value, std::optional<bool> ok) {
   return ui::Row{ui::Text{key, ""}, ui::Text{"", std::move(value)}, ok};
 }
+
+// While a self-test runs, what the scan loop reads goes to the self-test (it waits for the test
+// receipt's QR), not to the session: the scanner keeps one reader, and its scans one listener at a
+// time.
+class ScanRelay final : public drivers::Scanner {
+ public:
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    scans_.clear();
+  }
+  void close() {
+    std::lock_guard lock(mutex_);
+    open_ = false;
+    scans_.clear();
+  }
+  // Takes the text when a self-test listens; false leaves it to the session.
+  bool offer(const std::string& text) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!open_) return false;
+      scans_.push_back(text);
+    }
+    arrived_.notify_all();
+    return true;
+  }
+  Expected<std::optional<std::string>> next_scan(std::chrono::milliseconds wait) override {
+    std::unique_lock lock(mutex_);
+    arrived_.wait_for(lock, wait, [&] { return !scans_.empty(); });
+    if (scans_.empty()) return std::optional<std::string>{};
+    std::string text = std::move(scans_.front());
+    scans_.pop_front();
+    return std::optional<std::string>(std::move(text));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable arrived_;
+  bool open_ = false;
+  std::deque<std::string> scans_;
+};
 
 // Screens that change by themselves need redrawing although the view did not change.
 bool animated(const ui::View& view) {
@@ -121,6 +163,11 @@ struct Touchscreen::Impl {
   bool facts_due = false;  // refresh the box's facts when no flow is queued
   bool work_stopping = false;
 
+  // The self-test under way: how to stop it, and where its scans go.
+  std::mutex self_test_mutex;
+  std::optional<std::stop_source> self_test_stop;
+  ScanRelay scans_for_self_test;
+
   int shots = 0;
   ui::Frame frame;
   std::optional<ui::View> drawn;
@@ -130,6 +177,16 @@ struct Touchscreen::Impl {
   std::chrono::steady_clock::time_point pressed_until;
 
   void post(SessionInput input) {
+    if (const auto* scanned = std::get_if<ScannedText>(&input);
+        scanned != nullptr && scans_for_self_test.offer(scanned->text)) {
+      {
+        std::lock_guard lock(mutex);  // handled, by the self-test: settle() need not wait for it
+        ++posted;
+        ++handled;
+      }
+      changed.notify_all();
+      return;
+    }
     {
       std::lock_guard lock(mutex);
       inbox.push_back(std::move(input));
@@ -179,7 +236,8 @@ struct Touchscreen::Impl {
         result = agent.empty();
       } else if (std::holds_alternative<StartSelfTest>(command)) {
         flow = false;
-        post(SelfTestFinished{self_test(agent, config, scanner_ok)});
+        post(SelfTestFinished{self_test(agent, scanner_ok)});
+        refresh(agent, config, scanner_ok);
       } else {
         flow = false;
       }
@@ -190,21 +248,27 @@ struct Touchscreen::Impl {
     }
   }
 
-  // The self-test a technician runs from the screen: every sensor read once, the printer asked.
-  std::vector<ui::Row> self_test(Agent& agent, const AgentConfig& config,
-                                 const std::function<bool()>& scanner_ok) {
-    auto swept = agent.sweep();
-    std::vector<ui::Row> rows;
-    if (!swept) {
-      rows.push_back(device_row("technician.boards", swept.error().message, false));
+  // The technician's self-test, on the worker: its progress posted to the session, the test QR
+  // read from what the scan loop passes on, cancelled by CancelSelfTest.
+  SelfTestResult self_test(Agent& agent, const std::function<bool()>& scanner_ok) {
+    std::stop_source stop;
+    {
+      std::lock_guard lock(self_test_mutex);
+      self_test_stop = stop;
     }
-    auto status = agent.status();
-    if (status) {
-      for (auto& row : box_facts(*status, config, scanner_ok()).devices) {
-        rows.push_back(std::move(row));
-      }
+    scans_for_self_test.open();
+    SelfTestRun run;
+    run.reason = "on_demand";
+    run.stop = stop.get_token();
+    run.scanner = scanner_ok() ? &scans_for_self_test : nullptr;
+    run.progress = [this](const SelfTestProgress& progress) { post(SelfTestUnderWay{progress}); };
+    SelfTestResult result = agent.self_test(run);
+    scans_for_self_test.close();
+    {
+      std::lock_guard lock(self_test_mutex);
+      self_test_stop.reset();
     }
-    return rows;
+    return result;
   }
 
   void refresh(Agent& agent, const AgentConfig& config, const std::function<bool()>& scanner_ok) {
@@ -220,6 +284,11 @@ struct Touchscreen::Impl {
     for (const auto& command : commands) {
       if (const auto* s = std::get_if<PlaySound>(&command)) {
         if (sound) sound->play(s->cue);
+        continue;
+      }
+      if (std::holds_alternative<CancelSelfTest>(command)) {
+        std::lock_guard lock(self_test_mutex);
+        if (self_test_stop) self_test_stop->request_stop();
         continue;
       }
       queue_work(command);

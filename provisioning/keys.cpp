@@ -25,12 +25,9 @@ Expected<std::string> generate_private_key() {
   return std::string(reinterpret_cast<const char*>(pem.data()));
 }
 
-Expected<std::string> make_csr(std::string_view private_key_pem, std::string_view common_name) {
-  if (common_name.empty() || common_name.find_first_of(",=+\\\"<>;") != std::string_view::npos) {
-    return make_error(
-        ErrorCode::invalid_argument,
-        "a CSR common name must be non-empty plain text: '" + std::string(common_name) + "'");
-  }
+namespace {
+
+Expected<std::string> write_csr(std::string_view private_key_pem, const std::string& subject) {
   detail::Drbg drbg;
   CIVICBOX_CHECK(drbg.seed());
   detail::PkContext key;
@@ -39,7 +36,6 @@ Expected<std::string> make_csr(std::string_view private_key_pem, std::string_vie
   detail::CsrWriter csr;
   mbedtls_x509write_csr_set_md_alg(csr.get(), MBEDTLS_MD_SHA256);
   mbedtls_x509write_csr_set_key(csr.get(), key.get());
-  std::string subject = "CN=" + std::string(common_name);
   int ret = mbedtls_x509write_csr_set_subject_name(csr.get(), subject.c_str());
   if (ret != 0) return mbedtls_failure("setting the CSR subject", ret);
 
@@ -47,6 +43,21 @@ Expected<std::string> make_csr(std::string_view private_key_pem, std::string_vie
   ret = mbedtls_x509write_csr_pem(csr.get(), pem.data(), pem.size(), detail::Drbg::random, &drbg);
   if (ret != 0) return mbedtls_failure("writing the CSR", ret);
   return std::string(reinterpret_cast<const char*>(pem.data()));
+}
+
+}  // namespace
+
+Expected<std::string> make_csr(std::string_view private_key_pem, std::string_view common_name) {
+  if (common_name.empty() || common_name.find_first_of(",=+\\\"<>;") != std::string_view::npos) {
+    return make_error(
+        ErrorCode::invalid_argument,
+        "a CSR common name must be non-empty plain text: '" + std::string(common_name) + "'");
+  }
+  return write_csr(private_key_pem, "CN=" + std::string(common_name));
+}
+
+Expected<std::string> make_unnamed_csr(std::string_view private_key_pem) {
+  return write_csr(private_key_pem, std::string(kUnnamedCsrSubject));
 }
 
 }  // namespace civicbox::provisioning

@@ -116,12 +116,14 @@ class Builder {
     for (const auto& [name, value] : more) args[name] = value;
     return context_.catalogs.text(view_.language, key, args);
   }
-  std::string t(const Text& text) const {
+  std::string t(const Text& text, const std::map<std::string, std::string>& more = {}) const {
     if (!text.key.empty()) {
+      auto args = args_;
+      for (const auto& [name, value] : more) args[name] = value;
       if (const Catalog* c = context_.catalogs.find(view_.language); c && c->has(text.key)) {
-        return c->text(text.key, args_);
+        return c->text(text.key, args);
       }
-      if (text.literal.empty()) return t(text.key);
+      if (text.literal.empty()) return context_.catalogs.text(view_.language, text.key, args);
     }
     return text.literal;
   }
@@ -730,16 +732,56 @@ void staff_pin(Builder& b, Rect area) {
                  {{"⌫ " + b.t("contact.erase"), "key:erase"}}});
 }
 
-// Label and value on one line each row, with ✓ or ✗ and its word.
+// A row's words: label and value on one line, with ✓ or ✗ and its word.
+std::string row_text(const Builder& b, const Row& row) {
+  std::string line = b.t(row.label, row.args);
+  const std::string value = b.t(row.value, row.args);
+  if (!value.empty()) line += ": " + value;
+  if (row.ok) line += *row.ok ? "  ✓ " + b.t("common.ok_mark") : "  ✗ " + b.t("common.fault_mark");
+  return line;
+}
+
 void rows_list(Builder& b, Column& col, const std::vector<Row>& rows) {
-  for (const auto& row : rows) {
-    std::string line = b.t(row.label);
-    const std::string value = b.t(row.value);
-    if (!value.empty()) line += ": " + value;
-    if (row.ok)
-      line += *row.ok ? "  ✓ " + b.t("common.ok_mark") : "  ✗ " + b.t("common.fault_mark");
-    col.row(line, b.type().small);
+  for (const auto& row : rows) col.row(row_text(b, row), b.type().small);
+}
+
+// A list too long for a landscape screen's height (`reserve`: what must fit under it): two
+// columns side by side, the first rows on the left, read top to bottom, then the right; split
+// where the two come out the most even.
+void rows_in_columns(Builder& b, Column& col, const Rect& area, const std::vector<Row>& rows,
+                     int reserve) {
+  auto height_at = [&](const Row& row, int width) {
+    Widget scratch;
+    scratch.padding = 4;
+    return b.fit(scratch, row_text(b, row), b.type().small, width, 0) + 4;  // as Column::row
+  };
+  int one_column = 0;
+  for (const auto& row : rows) one_column += height_at(row, area.w);
+  if (b.portrait() || rows.size() < 2 || one_column + reserve <= col.remaining()) {
+    rows_list(b, col, rows);
+    return;
   }
+  const auto [left_area, right_area] = halves(Rect{area.x, col.y(), area.w, col.remaining()});
+  std::vector<int> heights;
+  for (const auto& row : rows) heights.push_back(height_at(row, left_area.w));
+  std::size_t split = 1;
+  int best = -1;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    int left_h = 0;
+    int right_h = 0;
+    for (std::size_t k = 0; k < rows.size(); ++k) (k < i ? left_h : right_h) += heights[k];
+    const int taller = std::max(left_h, right_h);
+    if (best < 0 || taller < best) {
+      best = taller;
+      split = i;
+    }
+  }
+  const auto at = static_cast<std::ptrdiff_t>(split);
+  Column left(b, left_area);
+  Column right(b, right_area);
+  rows_list(b, left, {rows.begin(), rows.begin() + at});
+  rows_list(b, right, {rows.begin() + at, rows.end()});
+  col.gap(std::max(left.y(), right.y()) - col.y());
 }
 
 void message_banner(Builder& b, Column& col) {
@@ -775,10 +817,28 @@ void clerk_faulty(Builder& b, Rect area) {
   }
 }
 
+// The devices (or the self-test's lines), then what the self-test does now with a way to cancel
+// it, or its outcome with a way to run it (again).
 void technician(Builder& b, Rect area) {
+  const View& v = b.view();
   Column col(b, area);
   col.text(b.t("technician.title"), b.type().title, true);
-  rows_list(b, col, b.view().rows);
+  // Under the rows: the progress or the outcome, and a button.
+  int reserve = kNavButton + kGap;
+  if (!v.body_key.empty()) {
+    Widget scratch;
+    scratch.bold = true;
+    reserve +=
+        b.fit(scratch, symbol_for(Tone::failure) + b.t(v.body_key), b.type().body, area.w, 0) +
+        kGap;
+  }
+  rows_in_columns(b, col, area, v.rows, reserve);
+  if (v.running) {
+    // What it does now, in words on the background: not a box that could be taken for a button.
+    if (!v.body_key.empty()) col.text(b.t(v.body_key), b.type().body, true);
+    col.button(b.t("self_test.cancel"), "self_test_cancel", b.theme().secondary);
+    return;
+  }
   message_banner(b, col);
   col.button(b.t("technician.self_test"), "self_test", b.theme().primary);
 }
@@ -857,8 +917,10 @@ Nav nav_for(const Builder& b) {
       return {{item("common.back", "back"), item("collect.open", "open")}, 1};
     case ScreenId::staff_pin:
       return {{item("common.cancel", "home"), item("staff.login", "login")}, 1};
-    case ScreenId::clerk_menu:
     case ScreenId::technician:
+      if (v.running) return {};  // the self-test ends (or is cancelled) first
+      return {{item("staff.logout", "logout")}, std::nullopt};
+    case ScreenId::clerk_menu:
       return {{item("staff.logout", "logout")}, std::nullopt};
     case ScreenId::clerk_load:
       return {{item("common.done", "back")}, 0};

@@ -120,6 +120,96 @@ std::vector<Sample> sample_views(std::string_view language, bool high_contrast, 
         Row{Text{"technician.controller", ""}, Text{"", "https://controller.primaria.ro"}, true});
     v.rows.push_back(Row{Text{"technician.last_sync", ""}, Text{"", "14:32"}, std::nullopt});
   });
+  // The self-test under way: a door being tested, the lines so far, cancel.
+  auto identity_rows = [](View& v) {
+    v.rows.push_back(Row{Text{"technician.identity", ""}, Text{"", "box-0001"}, std::nullopt});
+    v.rows.push_back(
+        Row{Text{"technician.controller", ""}, Text{"", "https://controller.primaria.ro"}, true});
+    v.rows.push_back(Row{Text{"technician.last_sync", ""}, Text{"", "14:32"}, std::nullopt});
+  };
+  add("technician-self-test-door", ScreenId::technician, [&](View& v) {
+    v.running = true;
+    v.body_key = "self_test.step_compartment";
+    v.args["compartment"] = "14";
+    v.args["index"] = "14";
+    v.args["of"] = "16";
+    v.rows.push_back(Row{Text{"technician.boards", ""}, Text{"self_test.boards_ok", ""}, true});
+    v.rows.push_back(Row{Text{"self_test.journal", ""}, Text{"self_test.journal_ok", ""}, true});
+    v.rows.push_back(Row{Text{"self_test.compartments_all", ""},
+                         Text{"self_test.opened_closed", ""},
+                         true,
+                         {{"passed", "11"}, {"of", "13"}}});
+    v.rows.push_back(Row{Text{"self_test.compartments", ""},
+                         Text{"self_test.holds_document", ""},
+                         std::nullopt,
+                         {{"list", "3, 7"}}});
+    identity_rows(v);
+  });
+  add("technician-self-test-scan", ScreenId::technician, [&](View& v) {
+    v.running = true;
+    v.body_key = "self_test.step_scanner";
+    v.args["seconds"] = "60";
+    v.rows.push_back(Row{Text{"technician.boards", ""}, Text{"self_test.boards_ok", ""}, true});
+    v.rows.push_back(Row{Text{"self_test.journal", ""}, Text{"self_test.journal_ok", ""}, true});
+    v.rows.push_back(Row{Text{"self_test.compartments_all", ""},
+                         Text{"self_test.opened_closed", ""},
+                         true,
+                         {{"passed", "16"}, {"of", "16"}}});
+    v.rows.push_back(Row{Text{"technician.printer", ""}, Text{"self_test.paper_low", ""}, true});
+    identity_rows(v);
+  });
+  // The longest result: every kind of fault at once on a 16-door cabinet.
+  add("technician-self-test-failed", ScreenId::technician, [&](View& v) {
+    v.body_key = "self_test.failed";
+    v.tone = Tone::failure;
+    v.rows.push_back(
+        Row{Text{"technician.boards", ""}, Text{"self_test.boards_silent", ""}, false});
+    v.rows.push_back(Row{Text{"self_test.journal", ""}, Text{"self_test.journal_ok", ""}, true});
+    v.rows.push_back(Row{Text{"self_test.compartments_all", ""},
+                         Text{"self_test.opened_closed", ""},
+                         false,
+                         {{"passed", "6"}, {"of", "16"}}});
+    v.rows.push_back(Row{Text{"self_test.compartments", ""},
+                         Text{"self_test.holds_document", ""},
+                         std::nullopt,
+                         {{"list", "1, 2, 5–7"}}});
+    v.rows.push_back(Row{Text{"self_test.compartment", ""},
+                         Text{"self_test.not_opened", ""},
+                         false,
+                         {{"compartment", "8"}}});
+    v.rows.push_back(Row{Text{"self_test.compartment", ""},
+                         Text{"self_test.not_closed", ""},
+                         false,
+                         {{"compartment", "9"}}});
+    v.rows.push_back(Row{Text{"self_test.compartments", ""},
+                         Text{"self_test.no_answer", ""},
+                         false,
+                         {{"list", "13–16"}}});
+    v.rows.push_back(Row{Text{"technician.printer", ""}, Text{"self_test.paper_out", ""}, false});
+    v.rows.push_back(
+        Row{Text{"self_test.scanner", ""}, Text{"self_test.no_test_receipt", ""}, false});
+    v.rows.push_back(
+        Row{Text{"self_test.report", ""}, Text{"self_test.report_queued", ""}, std::nullopt});
+    identity_rows(v);
+  });
+  add("technician-self-test-passed", ScreenId::technician, [&](View& v) {
+    v.body_key = "self_test.passed";
+    v.tone = Tone::success;
+    v.rows.push_back(Row{Text{"technician.boards", ""}, Text{"self_test.boards_ok", ""}, true});
+    v.rows.push_back(Row{Text{"self_test.journal", ""}, Text{"self_test.journal_ok", ""}, true});
+    v.rows.push_back(Row{Text{"self_test.compartments_all", ""},
+                         Text{"self_test.opened_closed", ""},
+                         true,
+                         {{"passed", "14"}, {"of", "16"}}});
+    v.rows.push_back(Row{Text{"self_test.compartments", ""},
+                         Text{"self_test.holds_document", ""},
+                         std::nullopt,
+                         {{"list", "3, 7"}}});
+    v.rows.push_back(Row{Text{"technician.printer", ""}, Text{"self_test.printed", ""}, true});
+    v.rows.push_back(Row{Text{"self_test.scanner", ""}, Text{"self_test.qr_read", ""}, true});
+    v.rows.push_back(Row{Text{"self_test.report", ""}, Text{"self_test.report_sent", ""}, true});
+    identity_rows(v);
+  });
   add("out-of-order", ScreenId::out_of_order, [](View& v) { v.arg_keys["why"] = "why.board"; });
   add("idle", ScreenId::file_contact, [](View& v) {
     v.typed = "0722 123 456";

@@ -29,7 +29,7 @@ enum class ScreenId {
   clerk_menu,      // load parcels, empty drop-off, faulty compartments, log out
   clerk_load,      // scan the parcel label
   clerk_faulty,    // rows = compartments out of service and why
-  technician,      // rows = each device's state; self-test; identity; controller link
+  technician,      // rows = each device's state or the self-test's lines; identity; controller
   out_of_order,    // why, what to do instead (counter hours), what still works
 };
 const char* to_string(ScreenId id);
@@ -49,11 +49,13 @@ struct Text {
 };
 
 // One line of a list (a device and its state, a faulty compartment). `ok` adds ✓ or ✗ and the
-// words for it (common.ok_mark / common.fault_mark), never colour alone.
+// words for it (common.ok_mark / common.fault_mark), never colour alone. `args` fill the
+// {placeholders} of this row's texts (a self-test line's compartments), besides the View's.
 struct Row {
   Text label;
   Text value;
   std::optional<bool> ok;
+  std::map<std::string, std::string> args = {};
   friend bool operator==(const Row&, const Row&) = default;
 };
 
@@ -70,6 +72,7 @@ struct Choice {
 //   open (submit the pickup code)
 //   key:<one UTF-8 character>  key:erase  key:space
 //   login (submit the PIN)  logout  clerk:load  clerk:empty  clerk:faulty  self_test
+//   self_test_cancel
 
 struct View {
   ScreenId screen = ScreenId::home;
@@ -101,6 +104,8 @@ struct View {
   bool can_collect = true;
   bool has_camera = true;   // collect_scan is offered only with a scanner
   bool has_printer = true;  // receipt: "take your receipt" or "write the code down"
+  // technician: a self-test runs (what it does now in body_key; cancel instead of run, no log-out)
+  bool running = false;
 
   // Over any screen after a while without a touch: "Are you still there? {seconds}".
   std::optional<int> idle_countdown_s;

@@ -1,5 +1,6 @@
 // The receipt printer. A filing receipt is the citizen's proof: the printer gets the facts and
-// lays them out itself (ESC/POS on a thermal printer, a text file in the simulator).
+// lays them out itself (ESC/POS on a thermal printer, a text file in the simulator). A test
+// receipt is the technician's: the self-test prints one and has the scanner read its QR back.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,14 @@ struct Receipt {
   std::string language = "ro";                     // the receipt's labels: ro, hu, en, ca, es, pt
 };
 
+// A short receipt that proves the printer prints text and a QR the box's scanner can read. It
+// says plainly that it is a test, so nobody takes it for a proof of filing.
+struct TestReceipt {
+  std::string box_id;      // "box-0001"
+  std::int64_t at_ms = 0;  // when it was printed (Unix ms)
+  std::string code;        // the QR's text, "CBX-TEST:<token>" (common/scanned.hpp)
+};
+
 // cover_open: someone left the paper cover up. unknown: the printer never answered a status
 // request (many clones cannot); it is not "ready".
 enum class PrinterStatus { ready, paper_low, paper_out, cover_open, offline, unknown };
@@ -34,6 +43,8 @@ class ReceiptPrinter {
   virtual ~ReceiptPrinter() = default;
   // Errors: unavailable (offline, paper out), io.
   virtual Expected<void> print(const Receipt& receipt) = 0;
+  // Errors: as print().
+  virtual Expected<void> print_test(const TestReceipt& receipt) = 0;
   virtual Expected<PrinterStatus> status() = 0;
 };
 

@@ -34,15 +34,40 @@ std::string render_receipt(const drivers::Receipt& r) {
   return out;
 }
 
+std::string render_test_receipt(const drivers::TestReceipt& r) {
+  std::string out;
+  out += "civicbox self-test\n";
+  out += "Not a proof of filing\n";
+  out += "Box: " + r.box_id + "\n";
+  out += "Printed: " + utc_time(r.at_ms) + "\n";
+  out += "QR: " + r.code + "\n";
+  return out;
+}
+
 std::filesystem::path ReceiptFilePrinter::path_for(const std::string& tracking_code) const {
   return dir_ / (tracking_code + ".txt");
 }
 
+std::filesystem::path ReceiptFilePrinter::path_for_test(const std::string& code) const {
+  const auto colon = code.find(':');
+  return dir_ /
+         ("self-test-" + (colon == std::string::npos ? code : code.substr(colon + 1)) + ".txt");
+}
+
 Expected<void> ReceiptFilePrinter::print(const drivers::Receipt& receipt) {
+  return write(path_for(receipt.tracking_code), render_receipt(receipt));
+}
+
+Expected<void> ReceiptFilePrinter::print_test(const drivers::TestReceipt& receipt) {
+  return write(path_for_test(receipt.code), render_test_receipt(receipt));
+}
+
+Expected<void> ReceiptFilePrinter::write(const std::filesystem::path& file,
+                                         const std::string& text) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) return make_error(ErrorCode::io, "creating " + dir_.string() + ": " + ec.message());
-  auto written = write_file_atomically(path_for(receipt.tracking_code), render_receipt(receipt));
+  auto written = write_file_atomically(file, text);
   if (!written) return written.error().context("printing a receipt");
   return {};
 }

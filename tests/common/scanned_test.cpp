@@ -69,6 +69,23 @@ TEST(Scanned, AClerkBadgeAParcelLabelAndAnEnrolmentTokenAreRecognised) {
   EXPECT_EQ(std::get<EnrolmentToken>(*enrol).token, token);
 }
 
+TEST(Scanned, ASelfTestReceiptsCodeIsRecognisedStrictly) {
+  auto code = parse_scanned("CBX-TEST:7K3MQ9XR2D4PHW8C");
+  ASSERT_TRUE(code) << code.error().describe();
+  EXPECT_EQ(std::get<SelfTestCode>(*code).token, "7K3MQ9XR2D4PHW8C");
+  EXPECT_TRUE(parse_scanned("CBX-TEST:" + std::string(8, 'A')));
+  EXPECT_TRUE(parse_scanned("CBX-TEST:" + std::string(32, '7')));
+
+  EXPECT_EQ(refusal("CBX-TEST:" + std::string(7, 'A')), ErrorCode::parse);   // too short
+  EXPECT_EQ(refusal("CBX-TEST:" + std::string(33, 'A')), ErrorCode::parse);  // too long
+  EXPECT_EQ(refusal("CBX-TEST:7k3mq9xr2d4phw8c"), ErrorCode::parse);         // lower case
+  EXPECT_EQ(refusal("CBX-TEST:7K3M-Q9XR-2D4P"), ErrorCode::parse);           // grouped
+  EXPECT_EQ(refusal("CBX-TEST:"), ErrorCode::parse);
+  EXPECT_EQ(refusal("CBX-TEST: 7K3MQ9XR"), ErrorCode::parse);
+  EXPECT_EQ(refusal("cbx-test:7K3MQ9XR2D4PHW8C"), ErrorCode::parse);
+  EXPECT_NE(parse_scanned("CBX-TEST:ab").error().message.find("self-test code"), std::string::npos);
+}
+
 TEST(Scanned, AReceiptsTrackingCodeIsSentToTheWebsiteNotTakenForAPickupCode) {
   for (const std::string& text : std::vector<std::string>{
            kTracking, "https://civicbox.example.org/v1/track/" + kTracking,
@@ -143,7 +160,8 @@ TEST(Scanned, EveryScanFormatsBackToTextThatMeansTheSame) {
   for (const std::string& text :
        std::vector<std::string>{kPickupGrouped, "https://civicbox.example.org/p/" + kPickup,
                                 std::string("CBX-BADGE:CLERK-0042"), "CBX-PARCEL:" + kTracking,
-                                std::string("CBX-ENROL:ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}) {
+                                std::string("CBX-ENROL:ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+                                std::string("CBX-TEST:7K3MQ9XR2D4PHW8C")}) {
     auto parsed = parse_scanned(text);
     ASSERT_TRUE(parsed) << text;
     auto again = parse_scanned(format_scanned(*parsed));

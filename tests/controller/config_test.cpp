@@ -23,6 +23,50 @@ TEST(ConfigTest, TheExampleConfigurationIsValid) {
   EXPECT_EQ(config->institution_name, "Primăria Cluj-Napoca");
   EXPECT_EQ(config->tls_cert.filename(), "controller.crt");
   EXPECT_TRUE(config->tls_cert.is_absolute());
+  EXPECT_EQ(ca_dir_of(*config), dir.path() / "pki");
+  EXPECT_EQ(config->cert_days, 90);
+  EXPECT_EQ(device_url_of(*config), "https://civicbox.example.org:8443");
+  EXPECT_EQ(default_language_of(*config), "ro");
+  EXPECT_EQ(config->enrol_failure_burst, 10);
+}
+
+TEST(ConfigTest, IdentityDefaultsNeedNoConfiguration) {
+  auto config = parse_config("[storage]\ndata_dir = \"var\"\n", "/srv/ctl");
+  ASSERT_TRUE(config) << config.error().describe();
+  EXPECT_EQ(ca_dir_of(*config), std::filesystem::path("/srv/ctl/var/ca"));
+  EXPECT_EQ(device_url_of(*config), "https://127.0.0.1:8443");
+  EXPECT_EQ(config->languages, (std::vector<std::string>{"ro", "hu", "en", "ca", "es", "pt"}));
+  EXPECT_EQ(default_language_of(*config), "ro");
+  EXPECT_EQ(config->token_hours, 24);
+  EXPECT_EQ(config->enrol_failures_per_minute, 5);
+  auto ipv6 = parse_config("[server]\ndevice_listen = \"::1:9443\"\n", "/");
+  ASSERT_TRUE(ipv6);
+  EXPECT_EQ(device_url_of(*ipv6), "https://[::1]:9443");
+}
+
+TEST(ConfigTest, IdentitySettingsThatCannotWorkAreRefusedByName) {
+  struct Case {
+    const char* toml;
+    const char* names;
+  };
+  const Case cases[] = {
+      {"[institution]\nlanguages = [\"ro\", \"romanian\"]\n", "institution.languages"},
+      {"[institution]\nlanguages = []\n", "institution.languages"},
+      {"[institution]\nlanguages = [\"ro\"]\ndefault_language = \"hu\"\n",
+       "institution.default_language"},
+      {"[server]\ndevice_url = \"http://ctl:8443\"\n", "server.device_url"},
+      {"[ca]\ncert_days = 0\n", "ca.cert_days"},
+      {"[ca]\ncert_days = 3650\n", "ca.cert_days"},
+      {"[ca]\nfolder = \"x\"\n", "ca.folder"},
+      {"[enrol]\nfailure_burst = 0\n", "enrol.failure_burst"},
+      {"[enrol]\ntoken_hours = 10000\n", "enrol.token_hours"},
+  };
+  for (const auto& c : cases) {
+    auto config = parse_config(c.toml, "/");
+    ASSERT_FALSE(config) << c.toml;
+    EXPECT_NE(config.error().message.find(c.names), std::string::npos)
+        << c.toml << ": " << config.error().message;
+  }
 }
 
 TEST(ConfigTest, AMisspelledKeyIsNamedWithItsLine) {

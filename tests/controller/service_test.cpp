@@ -19,6 +19,11 @@ using testing::filed_event;
 constexpr std::int64_t kNow = 1'790'000'000'000;
 constexpr const char* kToken = "Bearer test-token-0123456789abcdef";
 
+// A box on the device listener with a certificate the controller never recorded.
+DeviceIdentity box_identity(const std::string& id) {
+  return {device(id), {id, "0a0b0c", kNow - 86'400'000, kNow + 86'400'000, "feed"}};
+}
+
 class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -44,7 +49,8 @@ class ServiceTest : public ::testing::Test {
     std::get<wire::SubmissionFiled>(e.body).contact = "+40 722 000 000";
     wire::PushRequest push{{e}};
     auto r = service_->handle_device(
-        device(box), {"POST", "/v1/device/events", "application/json", "", wire::to_json(push)});
+        box_identity(box),
+        {"POST", "/v1/device/events", "application/json", "", wire::to_json(push)});
     EXPECT_EQ(r.status, 200) << r.body;
     return std::get<wire::SubmissionFiled>(e.body).tracking_code;
   }
@@ -59,8 +65,8 @@ class ServiceTest : public ::testing::Test {
 TEST_F(ServiceTest, PushingEventsAnswersTheHighestAppliedSequenceAndTheNumbers) {
   auto e = filed_event(1, random_);
   auto r = service_->handle_device(
-      device("box-a"), {"POST", "/v1/device/events", "application/json; charset=utf-8", "",
-                        wire::to_json(wire::PushRequest{{e}})});
+      box_identity("box-a"), {"POST", "/v1/device/events", "application/json; charset=utf-8", "",
+                              wire::to_json(wire::PushRequest{{e}})});
   ASSERT_EQ(r.status, 200) << r.body;
   auto parsed = wire::parse_push_response(r.body);
   ASSERT_TRUE(parsed);
@@ -186,16 +192,17 @@ TEST_F(ServiceTest, MovingASubmissionFollowsTheRules) {
 
 TEST_F(ServiceTest, DeviceRoutesAreOnlyOnTheDeviceListener) {
   EXPECT_EQ(get("/v1/device/sync").status, 404);
-  auto r = service_->handle_device(device("box-a"), {"GET", "/v1/track/X", "", "", ""});
+  auto r = service_->handle_device(box_identity("box-a"), {"GET", "/v1/track/X", "", "", ""});
   EXPECT_EQ(r.status, 404);
-  auto sync =
-      service_->handle_device(device("box-a"), {"GET", "/v1/device/sync?cursor=0", "", "", ""});
+  auto sync = service_->handle_device(box_identity("box-a"),
+                                      {"GET", "/v1/device/sync?cursor=0", "", "", ""});
   ASSERT_EQ(sync.status, 200);
   auto pulled = wire::parse_pull_response(sync.body);
   ASSERT_TRUE(pulled) << pulled.error().describe();
   EXPECT_EQ(pulled->config.institution, "Primăria Cluj");
   EXPECT_EQ(
-      service_->handle_device(device("box-a"), {"GET", "/v1/device/sync?cursor=-1", "", "", ""})
+      service_
+          ->handle_device(box_identity("box-a"), {"GET", "/v1/device/sync?cursor=-1", "", "", ""})
           .status,
       400);
 }

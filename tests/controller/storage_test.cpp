@@ -220,5 +220,82 @@ TEST_F(StorageTest, TheBackOfficeMovesSubmissionsOnlyAlongTheAllowedPath) {
   EXPECT_EQ(storage_->list_submissions(resolved)->size(), 1u);
 }
 
+CertificateRecord certificate_of(const std::string& serial, const std::string& box,
+                                 std::int64_t issued_ms) {
+  return {serial,
+          box,
+          "enrol",
+          issued_ms - 300'000,
+          issued_ms + 86'400'000,
+          issued_ms,
+          "-----BEGIN CERTIFICATE-----\n",
+          "key-" + serial,
+          std::nullopt,
+          std::nullopt};
+}
+
+TEST_F(StorageTest, ATokenEnrolsOnceTheLoserOfARaceChangesNothing) {
+  ASSERT_TRUE(
+      storage_->add_enrolment_token({"hash-1", "box-a", "site", "kerong-12", kNow + 1000}, kNow));
+  EXPECT_EQ(
+      storage_->add_enrolment_token({"hash-1", "box-b", "s", "c", kNow + 1000}, kNow).error().code,
+      ErrorCode::conflict);
+  ASSERT_TRUE(storage_->complete_enrolment("hash-1", certificate_of("aa", "box-a", kNow), kNow));
+  auto second = storage_->complete_enrolment("hash-1", certificate_of("bb", "box-a", kNow), kNow);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ErrorCode::conflict);
+  auto token = *storage_->find_enrolment_token("hash-1");
+  EXPECT_EQ(token->serial_hex, "aa");
+  EXPECT_EQ(token->key_sha256_hex, "key-aa");
+  EXPECT_EQ(storage_->list_certificates(std::nullopt)->size(), 1u);
+  EXPECT_FALSE(*storage_->find_certificate("bb"));
+}
+
+TEST_F(StorageTest, AnExpiredTokenOrOneForAnotherBoxNeverCompletes) {
+  ASSERT_TRUE(storage_->add_enrolment_token({"hash-2", "box-a", "site", "k", kNow + 1000}, kNow));
+  EXPECT_FALSE(
+      storage_->complete_enrolment("hash-2", certificate_of("cc", "box-a", kNow), kNow + 1000));
+  EXPECT_FALSE(storage_->complete_enrolment("hash-2", certificate_of("cc", "box-b", kNow), kNow));
+  EXPECT_FALSE((*storage_->find_enrolment_token("hash-2"))->used_at_ms);
+  EXPECT_TRUE(storage_->list_certificates(std::nullopt)->empty());
+}
+
+TEST_F(StorageTest, RevocationsSurviveARestartAndMoveTheVersion) {
+  ASSERT_TRUE(storage_->add_enrolment_token({"h", "box-a", "s", "k", kNow + 1000}, kNow));
+  ASSERT_TRUE(storage_->complete_enrolment("h", certificate_of("aa", "box-a", kNow), kNow));
+  ASSERT_TRUE(storage_->record_certificate(certificate_of("ab", "box-a", kNow + 1)));
+  const std::int64_t v0 = *storage_->revocation_version();
+  EXPECT_EQ(*storage_->revoke_device(device("box-a"), "stolen", kNow + 10), 2);
+  EXPECT_EQ(*storage_->revoke_device(device("box-a"), "again", kNow + 20), 0)
+      << "revoked already: the first reason stays";
+  reopen();
+  const std::int64_t v1 = *storage_->revocation_version();
+  EXPECT_GT(v1, v0);
+  auto list = *storage_->revocations();
+  EXPECT_EQ(list.version, v1);
+  EXPECT_EQ(list.revoked_serials.at("aa"), "stolen");
+  EXPECT_EQ(list.boxes.at("box-a").revoked_at_ms, kNow + 20);
+  EXPECT_TRUE(list.boxes.at("box-a").issued_since.empty());
+
+  // Re-enrolment lifts the box's revocation and its new certificate is the only one it holds.
+  ASSERT_TRUE(storage_->add_enrolment_token({"h2", "box-a", "s", "k", kNow + 9000}, kNow));
+  ASSERT_TRUE(storage_->complete_enrolment("h2", certificate_of("ac", "box-a", kNow + 30), kNow));
+  EXPECT_GT(*storage_->revocation_version(), v1);
+  list = *storage_->revocations();
+  EXPECT_EQ(list.boxes.at("box-a").issued_since, (std::unordered_set<std::string>{"ac"}));
+  EXPECT_EQ(storage_->list_certificates("box-a")->front().serial_hex, "ac") << "newest first";
+}
+
+TEST_F(StorageTest, SelfTestsAreListedNewestFirstUpToTheLimit) {
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_TRUE(storage_->add_self_test({"box-a", kNow + i, kNow, kNow + 1, "on_demand", i % 2 == 0,
+                                         "{\"n\":" + std::to_string(i) + "}"}));
+  }
+  auto tests = *storage_->list_self_tests(device("box-a"), 20);
+  ASSERT_EQ(tests.size(), 20u);
+  EXPECT_EQ(tests.front().received_at_ms, kNow + 24);
+  EXPECT_TRUE(storage_->list_self_tests(device("box-b"), 20)->empty());
+}
+
 }  // namespace
 }  // namespace civicbox::controller

@@ -116,7 +116,8 @@ ControllerProcess::ControllerProcess(ControllerOptions options)
                          << "track_url = \"https://127.0.0.1/v1/track/\"\n"
                          << "document_kinds = [\"request\", \"complaint\", \"other\"]\n"
                          << "[backoffice]\ntoken = \"" << kBackofficeToken << "\"\n"
-                         << "[pickup]\nhold_days = " << options_.hold_days << "\n";
+                         << "[pickup]\nhold_days = " << options_.hold_days << "\n"
+                         << "[ca]\ndir = " << toml_path(pki.dir()) << "\n";
   device_port_ = options_.device_port;
   start();
 }
@@ -274,14 +275,19 @@ std::filesystem::path write_agent_config(const AgentOptions& o) {
   auto& cabinet = cabinets()[o.dir];
   if (!cabinet) cabinet = std::make_unique<CabinetProcess>(o.dir / "cabinet", o.dropoff, o.pickup);
   auto file = o.dir / "agent.toml";
-  std::ofstream(file) << "[box]\nid = \"" << o.box_id << "\"\ndata_dir = \"data\"\n"
-                      << "[controller]\nurl = \"" << o.controller_url << "\"\n"
-                      << "ca = " << toml_path(o.tls.ca) << "\ncert = " << toml_path(o.tls.cert)
-                      << "\nkey = " << toml_path(o.tls.key) << "\ntimeout_ms = " << o.timeout_ms
-                      << "\n"
-                      << "[sync]\ninterval_s = 3600\nbatch = " << o.batch << "\n"
-                      << "[cabinet]\nprofile = " << toml_path(cabinet->profile())
-                      << "\nsweep_ms = 200\n";
+  std::ofstream out(file);
+  if (o.identity_dir.empty()) {
+    out << "[box]\nid = \"" << o.box_id << "\"\ndata_dir = \"data\"\n"
+        << "[controller]\nurl = \"" << o.controller_url << "\"\n"
+        << "ca = " << toml_path(o.tls.ca) << "\ncert = " << toml_path(o.tls.cert)
+        << "\nkey = " << toml_path(o.tls.key) << "\n";
+  } else {
+    out << "[box]\nidentity = " << toml_path(o.identity_dir) << "\ndata_dir = \"data\"\n"
+        << "[controller]\n";
+  }
+  out << "timeout_ms = " << o.timeout_ms << "\n"
+      << "[sync]\ninterval_s = 3600\nbatch = " << o.batch << "\n"
+      << "[cabinet]\nprofile = " << toml_path(cabinet->profile()) << "\nsweep_ms = 200\n";
   return file;
 }
 

@@ -117,6 +117,9 @@ struct AgentOptions {
   std::vector<int> pickup{5, 6, 7, 8};
   int batch = 100;
   int timeout_ms = 3000;
+  // An enrolled box (civicbox-provision): the id, controller URL and TLS files come from this
+  // identity folder instead of the three fields above.
+  std::filesystem::path identity_dir;
 };
 
 // civicbox-sim-cabinet for one box: a Kerong cabinet with the box's drop-off and pick-up

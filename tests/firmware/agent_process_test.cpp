@@ -15,12 +15,14 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <stop_token>
 #include <thread>
 #include <vector>
 
 #include "common/pickup_hash.hpp"
 #include "common/sqlite.hpp"
 #include "firmware/journal.hpp"
+#include "firmware/staff.hpp"
 #include "hardware/sim/cabinet/sim_cabinet.hpp"
 #include "tests/support/ports.hpp"
 #include "tests/support/seeded_random.hpp"
@@ -66,7 +68,8 @@ class AgentProcess : public ::testing::Test {
                            << "key = \"pki/box.key\"\ntimeout_ms = 1000\n"
                            << "[sync]\ninterval_s = 1\n"
                            << "[cabinet]\nprofile = \"" << cabinet_->profile_path().string()
-                           << "\"\nsweep_ms = 100\nopen_wait_s = 1\n";
+                           << "\"\nsweep_ms = 100\nopen_wait_s = 1\n"
+                           << "[self_test]\nopen_wait_s = 2\nclose_wait_s = 5\nscan_wait_s = 15\n";
     // The agent checks at start that its TLS files can be read (they are never used offline).
     std::filesystem::create_directories(dir_.path() / "pki");
     for (const char* f : {"ca.crt", "box.crt", "box.key"}) {
@@ -137,6 +140,23 @@ class AgentProcess : public ::testing::Test {
     return text;
   }
 
+  // A technician who holds the self-test's receipt up to the scanner as soon as it is printed
+  // (its QR read off the simulator's paper).
+  std::jthread technician() {
+    return std::jthread([this](std::stop_token stop) {
+      const auto before = cabinet_->printer()->receipt_count();
+      while (!stop.stop_requested()) {
+        auto receipts = cabinet_->printer()->receipts();
+        if (receipts.size() > before && !receipts.back().qr_codes.empty() &&
+            receipts.back().qr_codes.front().rfind("CBX-TEST:", 0) == 0) {
+          EXPECT_EQ(cabinet_->command("scan " + receipts.back().qr_codes.front()), "ok");
+          return;
+        }
+        std::this_thread::sleep_for(20ms);
+      }
+    });
+  }
+
   // The alarms in the journal, as "what: detail".
   std::vector<std::string> alarms() {
     std::vector<std::string> out;
@@ -193,7 +213,8 @@ TEST_F(AgentProcess, AnOfflineBoxFilesWithAProvisionalNumberAndPrintsTheReceipt)
   EXPECT_NE(receipt.find("qr: " + canonical), std::string::npos) << receipt;
   EXPECT_TRUE(
       std::regex_match(lines[1], std::regex("status device=box-0001 pending=1 applied_through=0 "
-                                            "assignments=0 free_dropoff=1 free_pickup=2 faulty=-")))
+                                            "assignments=0 free_dropoff=1 free_pickup=2 faulty=- "
+                                            "revoked=no")))
       << lines[1];
   EXPECT_NE(read_file(err_).find("door 1 opened"), std::string::npos);
 }
@@ -283,10 +304,9 @@ TEST_F(AgentProcess, ScriptActionsAnswerOneLineEach) {
       "emptied compartments=- submissions=0",
       "",
       "error message=\"unknown action 'frobnicate'; actions are file, collect, scan, load, empty, "
-      "sync, "
-      "clock, status\"",
+      "sync, clock, status, self-test, renew\"",
       "status device=box-0001 pending=7 applied_through=0 assignments=2 free_dropoff=2 "
-      "free_pickup=1 faulty=-",
+      "free_pickup=1 faulty=- revoked=no",
   };
   ASSERT_EQ(lines.size(), expected.size()) << read_file(out_) << read_file(err_);
   for (std::size_t i = 0; i < expected.size(); ++i) {
@@ -440,6 +460,50 @@ TEST_F(AgentProcess, WhatTheScannerReadsIsParsedStrictlyAndNeverOpensADoorByItse
   for (int c : {1, 2, 5, 6}) EXPECT_EQ(cabinet_->unlocks_received(c), 0) << c;
 }
 
+TEST_F(AgentProcess, TheOneShotSelfTestPrintsTheReportAndExitsZeroWhenEveryCheckPassed) {
+  extra_args_ = {"--self-test", "provisioning"};
+  auto person = technician();
+  EXPECT_EQ(wait(spawn("", false, true)), 0) << read_file(out_) << read_file(err_);
+  const std::string out = read_file(out_);
+  EXPECT_EQ(out.rfind("self-test (provisioning): passed, 8 checks, 0 failed\n", 0), 0u) << out;
+  for (const char* line :
+       {"  ✓ lock_board: ", "  ✓ journal: ", "  ✓ compartment 1: opened and closed",
+        "  ✓ compartment 6: opened and closed",
+        "  ✓ printer: ", "  ✓ scanner: read the test receipt's QR code back",
+        "report: kept in the journal; sent when the controller can be reached"}) {
+    EXPECT_NE(out.find(line), std::string::npos) << line << "\n" << out;
+  }
+  for (int c : {1, 2, 5, 6}) EXPECT_EQ(cabinet_->unlocks_received(c), 1) << c;
+  // The report waits for the controller in the journal, and a restarted agent still has it.
+  auto queued = journal()->queued_self_test_reports(10);
+  ASSERT_TRUE(queued);
+  ASSERT_EQ(queued->size(), 1u);
+  EXPECT_EQ((*queued)[0].report.reason, "provisioning");
+  EXPECT_TRUE((*queued)[0].report.passed());
+}
+
+TEST_F(AgentProcess, TheOneShotSelfTestExitsThreeAndNamesTheDoorWhenALockIsJammed) {
+  ASSERT_EQ(cabinet_->command("jam 2 on"), "ok");
+  extra_args_ = {"--self-test", "on_demand"};
+  auto person = technician();
+  EXPECT_EQ(wait(spawn("", false, true)), 3) << read_file(out_) << read_file(err_);
+  const std::string out = read_file(out_);
+  EXPECT_NE(out.find("FAILED, 8 checks, 1 failed"), std::string::npos) << out;
+  EXPECT_NE(out.find("  ✗ compartment 2: unlocked, but the sensor did not report the door open"),
+            std::string::npos)
+      << out;
+}
+
+TEST_F(AgentProcess, AScriptRunsTheSelfTestAndAnswersOneLine) {
+  auto person = technician();
+  auto lines = run("self-test provisioning\nself-test sometimes\n");
+  ASSERT_EQ(lines.size(), 2u) << read_file(err_);
+  EXPECT_EQ(lines[0], "self_test passed=yes checks=8 failed=- report=queued") << read_file(err_);
+  EXPECT_EQ(lines[1], "error message=\"usage: self-test [provisioning|on_demand]\"");
+  EXPECT_NE(read_file(err_).find("self-test: ok   compartment 5: opened and closed"),
+            std::string::npos);
+}
+
 TEST_F(AgentProcess, HeadlessRunsUntilSigtermAndStopsCleanly) {
   pid_t pid = spawn("", false, true);
   auto deadline = std::chrono::steady_clock::now() + 30s;
@@ -523,6 +587,30 @@ TEST_F(AgentTouchscreen, ACitizenFilesByTouchAndSeesTheReceiptScreen) {
     }
   }
   EXPECT_TRUE(with_contact);
+}
+
+TEST_F(AgentTouchscreen, ATechnicianRunsTheSelfTestOnTheScreenAndSeesItPass) {
+  testing::SeededRandom random(4);
+  std::ofstream(config_, std::ios::app)
+      << "[[staff]]\nbadge = \"TECH-0001\"\nname = \"Ion Pop\"\nrole = \"technician\"\n"
+      << "pin_hash = \"" << hash_pin("2468", random, 1000) << "\"\n";
+  auto person = technician();
+  auto lines =
+      run("tap lang:en\nshow CBX-BADGE:TECH-0001\ntap key:2\ntap key:4\ntap key:6\ntap key:8\n"
+          "tap login\ntap self_test\n");
+  ASSERT_EQ(lines.size(), 8u) << read_file(err_);
+  EXPECT_TRUE(starts(lines[6], "screen=technician ")) << lines[6];
+  EXPECT_TRUE(starts(lines[7], "screen=technician title=technician.title body=self_test.passed"))
+      << lines[7] << "\n"
+      << read_file(err_);
+  for (int c : {1, 2, 5, 6}) EXPECT_EQ(cabinet_->unlocks_received(c), 1) << c;
+  // The technician saw it under way (a screen a step) before the result.
+  auto shown = screens();
+  EXPECT_GE(std::count(shown.begin(), shown.end(), "technician"), 5)
+      << ::testing::PrintToString(shown);
+  EXPECT_EQ(std::count(shown.begin(), shown.end(), "door_open"), 0)
+      << "the self-test's doors are shown on the technician screen";
+  EXPECT_EQ(journal()->queued_self_test_reports(10)->size(), 1u);
 }
 
 TEST_F(AgentTouchscreen, AWrongTypedPickupCodeSaysHowManyTriesAreLeft) {

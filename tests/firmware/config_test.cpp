@@ -167,6 +167,30 @@ TEST(AgentConfig, WithoutUiOrStaffTheScreenHasItsDefaultsAndNoStaff) {
   EXPECT_TRUE(c->staff.empty());
 }
 
+TEST(AgentConfig, TheSelfTestsWaitsAreReadWithDefaultsAndLimits) {
+  auto defaults = parse_agent_config(kExample, "/x");
+  ASSERT_TRUE(defaults.has_value()) << defaults.error().describe();
+  EXPECT_EQ(defaults->self_test_open_wait_s, 20);
+  EXPECT_EQ(defaults->self_test_close_wait_s, 60);
+  EXPECT_EQ(defaults->self_test_scan_wait_s, 60);
+
+  auto c = parse_agent_config(
+      std::string(kExample) + "[self_test]\nopen_wait_s = 5\nclose_wait_s = 30\nscan_wait_s = 90\n",
+      "/x");
+  ASSERT_TRUE(c.has_value()) << c.error().describe();
+  EXPECT_EQ(c->self_test_open_wait_s, 5);
+  EXPECT_EQ(c->self_test_close_wait_s, 30);
+  EXPECT_EQ(c->self_test_scan_wait_s, 90);
+
+  auto zero = parse_agent_config(std::string(kExample) + "[self_test]\nscan_wait_s = 0\n", "/x");
+  ASSERT_FALSE(zero.has_value());
+  EXPECT_NE(zero.error().message.find("self_test.scan_wait_s"), std::string::npos)
+      << zero.error().message;
+  auto typo = parse_agent_config(std::string(kExample) + "[self_test]\nscan_wait = 9\n", "/x");
+  ASSERT_FALSE(typo.has_value());
+  EXPECT_EQ(typo.error().code, ErrorCode::unknown_field);
+}
+
 TEST(AgentConfig, ScreenAndStaffMistakesAreNamedWithTheirLine) {
   const std::string hash = pin_hash_1234();
   struct Case {
@@ -217,6 +241,38 @@ TEST(AgentConfig, TheBoxIdIsRequired) {
   auto c = parse_agent_config("[sync]\ninterval_s = 1\n", "/x");
   ASSERT_FALSE(c.has_value());
   EXPECT_NE(c.error().message.find("box.id"), std::string::npos);
+}
+
+TEST(AgentConfig, AnEnrolledBoxTakesItsIdentityFromTheFolderAndNothingBesideIt) {
+  const char* enrolled = "[box]\nidentity = \"identity\"\n[sync]\nrenew_at = 0.5\n";
+  auto c = parse_agent_config(enrolled, "/etc/civicbox");
+  ASSERT_TRUE(c.has_value()) << c.error().describe();
+  EXPECT_EQ(c->identity_dir, "/etc/civicbox/identity");
+  EXPECT_TRUE(c->box_id.empty());           // from the identity, at load
+  EXPECT_TRUE(c->cabinet_profile.empty());  // idem
+  EXPECT_DOUBLE_EQ(c->renew_at, 0.5);
+  EXPECT_EQ(c->renew_check_s, 3600);
+  // A URL or a certificate beside the identity would drift from it.
+  for (const char* extra : {"url = \"https://x:1\"", "cert = \"a.crt\"", "key = \"a.key\""}) {
+    auto both = parse_agent_config(std::string(enrolled) + "[controller]\n" + extra + "\n", "/x");
+    ASSERT_FALSE(both.has_value()) << extra;
+    EXPECT_NE(both.error().message.find("box.identity"), std::string::npos) << both.error().message;
+  }
+  for (const char* renew_at : {"0", "1.5", "\"half\""}) {
+    auto bad = parse_agent_config(
+        std::string("[box]\nidentity = \"i\"\n[sync]\nrenew_at = ") + renew_at + "\n", "/x");
+    ASSERT_FALSE(bad.has_value()) << renew_at;
+    EXPECT_NE(bad.error().message.find("sync.renew_at"), std::string::npos) << bad.error().message;
+  }
+}
+
+TEST(AgentConfig, AFolderWithoutAnIdentityYetSaysToEnrolTheBox) {
+  testing::TempDir dir;
+  std::ofstream(dir.path() / "agent.toml") << "[box]\nidentity = \"identity\"\n";
+  auto c = load_agent_config(dir.path() / "agent.toml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().code, ErrorCode::state);
+  EXPECT_NE(c.error().message.find("civicbox-provision"), std::string::npos) << c.error().message;
 }
 
 TEST(AgentConfig, TheTlsFilesAreRequiredAndMustBeReadable) {

@@ -259,5 +259,58 @@ TEST_F(JournalTest, TheTimeFloorOnlyRisesAndSurvivesARestart) {
   EXPECT_EQ(*open()->time_floor(), kNow + 5000);
 }
 
+wire::SelfTestReport report_started_at(std::int64_t started_ms) {
+  wire::SelfTestReport r;
+  r.started_ms = started_ms;
+  r.finished_ms = started_ms + 1000;
+  r.reason = "on_demand";
+  r.checks = {{"compartment", 4, false, "did not open"}, {"journal", std::nullopt, true, "ok"}};
+  return r;
+}
+
+TEST_F(JournalTest, ASelfTestReportWaitsInTheOutboxAcrossRestartsUntilForgotten) {
+  std::int64_t first = 0;
+  {
+    auto j = open();
+    auto id = j->queue_self_test_report(report_started_at(kNow));
+    ASSERT_TRUE(id) << id.error().describe();
+    first = *id;
+    ASSERT_TRUE(j->queue_self_test_report(report_started_at(kNow + 60'000)));
+  }
+  auto j = open();
+  auto queued = j->queued_self_test_reports(10);
+  ASSERT_TRUE(queued);
+  ASSERT_EQ(queued->size(), 2u);
+  EXPECT_EQ((*queued)[0].id, first) << "oldest first";
+  EXPECT_EQ(wire::to_json((*queued)[0].report), wire::to_json(report_started_at(kNow)));
+  EXPECT_TRUE(*j->self_test_report_queued(first));
+  ASSERT_TRUE(j->forget_self_test_report(first));
+  EXPECT_FALSE(*j->self_test_report_queued(first));
+  EXPECT_EQ(j->queued_self_test_reports(10)->size(), 1u);
+  // Reports are not events: the gap-free sequence toward the controller is untouched.
+  EXPECT_EQ(j->sync_state()->last_seq, 0u);
+}
+
+TEST_F(JournalTest, AReportTheControllerCouldNotReadIsRefusedAndOnlyTheNewestAreKept) {
+  auto j = open();
+  auto bad = report_started_at(kNow);
+  bad.reason = "curiosity";
+  auto refused = j->queue_self_test_report(bad);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::invalid_argument);
+  for (std::size_t i = 0; i < kMaxQueuedSelfTestReports + 5; ++i) {
+    ASSERT_TRUE(j->queue_self_test_report(report_started_at(kNow + static_cast<int>(i))));
+  }
+  auto queued = j->queued_self_test_reports(1000);
+  ASSERT_EQ(queued->size(), kMaxQueuedSelfTestReports);
+  EXPECT_EQ(queued->front().report.started_ms, kNow + 5) << "the oldest went first";
+}
+
+TEST_F(JournalTest, TheSelfTestsWriteCheckCommitsARow) {
+  auto j = open();
+  ASSERT_TRUE(j->check_writable(kNow));
+  ASSERT_TRUE(j->check_writable(kNow + 1));
+}
+
 }  // namespace
 }  // namespace civicbox::firmware

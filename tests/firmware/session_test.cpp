@@ -73,6 +73,7 @@ void expect_words_exist(const ui::View& view) {
   auto filled = [&](const std::string& name) {
     return view.args.count(name) > 0 || view.arg_keys.count(name) > 0;
   };
+  const std::map<std::string, std::string>* row_args = nullptr;
   auto check_key = [&](const std::string& key, const char* where, bool must_exist) {
     if (key.empty()) return;
     auto it = en.find(key);
@@ -84,8 +85,8 @@ void expect_words_exist(const ui::View& view) {
       return;
     }
     for (const auto& name : placeholders_in(it->second)) {
-      EXPECT_TRUE(filled(name)) << screen_name(view.screen) << ": '" << key << "' needs {" << name
-                                << "}";
+      EXPECT_TRUE(filled(name) || (row_args != nullptr && row_args->count(name) > 0))
+          << screen_name(view.screen) << ": '" << key << "' needs {" << name << "}";
     }
   };
   check_key(view.title_key, "title_key", true);
@@ -98,8 +99,10 @@ void expect_words_exist(const ui::View& view) {
     EXPECT_FALSE(choice.label.key.empty() && choice.label.literal.empty());
   }
   for (const auto& row : view.rows) {
+    row_args = &row.args;
     check_key(row.label.key, "a row's label", row.label.literal.empty());
     check_key(row.value.key, "a row's value", row.value.literal.empty());
+    row_args = nullptr;
   }
   if (view.idle_countdown_s) {
     EXPECT_EQ(view.args.count("seconds"), 1U);
@@ -855,6 +858,13 @@ TEST_F(SessionTest, TheClerkSeesTheFaultyCompartments) {
   EXPECT_EQ(view().rows[0].label.key, "clerk.none_faulty");
 }
 
+// A self-test's line, as the agent reports it.
+SelfTestLine test_line(std::string part, std::optional<int> compartment, SelfTestFinding finding,
+                       bool ok) {
+  return SelfTestLine{wire::SelfTestCheck{std::move(part), compartment, ok, "(English detail)"},
+                      finding};
+}
+
 TEST_F(SessionTest, ATechnicianRunsTheSelfTest) {
   log_in("TECH-07", kTechnicianPin);
   ASSERT_EQ(view().screen, ScreenId::technician);
@@ -868,19 +878,172 @@ TEST_F(SessionTest, ATechnicianRunsTheSelfTest) {
                                                 "technician.controller", "technician.last_sync"}));
   EXPECT_EQ(view().rows[3].value.literal, "box-0001");
   EXPECT_EQ(view().rows[4].ok, std::optional<bool>(true));
+  EXPECT_FALSE(view().running);
 
   EXPECT_EQ(count<StartSelfTest>(touch("self_test")), 1);
   EXPECT_EQ(count<StartSelfTest>(touch("self_test")), 0);
   EXPECT_TRUE(session().flow_running());
-  auto done = run(SelfTestFinished{{{{"technician.paper", ""}, {"", "out"}, false}}});
-  EXPECT_FALSE(session().flow_running());
+  EXPECT_TRUE(view().running);
+
+  // Under way: which door, of how many, and the lines done so far.
+  SelfTestProgress progress;
+  progress.step = SelfTestProgress::Step::compartment;
+  progress.compartment = 5;
+  progress.index = 3;
+  progress.of = 4;
+  progress.done = {test_line("lock_board", std::nullopt, SelfTestFinding::passed, true),
+                   test_line("journal", std::nullopt, SelfTestFinding::passed, true),
+                   test_line("compartment", 1, SelfTestFinding::passed, true),
+                   test_line("compartment", 2, SelfTestFinding::holds_document, true)};
+  run(SelfTestUnderWay{progress});
   ASSERT_EQ(view().screen, ScreenId::technician);
-  EXPECT_EQ(view().rows.front().label.key, "technician.paper");
-  EXPECT_EQ(view().rows.front().ok, std::optional<bool>(false));
+  EXPECT_TRUE(view().running);
+  EXPECT_EQ(view().body_key, "self_test.step_compartment");
+  EXPECT_EQ(view().args.at("compartment"), "5");
+  EXPECT_EQ(view().args.at("index"), "3");
+  EXPECT_EQ(view().args.at("of"), "4");
+  EXPECT_EQ(labels(), (std::vector<std::string>{"technician.boards", "self_test.journal",
+                                                "self_test.compartments_all",
+                                                "self_test.compartment", "technician.identity",
+                                                "technician.controller", "technician.last_sync"}));
+  // A door of the self-test is not a citizen's door screen; logging out waits for the end.
+  EXPECT_TRUE(door(5).empty());
+  EXPECT_EQ(view().screen, ScreenId::technician);
+  EXPECT_TRUE(touch("logout").empty());
+  EXPECT_EQ(session().staff_badge(), "TECH-07");
+
+  progress.step = SelfTestProgress::Step::scanner;
+  progress.scan_wait = std::chrono::seconds(60);
+  EXPECT_TRUE(sounds(run(SelfTestUnderWay{progress}), ui::Cue::attention))
+      << "the technician has to hold the receipt up now";
+  EXPECT_EQ(view().body_key, "self_test.step_scanner");
+  EXPECT_EQ(view().args.at("seconds"), "60");
+
+  SelfTestResult result;
+  result.lines = progress.done;
+  result.lines.push_back(test_line("compartment", 5, SelfTestFinding::passed, true));
+  result.lines.push_back(test_line("printer", std::nullopt, SelfTestFinding::paper_out, false));
+  result.lines.push_back(
+      test_line("scanner", std::nullopt, SelfTestFinding::no_test_receipt, false));
+  result.delivery = ReportDelivery::queued;
+  auto done = run(SelfTestFinished{result});
+  EXPECT_FALSE(session().flow_running());
+  EXPECT_FALSE(view().running);
+  ASSERT_EQ(view().screen, ScreenId::technician);
+  EXPECT_EQ(view().body_key, "self_test.failed");
+  EXPECT_EQ(view().tone, ui::Tone::failure);
   EXPECT_TRUE(sounds(done, ui::Cue::failure));
+  const auto& rows = view().rows;
+  ASSERT_GE(rows.size(), 8u);
+  EXPECT_EQ(rows[2].label.key, "self_test.compartments_all");
+  EXPECT_EQ(rows[2].args.at("passed"), "2");
+  EXPECT_EQ(rows[2].args.at("of"), "3");
+  EXPECT_EQ(rows[4].label.key, "technician.printer");
+  EXPECT_EQ(rows[4].value.key, "self_test.paper_out");
+  EXPECT_EQ(rows[4].ok, std::optional<bool>(false));
+  EXPECT_EQ(rows[6].label.key, "self_test.report");
+  EXPECT_EQ(rows[6].value.key, "self_test.report_queued");
   touch("logout");
   EXPECT_EQ(view().screen, ScreenId::home);
   EXPECT_EQ(session().staff_badge(), "");
+}
+
+TEST_F(SessionTest, CancellingTheSelfTestIsTheOneTouchThatActsWhileItRuns) {
+  log_in("TECH-07", kTechnicianPin);
+  touch("self_test");
+  EXPECT_EQ(count<CancelSelfTest>(touch("self_test_cancel")), 1);
+  EXPECT_EQ(view().body_key, "self_test.cancelling");
+  SelfTestProgress progress;
+  progress.step = SelfTestProgress::Step::printer;
+  run(SelfTestUnderWay{progress});
+  EXPECT_EQ(view().body_key, "self_test.cancelling") << "until it ends, the screen says it stops";
+  SelfTestResult result;
+  result.lines = {test_line("compartment", 1, SelfTestFinding::passed, true),
+                  test_line("compartment", 2, SelfTestFinding::cancelled, false)};
+  result.delivery = ReportDelivery::sent;
+  run(SelfTestFinished{result});
+  EXPECT_EQ(view().body_key, "self_test.was_cancelled");
+  EXPECT_EQ(view().tone, ui::Tone::warning);
+  // Not while nothing runs.
+  EXPECT_TRUE(touch("self_test_cancel").empty());
+}
+
+TEST_F(SessionTest, APassedSelfTestSaysSoAndTheReportWasSent) {
+  log_in("TECH-07", kTechnicianPin);
+  touch("self_test");
+  SelfTestResult result;
+  result.lines = {test_line("lock_board", std::nullopt, SelfTestFinding::passed, true),
+                  test_line("compartment", 1, SelfTestFinding::passed, true),
+                  test_line("printer", std::nullopt, SelfTestFinding::passed, true),
+                  test_line("scanner", std::nullopt, SelfTestFinding::passed, true)};
+  result.delivery = ReportDelivery::sent;
+  auto done = run(SelfTestFinished{result});
+  EXPECT_EQ(view().body_key, "self_test.passed");
+  EXPECT_EQ(view().tone, ui::Tone::success);
+  EXPECT_TRUE(sounds(done, ui::Cue::success));
+  EXPECT_EQ(view().rows[4].value.key, "self_test.report_sent");
+  EXPECT_EQ(view().rows[4].ok, std::optional<bool>(true));
+}
+
+// Whatever a line found, for whichever part, the screen has the words for it.
+TEST(SelfTestRows, EveryFindingOfEveryPartHasItsWordsInTheCatalogue) {
+  for (const char* part : {"lock_board", "journal", "compartment", "printer", "scanner"}) {
+    for (int f = 0; f <= static_cast<int>(SelfTestFinding::no_test_receipt); ++f) {
+      const auto finding = static_cast<SelfTestFinding>(f);
+      const std::optional<int> compartment =
+          std::string_view(part) == "compartment" ? std::optional<int>(f + 1) : std::nullopt;
+      ui::View v;
+      v.screen = ScreenId::technician;
+      v.rows =
+          self_test_rows({test_line(part, compartment, finding, false),
+                          test_line(part, compartment ? std::optional<int>(40 + f) : std::nullopt,
+                                    finding, false)});
+      SCOPED_TRACE(std::string(part) + " " + std::string(to_string(finding)));
+      expect_words_exist(v);
+    }
+  }
+}
+
+// Sixteen doors with every kind of finding still make a short list: passed ones counted,
+// the others grouped by what was found, in the order first seen, with their numbers.
+TEST(SelfTestRows, CompartmentsArePassedCountedAndTheRestGroupedByFinding) {
+  std::vector<SelfTestLine> lines{
+      test_line("lock_board", std::nullopt, SelfTestFinding::no_answer, false)};
+  for (int c = 1; c <= 16; ++c) {
+    SelfTestFinding finding = SelfTestFinding::passed;
+    if (c == 3 || c == 7) finding = SelfTestFinding::holds_document;
+    if (c == 8) finding = SelfTestFinding::not_opened;
+    if (c >= 13) finding = SelfTestFinding::no_answer;
+    lines.push_back(test_line(
+        "compartment", c, finding,
+        finding == SelfTestFinding::passed || finding == SelfTestFinding::holds_document));
+  }
+  lines.push_back(test_line("printer", std::nullopt, SelfTestFinding::paper_low, true));
+  auto rows = self_test_rows(lines);
+  ASSERT_EQ(rows.size(), 6u);
+  EXPECT_EQ(rows[0].value.key, "self_test.boards_silent");
+  EXPECT_EQ(rows[1].label.key, "self_test.compartments_all");
+  EXPECT_EQ(rows[1].args.at("passed"), "9");
+  EXPECT_EQ(rows[1].args.at("of"), "16");
+  EXPECT_EQ(rows[1].ok, std::optional<bool>(false));
+  EXPECT_EQ(rows[2].label.key, "self_test.compartments");
+  EXPECT_EQ(rows[2].args.at("list"), "3, 7");
+  EXPECT_EQ(rows[2].value.key, "self_test.holds_document");
+  EXPECT_EQ(rows[2].ok, std::nullopt) << "skipped on purpose is neither a fault nor a pass";
+  EXPECT_EQ(rows[3].label.key, "self_test.compartment");
+  EXPECT_EQ(rows[3].args.at("compartment"), "8");
+  EXPECT_EQ(rows[3].value.key, "self_test.not_opened");
+  EXPECT_EQ(rows[3].ok, std::optional<bool>(false));
+  EXPECT_EQ(rows[4].args.at("list"), "13–16");
+  EXPECT_EQ(rows[4].value.key, "self_test.no_answer");
+  EXPECT_EQ(rows[5].label.key, "technician.printer");
+  EXPECT_EQ(rows[5].value.key, "self_test.paper_low");
+  EXPECT_EQ(rows[5].ok, std::optional<bool>(true));
+  // Every key it names is in the catalogue, every placeholder filled by the row.
+  ui::View v;
+  v.screen = ScreenId::technician;
+  v.rows = rows;
+  expect_words_exist(v);
 }
 
 TEST_F(SessionTest, AClerkCannotRunTheSelfTestNorATechnicianEmpty) {

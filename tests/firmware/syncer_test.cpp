@@ -45,7 +45,13 @@ class FakeController final : public Uplink {
     r.config = wire::BoxConfig{"Ajuntament", {"instància"}, "https://t/"};
     return r;
   }
+  Expected<void> report_self_test(const wire::SelfTestReport& report) override {
+    std::lock_guard lock(mutex);
+    reports.push_back(report);
+    return {};
+  }
   std::uint64_t held = 0;
+  std::vector<wire::SelfTestReport> reports;
   std::vector<std::size_t> batches;
   std::vector<std::uint64_t> pulled_with;
   std::optional<Error> fail_with;
@@ -275,6 +281,22 @@ TEST_F(SyncerTest, AnOnDemandSyncThatFailsKeepsTheBackoffAndOneThatSucceedsEndsI
   syncer.request();
   EXPECT_TRUE(eventually([&] { return controller_.pushes() > before; }));
   syncer.stop();
+}
+
+TEST_F(SyncerTest, ASyncSendsTheQueuedSelfTestReportsOnceAndForgetsThem) {
+  wire::SelfTestReport report;
+  report.started_ms = kNow;
+  report.finished_ms = kNow + 1000;
+  report.reason = "provisioning";
+  report.checks = {{"journal", std::nullopt, true, "a row was written and committed"}};
+  ASSERT_TRUE(journal_->queue_self_test_report(report));
+  auto syncer = make(10);
+  ASSERT_TRUE(syncer.sync_once());
+  ASSERT_EQ(controller_.reports.size(), 1u);
+  EXPECT_EQ(wire::to_json(controller_.reports[0]), wire::to_json(report));
+  EXPECT_TRUE(journal_->queued_self_test_reports(10)->empty());
+  ASSERT_TRUE(syncer.sync_once());
+  EXPECT_EQ(controller_.reports.size(), 1u);
 }
 
 }  // namespace

@@ -61,7 +61,17 @@ Expected<void> EscPosPrinter::print(const drivers::Receipt& receipt) {
   const ReceiptLayout layout{settings_.paper, settings_.native_qr, settings_.text_mode};
   auto bytes = lay_out_receipt(receipt, layout, fonts_.get());
   if (!bytes) return bytes.error().context("laying out the receipt");
+  return send_checked(*bytes);
+}
 
+Expected<void> EscPosPrinter::print_test(const drivers::TestReceipt& receipt) {
+  const ReceiptLayout layout{settings_.paper, settings_.native_qr, settings_.text_mode};
+  auto bytes = lay_out_test_receipt(receipt, layout, fonts_.get());
+  if (!bytes) return bytes.error().context("laying out the test receipt");
+  return send_checked(*bytes);
+}
+
+Expected<void> EscPosPrinter::send_checked(const Bytes& bytes) {
   std::lock_guard lock(mutex_);
   CIVICBOX_TRY(auto before, ask_state_locked());
   if (before && summarize(*before) != drivers::PrinterStatus::ready &&
@@ -72,7 +82,7 @@ Expected<void> EscPosPrinter::print(const drivers::Receipt& receipt) {
     return make_error(ErrorCode::unavailable,
                       "receipt printer " + link_->describe() + " did not answer a status request");
   }
-  if (auto sent = link_->write(*bytes); !sent) {
+  if (auto sent = link_->write(bytes); !sent) {
     return sent.error().context("sending the receipt to " + link_->describe());
   }
   auto after = ask_state_locked();

@@ -43,6 +43,7 @@ class EscPosPrinter final : public drivers::ReceiptPrinter {
       std::unique_ptr<drivers::PrinterTransport> link, EscPosSettings settings);
 
   Expected<void> print(const drivers::Receipt& receipt) override;
+  Expected<void> print_test(const drivers::TestReceipt& receipt) override;
   Expected<drivers::PrinterStatus> status() override;
 
   // What the printer answered to DLE EOT 1, 2 and 4; nullopt when it did not answer.
@@ -55,6 +56,8 @@ class EscPosPrinter final : public drivers::ReceiptPrinter {
                 std::unique_ptr<TextRenderer> fonts);
   Expected<std::optional<PrinterState>> ask_state_locked();
   [[nodiscard]] Error refused(const PrinterState& state, const char* when) const;
+  // Asks how the printer is, sends `bytes` only when it can print, then asks again.
+  Expected<void> send_checked(const Bytes& bytes);
 
   std::unique_ptr<drivers::PrinterTransport> link_;
   EscPosSettings settings_;

@@ -222,4 +222,23 @@ Expected<Bytes> lay_out_receipt(const drivers::Receipt& r, const ReceiptLayout& 
   return std::move(w.bytes());
 }
 
+Expected<Bytes> lay_out_test_receipt(const drivers::TestReceipt& r, const ReceiptLayout& layout,
+                                     TextRenderer* fonts) {
+  if (r.code.empty()) return make_error(ErrorCode::invalid_argument, "a test receipt needs a code");
+  const ReceiptLabels& words = receipt_labels("en");
+  ReceiptWriter w(layout, code_page_for_language("en"), fonts);
+  CIVICBOX_CHECK(w.start());
+  CIVICBOX_CHECK(w.line("civicbox self-test", {Size::title, true, Align::centre}));
+  CIVICBOX_CHECK(w.line("Not a proof of filing", {Size::small, false, Align::centre}));
+  w.gap();
+  CIVICBOX_CHECK(w.line(std::string(words.box) + ": " + r.box_id, {}));
+  CIVICBOX_CHECK(w.line("Printed: " + local_time(r.at_ms, words.date_format), {Size::body, false}));
+  w.gap();
+  CIVICBOX_CHECK(w.line("Show this code to the box's camera", {Size::body, false, Align::centre}));
+  CIVICBOX_CHECK(w.qr(r.code));
+  CIVICBOX_CHECK(w.line(r.code, {Size::small, false, Align::centre}));
+  w.finish();
+  return std::move(w.bytes());
+}
+
 }  // namespace civicbox::escpos

@@ -32,4 +32,10 @@ struct ReceiptLayout {
 Expected<Bytes> lay_out_receipt(const drivers::Receipt& receipt, const ReceiptLayout& layout,
                                 TextRenderer* fonts);
 
+// The self-test's receipt, in English (it is for the technician): "civicbox self-test", the box,
+// when, the QR with the test code and the code in letters under it. Errors: invalid_argument (no
+// code, raster mode without fonts), too_large (a code too long for a QR on this paper).
+Expected<Bytes> lay_out_test_receipt(const drivers::TestReceipt& receipt,
+                                     const ReceiptLayout& layout, TextRenderer* fonts);
+
 }  // namespace civicbox::escpos

@@ -58,6 +58,39 @@ INSTANTIATE_TEST_SUITE_P(PaperAndQr, ReceiptQr,
                                   (std::get<1>(info.param) ? "NativeQr" : "RasterQr");
                          });
 
+// The self-test's receipt, as it leaves a real printer: its QR must read back to exactly the
+// one-time code the box waits for, whatever the paper and QR mode.
+class TestReceiptQr : public PrinterOverTcp,
+                      public ::testing::WithParamInterface<std::tuple<int, bool>> {};
+
+TEST_P(TestReceiptQr, TheSelfTestsReceiptCarriesItsCodeInAQrTheCameraReads) {
+  const auto [dots, native_qr] = GetParam();
+  const std::string name =
+      "self-test-" + std::string(dots == 384 ? "58mm" : "80mm") + (native_qr ? "" : "-raster-qr");
+  start_printer(dots, "out/" + name);
+  auto printer = connect(settings_for(dots, native_qr));
+  ASSERT_TRUE(printer);
+  const drivers::TestReceipt receipt{"box-0001", 1'790'000'000'000, "CBX-TEST:30VSG1W2DTK2ZKMG"};
+  auto printed = printer->print_test(receipt);
+  ASSERT_TRUE(printed) << printed.error().describe();
+  const auto receipts = sim_->receipts();
+  ASSERT_EQ(receipts.size(), 1u);
+  EXPECT_EQ(sim_->bad_commands(), 0u) << ::testing::PrintToString(sim_->log());
+  EXPECT_EQ(scan_qr(read_png(keep(receipts[0], name + ".png"))), receipt.code);
+  // Without a code there is nothing to read back: refused before a byte is sent.
+  auto empty = printer->print_test(drivers::TestReceipt{"box-0001", 0, ""});
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(sim_->receipts().size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(PaperAndQr, TestReceiptQr,
+                         ::testing::Combine(::testing::Values(384, 576), ::testing::Bool()),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param) == 384 ? "58mm" : "80mm") +
+                                  (std::get<1>(info.param) ? "NativeQr" : "RasterQr");
+                         });
+
 struct Language {
   const char* code;
   const char* town_hall;
