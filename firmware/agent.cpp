@@ -119,6 +119,13 @@ Expected<bool> Agent::renew_certificate(bool force) {
     spdlog::error("certificate renewal: {}", error.describe());
     return error;
   }
+  if (client_.cert_file() != (*current)->cert) {
+    // A technician re-enrolled the box (civicbox-provision) while the agent ran.
+    client_.set_tls_files((*current)->ca, (*current)->cert, (*current)->key);
+    spdlog::info("now using identity generation {} (serial {})", (*current)->generation,
+                 (*current)->record.serial_hex);
+    syncer_->request();
+  }
   const bool under_way = std::filesystem::exists(config_.identity_dir / "pending");
   if (!force && !under_way && !provisioning::renewal_due(**current, now_ms(), config_.renew_at)) {
     return false;

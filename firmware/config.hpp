@@ -10,7 +10,8 @@
 //                data_dir, fonts_dir (DejaVu fonts for receipts and the screen; default: the
 //                build's assets), lang_dir (the screen's catalogues; default: the build's ui/lang)
 //   [controller] url, ca, cert, key, timeout_ms
-//   [sync]       interval_s, batch, renew_check_s (how often the certificate's age is looked at),
+//   [sync]       interval_s, batch, renew_check_s (how often the identity folder is looked at: a
+//                renewal due, a re-enrolment done by a technician),
 //                renew_at (the fraction of its validity after which it is renewed; 2/3)
 //   [cabinet]    profile (default with an identity: profiles_dir/<the identity's cabinet>.toml),
 //                profiles_dir (default: the build's hardware/cabinets), sweep_ms (how often the sensors are swept between flows),
@@ -57,7 +58,7 @@ struct AgentConfig {
   int timeout_ms = 5000;
   int interval_s = 5;
   int batch = 100;
-  int renew_check_s = 3600;
+  int renew_check_s = 60;
   double renew_at = 2.0 / 3.0;
   std::filesystem::path cabinet_profile;
   std::filesystem::path cabinet_profiles_dir;  // empty: the build's hardware/cabinets

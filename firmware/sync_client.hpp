@@ -63,6 +63,7 @@ class SyncClient final : public Uplink {
   // finishes with the old ones).
   void set_tls_files(std::filesystem::path ca, std::filesystem::path cert,
                      std::filesystem::path key);
+  [[nodiscard]] std::filesystem::path cert_file() const { return tls_paths().cert; }
 
  private:
   struct Reply {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "tests/e2e/fleet.hpp"
 
@@ -66,6 +67,11 @@ TEST_F(e2e_identity, AnEnrolledBoxRunsRenewsIsRevokedKeepsItsJournalAndIsEnrolle
   options.identity_dir = identity;
   auto config = write_agent_config(options);
   {
+    std::string text = read_text(config);
+    text.replace(text.find("[sync]\n"), 7, "[sync]\nrenew_check_s = 1\n");
+    std::ofstream(config) << text;
+  }
+  {
     AgentSession agent(config);
     auto synced = agent.act("sync");
     ASSERT_EQ(synced.rfind("synced ", 0), 0u) << synced << agent.process().stderr_text();
@@ -95,23 +101,28 @@ TEST_F(e2e_identity, AnEnrolledBoxRunsRenewsIsRevokedKeepsItsJournalAndIsEnrolle
     EXPECT_EQ(collect.rfind("refused reason=out_of_service", 0), 0u) << collect;
     // The filing went through before; the alarm about the refusal waits in the outbox.
     EXPECT_NE(status.find("pending=1 applied_through=1"), std::string::npos) << status;
+
+    // The old token is spent; a new one enrols the revoked box again without --force, while
+    // the agent runs: it takes the new identity at its next look at the folder.
+    auto reused = provision(first_token, identity, &said);
+    EXPECT_FALSE(reused.ok()) << said;
+    auto again = provision(token_for("box-centru-1"), identity, &said);
+    ASSERT_TRUE(again.ok()) << again.describe() << "\n" << said;
+    std::string synced_again;
+    for (int i = 0; i < 50; ++i) {
+      synced_again = agent.act("sync");
+      if (synced_again.rfind("synced ", 0) == 0) break;
+      std::this_thread::sleep_for(200ms);
+    }
+    EXPECT_EQ(synced_again.rfind("synced ", 0), 0u)
+        << synced_again << agent.process().stderr_text();
+    EXPECT_EQ(agent.act("file request").rfind("filed ", 0), 0u);
+    EXPECT_EQ(agent.act("sync").rfind("synced ", 0), 0u);
+    auto back = agent.act("status");
+    EXPECT_NE(back.find("pending=0"), std::string::npos) << back;
+    EXPECT_NE(back.find("revoked=no"), std::string::npos) << back;
     agent.finish();
   }
-
-  // The old token is spent; a new one enrols the revoked box again without --force.
-  auto reused = provision(first_token, identity, &said);
-  EXPECT_FALSE(reused.ok()) << said;
-  auto again = provision(token_for("box-centru-1"), identity, &said);
-  ASSERT_TRUE(again.ok()) << again.describe() << "\n" << said;
-  AgentSession agent(config);
-  auto synced = agent.act("sync");
-  EXPECT_EQ(synced.rfind("synced ", 0), 0u) << synced << agent.process().stderr_text();
-  EXPECT_EQ(agent.act("file request").rfind("filed ", 0), 0u);
-  EXPECT_EQ(agent.act("sync").rfind("synced ", 0), 0u);
-  auto status = agent.act("status");
-  EXPECT_NE(status.find("pending=0"), std::string::npos) << status;
-  EXPECT_NE(status.find("revoked=no"), std::string::npos) << status;
-  agent.finish();
   // Both filings reached the controller: nothing was lost across the revocation.
   EXPECT_EQ(controller_->submissions().size(), 2u);
 }

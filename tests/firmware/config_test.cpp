@@ -251,7 +251,7 @@ TEST(AgentConfig, AnEnrolledBoxTakesItsIdentityFromTheFolderAndNothingBesideIt) 
   EXPECT_TRUE(c->box_id.empty());           // from the identity, at load
   EXPECT_TRUE(c->cabinet_profile.empty());  // idem
   EXPECT_DOUBLE_EQ(c->renew_at, 0.5);
-  EXPECT_EQ(c->renew_check_s, 3600);
+  EXPECT_EQ(c->renew_check_s, 60);
   // A URL or a certificate beside the identity would drift from it.
   for (const char* extra : {"url = \"https://x:1\"", "cert = \"a.crt\"", "key = \"a.key\""}) {
     auto both = parse_agent_config(std::string(enrolled) + "[controller]\n" + extra + "\n", "/x");
