@@ -14,9 +14,7 @@
 
 namespace civicbox::controller {
 
-namespace {
-
-std::int64_t now_ms() {
+std::int64_t wall_clock_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -26,6 +24,8 @@ int fail(const std::string& what) {
   std::cerr << "civicbox-controller: " << what << "\n";
   return 1;
 }
+
+namespace {
 
 std::string absolute_text(const std::filesystem::path& path) {
   std::error_code ec;
@@ -47,7 +47,7 @@ Expected<std::unique_ptr<Office>> open_office(const Config& config) {
     return storage.error().context("opening the database in " + config.data_dir.string());
   office->storage = std::move(*storage);
   office->identity = std::make_unique<FleetIdentity>(*office->storage, config, office->random,
-                                                     now_ms, std::nullopt);
+                                                     wall_clock_ms, std::nullopt);
   return office;
 }
 
@@ -147,7 +147,7 @@ int run_token_list(const Config& config, const std::optional<std::string>& box) 
   if (!office) return fail(office.error().describe());
   auto tokens = (*office)->storage->list_enrolment_tokens(box_filter(box));
   if (!tokens) return fail(tokens.error().describe());
-  const std::int64_t now = now_ms();
+  const std::int64_t now = wall_clock_ms();
   std::printf("%-16s  %-20s  %-16s  %-12s  %-7s  %-24s  %s\n", "TOKEN_ID", "BOX", "SITE", "CABINET",
               "STATE", "EXPIRES_AT", "SERIAL");
   for (const auto& t : *tokens) {
@@ -164,7 +164,7 @@ int run_certs_list(const Config& config, const std::optional<std::string>& box) 
   if (!office) return fail(office.error().describe());
   auto certificates = (*office)->storage->list_certificates(box_filter(box));
   if (!certificates) return fail(certificates.error().describe());
-  const std::int64_t now = now_ms();
+  const std::int64_t now = wall_clock_ms();
   std::printf("%-32s  %-20s  %-5s  %-7s  %-24s  %-24s  %s\n", "SERIAL", "BOX", "KIND", "STATE",
               "ISSUED_AT", "NOT_AFTER", "REVOKED");
   for (const auto& c : *certificates) {

@@ -4,6 +4,7 @@
 // server notices revocations within a second), prints for a person and returns the exit status.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,11 @@
 #include "controller/config.hpp"
 
 namespace civicbox::controller {
+
+// The system clock in Unix milliseconds: the server's clock and the commands'.
+std::int64_t wall_clock_ms();
+// Prints "civicbox-controller: <what>" on stderr and returns 1, the exit status of a failure.
+int fail(const std::string& what);
 
 struct CaInitCommand {
   std::string import_cert;  // both or neither

@@ -19,23 +19,8 @@
 #include "controller/service.hpp"
 #include "controller/storage.hpp"
 
-namespace {
-
 using namespace civicbox;
 using namespace civicbox::controller;
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-int fail(const std::string& what) {
-  std::cerr << "civicbox-controller: " << what << "\n";
-  return 1;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -212,7 +197,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   SystemRandom random;
-  Service service(**storage, config, random, now_ms, std::move(*fleet_ca));
+  Service service(**storage, config, random, wall_clock_ms, std::move(*fleet_ca));
   auto server =
       HttpsServer::start(config, service, [&config](const Endpoint& device, const Endpoint&) {
         // Boxes are told the port actually bound (port 0 in the configuration picks a free one).

@@ -14,8 +14,9 @@
 //                renewal due, a re-enrolment done by a technician),
 //                renew_at (the fraction of its validity after which it is renewed; 2/3)
 //   [cabinet]    profile (default with an identity: profiles_dir/<the identity's cabinet>.toml),
-//                profiles_dir (default: the build's hardware/cabinets), sweep_ms (how often the sensors are swept between flows),
-//                open_wait_s (how long a person has to pull a door once its lock released)
+//                profiles_dir (default: the build's hardware/cabinets), sweep_ms (how often the
+//                sensors are swept between flows), open_wait_s (how long a person has to pull a
+//                door once its lock released)
 //   [self_test]  open_wait_s (how long a door may take to open once released), close_wait_s (to
 //                be shut again), scan_wait_s (for the test receipt's QR to be shown)
 //   [ui]         default_language, idle_after_s, idle_countdown_s, helpline, counter_hours
