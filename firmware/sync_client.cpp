@@ -11,12 +11,6 @@ namespace civicbox::firmware {
 
 namespace {
 
-using curl::global_init;
-using curl::ListDeleter;
-using curl::Sink;
-using curl::write_body;
-using CurlDeleter = curl::EasyDeleter;
-
 ErrorCode code_for_status(long status) {
   if (status == 408 || status == 429 || status >= 500) return ErrorCode::unavailable;
   if (status == 401) return ErrorCode::unauthenticated;
@@ -34,7 +28,7 @@ bool is_retryable(const Error& error) {
 }
 
 SyncClient::SyncClient(SyncClientOptions options) : options_(std::move(options)) {
-  global_init();
+  curl::global_init();
   while (!options_.url.empty() && options_.url.back() == '/') options_.url.pop_back();
 }
 
@@ -53,60 +47,22 @@ SyncClient::TlsPaths SyncClient::tls_paths() const {
 
 Expected<SyncClient::Reply> SyncClient::call(const char* method, const std::string& path,
                                              const std::string* body, long timeout_ms) {
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return make_error(ErrorCode::internal, "curl_easy_init failed");
-  std::string url = options_.url + path;
   // The files of one identity generation, taken together: a renewal may switch them meanwhile.
   const TlsPaths tls = tls_paths();
-  Sink sink;
-  char errbuf[CURL_ERROR_SIZE] = {0};
-  std::unique_ptr<curl_slist, ListDeleter> headers;
-  CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(c, CURLOPT_SSLCERT, tls.cert.c_str());
-  curl_easy_setopt(c, CURLOPT_SSLKEY, tls.key.c_str());
-  curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca.c_str());
-  // Only the fleet CA: without this, a curl built with a default CA directory (/etc/ssl/certs)
-  // would also trust every public CA beside CURLOPT_CAINFO.
-  curl_easy_setopt(c, CURLOPT_CAPATH, nullptr);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-  curl_slist* list = curl_slist_append(nullptr, "Accept: application/json");
-  if (body != nullptr) {
-    list = curl_slist_append(list, "Content-Type: application/json");
-    list = curl_slist_append(list, "Expect:");  // no 100-continue round trip for big batches
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
-  } else {
-    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-  }
-  headers.reset(list);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-
-  CURLcode rc = curl_easy_perform(c);
-  if (sink.overflow) {
+  curl::Exchange exchange{method,  options_.url + path, body,      tls.ca, tls.cert,
+                          tls.key, timeout_ms,          timeout_ms};
+  auto outcome = curl::perform(exchange);
+  if (!outcome) return make_error(ErrorCode::internal, "curl_easy_init failed");
+  if (outcome->overflow) {
     return make_error(ErrorCode::too_large, std::string(method) + " " + path +
                                                 ": the controller's answer is over " +
                                                 std::to_string(wire::kMaxBodyBytes) + " bytes");
   }
-  if (rc != CURLE_OK) {
-    std::string detail = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+  if (outcome->rc != CURLE_OK) {
     return make_error(ErrorCode::unavailable,
-                      std::string(method) + " " + options_.url + path + ": " + detail);
+                      std::string(method) + " " + exchange.url + ": " + outcome->detail);
   }
-  Reply reply;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
-  reply.body = std::move(sink.body);
-  return reply;
+  return Reply{outcome->status, std::move(outcome->body)};
 }
 
 Expected<std::string> SyncClient::expect_ok(const Reply& reply, const char* what) {

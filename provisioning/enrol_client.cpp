@@ -13,12 +13,6 @@ namespace civicbox::provisioning {
 
 namespace {
 
-using curl::global_init;
-using curl::ListDeleter;
-using curl::Sink;
-using curl::write_body;
-using CurlDeleter = curl::EasyDeleter;
-
 struct Reply {
   long status = 0;
   std::string body;
@@ -37,52 +31,17 @@ Expected<Reply> call(const char* method, const std::string& url, const std::stri
     return make_error(ErrorCode::invalid_argument,
                       "the controller's address must start with https://: " + url);
   }
-  global_init();
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return make_error(ErrorCode::internal, "curl_easy_init failed");
-  Sink sink;
-  char errbuf[CURL_ERROR_SIZE] = {0};
-  CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, options.connect_timeout_ms);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, options.timeout_ms);
-  curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca.c_str());
-  // Only the fleet CA: without this a curl built with a default CA folder would also trust
-  // every public CA beside CURLOPT_CAINFO.
-  curl_easy_setopt(c, CURLOPT_CAPATH, nullptr);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!tls.cert.empty()) {
-    curl_easy_setopt(c, CURLOPT_SSLCERT, tls.cert.c_str());
-    curl_easy_setopt(c, CURLOPT_SSLKEY, tls.key.c_str());
-  }
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-  curl_slist* list = curl_slist_append(nullptr, "Accept: application/json");
-  if (body != nullptr) {
-    list = curl_slist_append(list, "Content-Type: application/json");
-    list = curl_slist_append(list, "Expect:");
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
-  } else {
-    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-  }
-  std::unique_ptr<curl_slist, ListDeleter> headers(list);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-
-  CURLcode rc = curl_easy_perform(c);
-  std::string where = std::string(method) + " " + url;
-  if (sink.overflow) {
+  curl::Exchange exchange{
+      method, url, body, tls.ca, tls.cert, tls.key, options.connect_timeout_ms, options.timeout_ms};
+  auto outcome = curl::perform(exchange);
+  if (!outcome) return make_error(ErrorCode::internal, "curl_easy_init failed");
+  const std::string where = std::string(method) + " " + url;
+  if (outcome->overflow) {
     return make_error(ErrorCode::too_large, where + ": the answer is over " +
                                                 std::to_string(wire::kMaxBodyBytes) + " bytes");
   }
-  if (rc != CURLE_OK) {
-    std::string detail = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+  if (const CURLcode rc = outcome->rc; rc != CURLE_OK) {
+    const std::string& detail = outcome->detail;
     switch (rc) {
       case CURLE_PEER_FAILED_VERIFICATION:
         return make_error(ErrorCode::crypto, where +
@@ -103,12 +62,9 @@ Expected<Reply> call(const char* method, const std::string& url, const std::stri
     }
   }
   Reply reply;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
-  curl_off_t retry_after = 0;
-  if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0) {
-    reply.retry_after = std::chrono::seconds(retry_after);
-  }
-  reply.body = std::move(sink.body);
+  reply.status = outcome->status;
+  if (outcome->retry_after_s) reply.retry_after = std::chrono::seconds(*outcome->retry_after_s);
+  reply.body = std::move(outcome->body);
   return reply;
 }
 
