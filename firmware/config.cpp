@@ -127,7 +127,7 @@ Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
                                          const std::filesystem::path& base) {
   CIVICBOX_TRY(const toml::table root, config::parse_document(toml_text));
   CIVICBOX_CHECK(config::only_sections(
-      root, {"box", "controller", "sync", "cabinet", "self_test", "ui"}, {"staff"}));
+      root, {"box", "controller", "enrol", "sync", "cabinet", "self_test", "ui"}, {"staff"}));
   auto table = [&](const char* name) -> const toml::table& { return config::section(root, name); };
 
   AgentConfig c;
@@ -139,14 +139,35 @@ Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
   CIVICBOX_CHECK(box.path("fonts_dir", c.fonts_dir, base));
   CIVICBOX_CHECK(box.path("lang_dir", c.lang_dir, base));
   CIVICBOX_CHECK(box.finish());
-  const bool enrolled = !c.identity_dir.empty();
-  if (c.box_id.empty() && !enrolled) {
+  const bool with_identity = !c.identity_dir.empty();
+  if (c.box_id.empty() && !with_identity) {
     return make_error(ErrorCode::missing_field,
                       "'box.id' is required (the box certificate's CN), or 'box.identity' (the "
                       "folder civicbox-provision enrolled the box into)");
   }
   if (auto id = DeviceId::parse(c.box_id); !c.box_id.empty() && !id) {
     return error_at(ErrorCode::invalid_argument, "box.id", *box.node("id"), id.error().message);
+  }
+
+  TableReader enrol(table("enrol"), "enrol");
+  CIVICBOX_CHECK(enrol.string("url", c.enrol_url));
+  CIVICBOX_CHECK(enrol.path("ca", c.enrol_ca, base));
+  CIVICBOX_CHECK(enrol.finish());
+  if (!c.enrol_url.empty() || !c.enrol_ca.empty()) {
+    const toml::node* n = enrol.node(!c.enrol_url.empty() ? "url" : "ca");
+    if (!with_identity) {
+      return error_at(ErrorCode::invalid_argument, !c.enrol_url.empty() ? "enrol.url" : "enrol.ca",
+                      *n, "needs 'box.identity' (the folder the enrolment writes)");
+    }
+    if (c.enrol_url.empty() || c.enrol_ca.empty()) {
+      return make_error(ErrorCode::missing_field,
+                        "[enrol] needs both 'url' (the controller's enrolment listener) and 'ca' "
+                        "(the fleet CA file)");
+    }
+    if (c.enrol_url.rfind("https://", 0) != 0) {
+      return error_at(ErrorCode::invalid_argument, "enrol.url", *enrol.node("url"),
+                      "must start with https://");
+    }
   }
 
   TableReader controller(table("controller"), "controller");
@@ -156,7 +177,7 @@ Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
   CIVICBOX_CHECK(controller.path("key", c.key, base));
   CIVICBOX_CHECK(controller.integer("timeout_ms", 100, 600'000, c.timeout_ms));
   CIVICBOX_CHECK(controller.finish());
-  if (enrolled) {
+  if (with_identity) {
     // One source of truth: a URL or a certificate beside the identity would drift from it.
     for (const char* key : {"url", "ca", "cert", "key"}) {
       if (const toml::node* n = controller.node(key)) {
@@ -165,7 +186,7 @@ Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
       }
     }
   }
-  if (!enrolled && c.controller_url.rfind("https://", 0) != 0) {
+  if (!with_identity && c.controller_url.rfind("https://", 0) != 0) {
     const toml::node* n = controller.node("url");
     return n != nullptr ? error_at(ErrorCode::invalid_argument, "controller.url", *n,
                                    "must start with https:// (mutual TLS)")
@@ -176,7 +197,7 @@ Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
   for (auto [key, path] : {std::pair<const char*, const std::filesystem::path*>{"ca", &c.ca},
                            {"cert", &c.cert},
                            {"key", &c.key}}) {
-    if (path->empty() && !enrolled) {
+    if (path->empty() && !with_identity) {
       return make_error(
           ErrorCode::missing_field,
           "'controller." + std::string(key) + "' is required (mutual TLS with the fleet CA)");
@@ -197,7 +218,7 @@ Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
   CIVICBOX_CHECK(cabinet.integer("sweep_ms", 50, 60'000, c.sweep_ms));
   CIVICBOX_CHECK(cabinet.integer("open_wait_s", 1, 600, c.open_wait_s));
   CIVICBOX_CHECK(cabinet.finish());
-  if (c.cabinet_profile.empty() && !enrolled) {
+  if (c.cabinet_profile.empty() && !with_identity) {
     return make_error(ErrorCode::missing_field,
                       "'cabinet.profile' is required (the cabinet's buses and compartments, "
                       "e.g. hardware/cabinets/kerong-12.toml)");
@@ -228,12 +249,20 @@ Expected<void> apply_identity(AgentConfig& config) {
   auto read = provisioning::read_current_identity(config.identity_dir);
   if (!read) return read.error().context("'box.identity' " + config.identity_dir.string());
   if (!*read) {
+    if (!config.enrol_url.empty()) {
+      // Not set up yet: the touchscreen asks for the enrolment QR (firmware/setup.hpp).
+      config.enrolled = false;
+      return {};
+    }
     return make_error(ErrorCode::state,
                       "'box.identity': " + config.identity_dir.string() +
                           " holds no identity yet: enrol the box first (civicbox-provision "
                           "--identity " +
-                          config.identity_dir.string() + " --token ...)");
+                          config.identity_dir.string() +
+                          " --token ...), or set [enrol] url and ca to enrol it from its "
+                          "touchscreen");
   }
+  config.enrolled = true;
   const provisioning::Identity& identity = **read;
   if (!config.box_id.empty() && config.box_id != identity.device_id()) {
     // Box A's identity copied onto box B: refuse rather than speak for the other box.
@@ -280,11 +309,20 @@ Expected<AgentConfig> load_agent_config(const std::filesystem::path& file) {
       return applied.error().context(file.string());
     }
   }
+  if (!config->enrolled && config->cabinet_profile.empty()) {
+    return make_error(ErrorCode::missing_field,
+                      "'cabinet.profile' is required until the box is enrolled: its scanner and "
+                      "doors are needed to enrol it from the touchscreen")
+        .context(file.string());
+  }
   // Found now, with the key's name, rather than as a TLS error at the first sync.
-  for (auto [key, path] :
-       {std::pair<const char*, const std::filesystem::path*>{"controller.ca", &config->ca},
-        {"controller.cert", &config->cert},
-        {"controller.key", &config->key}}) {
+  using Named = std::pair<const char*, const std::filesystem::path*>;
+  const std::vector<Named> files = config->enrolled
+                                       ? std::vector<Named>{{"controller.ca", &config->ca},
+                                                            {"controller.cert", &config->cert},
+                                                            {"controller.key", &config->key}}
+                                       : std::vector<Named>{{"enrol.ca", &config->enrol_ca}};
+  for (auto [key, path] : files) {
     if (!std::ifstream(*path)) {
       return make_error(ErrorCode::io, "'" + std::string(key) + "': cannot read " + path->string())
           .context(file.string());

@@ -10,6 +10,9 @@
 //                data_dir, fonts_dir (DejaVu fonts for receipts and the screen; default: the
 //                build's assets), lang_dir (the screen's catalogues; default: the build's ui/lang)
 //   [controller] url, ca, cert, key, timeout_ms
+//   [enrol]      url (the controller's public enrolment listener), ca (the fleet CA file): with
+//                them a box whose identity folder is still empty starts "not set up" and enrols
+//                from its touchscreen (firmware/setup.hpp); [cabinet] profile is then required
 //   [sync]       interval_s, batch, renew_check_s (how often the identity folder is looked at: a
 //                renewal due, a re-enrolment done by a technician),
 //                renew_at (the fraction of its validity after which it is renewed; 2/3)
@@ -49,6 +52,11 @@ struct AgentConfig {
   // named in the configuration and nobody renews them.
   std::filesystem::path identity_dir;
   std::string site;  // from the identity
+  // False: 'box.identity' is empty and [enrol] is set: the box is set up from its touchscreen
+  // first (no box id, controller or TLS files yet).
+  bool enrolled = true;
+  std::string enrol_url;           // [enrol] url
+  std::filesystem::path enrol_ca;  // [enrol] ca
   std::filesystem::path data_dir = "data";
   std::filesystem::path fonts_dir;  // empty: where the build put them
   std::filesystem::path lang_dir;   // empty: where the build put them
@@ -91,8 +99,9 @@ void apply_cabinet_profile(AgentConfig& config, lockers::CabinetProfile profile)
 // profile. Errors name the file and the key.
 Expected<AgentConfig> load_agent_config(const std::filesystem::path& file);
 // Takes the box id, controller URL, TLS files, cabinet and default language from the identity
-// in config.identity_dir. Errors: state (not enrolled yet), conflict (box.id names another box),
-// and the identity's own errors naming the damaged file.
+// in config.identity_dir. An empty identity folder with [enrol] set leaves config.enrolled false.
+// Errors: state (not enrolled yet, no [enrol]), conflict (box.id names another box), and the
+// identity's own errors naming the damaged file.
 Expected<void> apply_identity(AgentConfig& config);
 Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
                                          const std::filesystem::path& base_dir);

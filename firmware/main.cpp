@@ -7,9 +7,11 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include <pthread.h>
@@ -22,6 +24,7 @@
 #include "firmware/devices.hpp"
 #include "firmware/script.hpp"
 #include "firmware/service_notify.hpp"
+#include "firmware/setup.hpp"
 #include "firmware/staff.hpp"
 #include "firmware/touchscreen.hpp"
 #include "hardware/sim/log_screen.hpp"
@@ -35,8 +38,15 @@ constexpr const char* kScriptHelp =
     "  sync   clock +<seconds>   status   self-test [provisioning]\n"
     "With --ui: tap <action> (a touch on the widget with that action, e.g. 'tap file', "
     "'tap kind:request', 'tap key:7'), show <text> (text shown to the scanner), view; each answers "
-    "the screen once it settled: screen=<id> [body=<key>] ...\n"
+    "the screen once it settled: screen=<id> [body=<key>] ... On a box not set up yet ([enrol]) "
+    "they act on the setup screen, and the other lines wait until it is enrolled.\n"
     "Blank lines and lines starting with # are skipped.";
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // Exit statuses of --self-test (1 and 2 are the agent's own: could not start, bad arguments).
 constexpr int kSelfTestFailed = 3;
@@ -67,8 +77,9 @@ std::optional<std::string> touchscreen_line(civicbox::firmware::Touchscreen& scr
            quoted_message("with --ui, log in as a technician and tap self_test");
   }
   if (line.rfind("await ", 0) == 0) {
-    // await <screen> [seconds]: until the session shows that screen (a code shown to the camera
-    // by someone else, a door closed by a person).
+    // await <screen>[/<body>] [seconds]: until the session shows that screen (with that body:
+    // "technician/self_test.passed"), e.g. after a code shown to the camera by someone else or a
+    // door closed by a person.
     std::string rest(line.substr(6));
     std::string name = rest.substr(0, rest.find(' '));
     int seconds = 30;
@@ -77,7 +88,8 @@ std::optional<std::string> touchscreen_line(civicbox::firmware::Touchscreen& scr
         std::chrono::steady_clock::now() + std::chrono::seconds(std::max(1, seconds));
     for (;;) {
       auto view = screen.settle(std::nullopt, std::chrono::seconds(1));
-      if (name == civicbox::ui::to_string(view.screen) ||
+      const std::string shown = civicbox::ui::to_string(view.screen);
+      if (name == shown || name == shown + "/" + view.body_key ||
           std::chrono::steady_clock::now() >= until) {
         return describe_view(view);
       }
@@ -170,12 +182,155 @@ int run(const std::string& config_file, const std::string& script, const UiChoic
   }
   drivers::Screen& screen = touchscreen ? static_cast<drivers::Screen&>(*touchscreen)
                                         : static_cast<drivers::Screen&>(log_screen);
+  if (!config->enrolled && (!touchscreen || !self_test.empty())) {
+    spdlog::error(
+        "this box is not set up yet ({} holds no identity): enrol it from its touchscreen "
+        "(start with --ui) or with civicbox-provision --identity {} --token ...",
+        config->identity_dir.string(), config->identity_dir.string());
+    return 2;
+  }
+
+  // Whether codes can be shown now: the scanner opened and its last read did not fail (the
+  // touchscreen offers "show your QR code" only then).
+  std::atomic<bool> scanner_ok{scanner != nullptr};
+  // One read of the scanner for the touchscreen's session (setup's or the served box's): what it
+  // reads is posted; an error is logged when it changes, not four times a second.
+  auto scan_to_screen = [&](std::string& last_error) {
+    auto text = scanner->next_scan(std::chrono::milliseconds(250));
+    scanner_ok = text.has_value();
+    if (!text) {
+      if (text.error().message != last_error) spdlog::warn("scanner: {}", text.error().describe());
+      last_error = text.error().message;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      return;
+    }
+    last_error.clear();
+    if (*text) touchscreen->post(firmware::ScannedText{std::move(**text)});
+  };
+  // The agent, once it runs: the script's lines wait for it (a box being set up has none yet).
+  std::mutex serving_mutex;
+  std::condition_variable serving_changed;
+  firmware::Agent* serving = nullptr;
+  bool no_agent = false;  // setup stopped, or the agent could not start
+  auto agent_source = [&]() -> firmware::Agent* {
+    std::unique_lock lock(serving_mutex);
+    serving_changed.wait(lock, [&] { return serving != nullptr || no_agent; });
+    return serving;
+  };
+  auto give_up_on_agent = [&] {
+    {
+      std::lock_guard lock(serving_mutex);
+      no_agent = true;
+    }
+    serving_changed.notify_all();
+  };
+
+  auto receipt_path = [](const std::string&) { return std::string("printed"); };
+  firmware::ScriptHook hook;
+  if (touchscreen) {
+    hook = [&](std::string_view line) { return touchscreen_line(*touchscreen, line); };
+  }
+  // Runs the script; false when it cannot be read.
+  auto run_the_script = [&]() {
+    if (script == "-") {
+      firmware::run_script(agent_source, std::cin, std::cout, receipt_path, hook);
+      return true;
+    }
+    std::ifstream in(script);
+    if (!in) {
+      spdlog::error("cannot read the script {}", script);
+      return false;
+    }
+    firmware::run_script(agent_source, in, std::cout, receipt_path, hook);
+    return true;
+  };
+  int exit_code = 0;
+
+  // With a touchscreen, the screen owns this thread from setup on; a script or the stop signals
+  // end it from another.
+  std::thread ender;
+  std::atomic<bool> ui_ended{false};
+  std::atomic<bool> stop_signalled{false};
+  if (touchscreen && script.empty() && self_test.empty()) {
+    ender = std::thread([&] {
+      for (;;) {
+        int signal = 0;
+        sigwait(&stop_signals, &signal);
+        if (signal == SIGUSR2) {
+          if (ui_ended) return;  // the screen ended by itself: nothing more to stop
+          continue;              // a stray SIGUSR2 stops nothing
+        }
+        spdlog::info("stopping on signal {}", signal);
+        stop_signalled = true;
+        touchscreen->stop();
+        return;
+      }
+    });
+  } else if (touchscreen && !script.empty() && self_test.empty()) {
+    ender = std::thread([&] {
+      if (!run_the_script()) exit_code = 2;
+      touchscreen->stop();
+    });
+  }
+  // Ends the screen's helpers: the signal waiter is woken, the script's thread joined.
+  auto end_ender = [&] {
+    give_up_on_agent();
+    if (!ender.joinable()) return;
+    if (script.empty()) {
+      ui_ended = true;
+      pthread_kill(ender.native_handle(), SIGUSR2);
+    }
+    ender.join();
+  };
+
+  std::string technician_language;  // the setup screen's, for the self-test that follows
+  if (!config->enrolled) {
+    // Not set up: the setup screen until the technician's enrolment QR gave the box its identity.
+    spdlog::info("box not set up: waiting on the touchscreen for the enrolment QR code ({})",
+                 config->enrol_url);
+    std::atomic<bool> setup_over{false};
+    std::thread setup_scans;
+    if (scanner) {
+      setup_scans = std::thread([&] {
+        std::string last_error;
+        while (!setup_over) scan_to_screen(last_error);
+      });
+    }
+    const auto enrolled_in = touchscreen->run_setup(
+        *config,
+        [&](const std::string& token) {
+          return firmware::enrol_from_screen(*config, token, wall_clock_ms());
+        },
+        [&] { return scanner_ok.load(); });
+    setup_over = true;
+    if (setup_scans.joinable()) setup_scans.join();
+    if (!enrolled_in) {
+      end_ender();
+      if (script.empty() && !stop_signalled) {
+        spdlog::error("the touchscreen stopped without a stop signal; exiting so the box restarts");
+        return 1;
+      }
+      return exit_code;
+    }
+    // The box is enrolled: the identity now gives its id, controller and certificate.
+    auto applied = firmware::apply_identity(*config);
+    if (!applied || !config->enrolled) {
+      spdlog::error("reading the new identity: {}",
+                    applied ? std::string("still empty") : applied.error().describe());
+      end_ender();
+      return 1;
+    }
+    technician_language = *enrolled_in;
+  }
+
   auto agent = firmware::Agent::open(*config,
                                      firmware::Devices{**cabinet, *printer, screen, scanner.get(),
                                                        config->cabinet.printer.has_value()},
                                      random);
   if (!agent) {
     spdlog::error("{}", agent.error().describe());
+    if (touchscreen) touchscreen->stop();
+    end_ender();
     return 1;
   }
   spdlog::info("box {} starting; data in {}; controller {}", config->box_id,
@@ -215,15 +370,17 @@ int run(const std::string& config_file, const std::string& script, const UiChoic
   systemd.ready("box " + config->box_id + " serving; " +
                 std::to_string((*agent)->faulty_compartments().size()) +
                 " compartment(s) out of service");
+  {
+    std::lock_guard lock(serving_mutex);
+    serving = agent->get();
+  }
+  serving_changed.notify_all();
   // What the scanner reads goes to the touchscreen's session (a badge, a label, a code), or
   // headless straight to the agent (a pickup code opens its door). A scanner missing at start is
   // looked for again every 10 s (one alarm, not one a try); an error while scanning is logged
   // when it changes, not four times a second. No watchdog check on this thread: a flow may
   // rightly wait minutes for a person at an open door.
   std::atomic<bool> stopping{false};
-  // Whether codes can be shown now: the scanner opened and its last read did not fail (the
-  // touchscreen offers "show your QR code" only then).
-  std::atomic<bool> scanner_ok{scanner != nullptr};
   std::thread scan_loop;
   const bool scan_headless = script.empty() && !touchscreen;
   if (config->cabinet.scanner && (scan_headless || touchscreen)) {
@@ -256,18 +413,7 @@ int run(const std::string& config_file, const std::string& script, const UiChoic
           (*agent)->set_scanner(scanner.get());
         }
         if (touchscreen) {
-          auto text = scanner->next_scan(std::chrono::milliseconds(250));
-          scanner_ok = text.has_value();
-          if (!text) {
-            if (text.error().message != last_error) {
-              spdlog::warn("scanner: {}", text.error().describe());
-            }
-            last_error = text.error().message;
-            std::this_thread::sleep_for(std::chrono::milliseconds(250));
-            continue;
-          }
-          last_error.clear();
-          if (*text) touchscreen->post(firmware::ScannedText{std::move(**text)});
+          scan_to_screen(last_error);
           continue;
         }
         auto result = (*agent)->scan(std::chrono::milliseconds(250));
@@ -283,64 +429,22 @@ int run(const std::string& config_file, const std::string& script, const UiChoic
       }
     });
   }
-  auto receipt_path = [](const std::string&) { return std::string("printed"); };
-  firmware::ScriptHook hook;
-  if (touchscreen) {
-    hook = [&](std::string_view line) { return touchscreen_line(*touchscreen, line); };
-  }
-  // Runs the script; false when it cannot be read.
-  auto run_the_script = [&]() {
-    if (script == "-") {
-      firmware::run_script(**agent, std::cin, std::cout, receipt_path, hook);
-      return true;
-    }
-    std::ifstream in(script);
-    if (!in) {
-      spdlog::error("cannot read the script {}", script);
-      return false;
-    }
-    firmware::run_script(**agent, in, std::cout, receipt_path, hook);
-    return true;
-  };
-  int exit_code = 0;
   if (script.empty()) {
     systemd.add_recency_check(
         "cabinet sweep", [&] { return (*agent)->last_sweep(); },
         std::chrono::milliseconds(config->sweep_ms) + std::chrono::seconds(30));
   }
   if (touchscreen) {
-    // The screen owns this thread; a script or the stop signals end it from another.
-    std::thread ender;
-    std::atomic<bool> ui_ended{false};
-    std::atomic<bool> stop_signalled{false};
-    if (script.empty()) {
-      ender = std::thread([&] {
-        for (;;) {
-          int signal = 0;
-          sigwait(&stop_signals, &signal);
-          if (signal == SIGUSR2) {
-            if (ui_ended) return;  // run() returned by itself: nothing more to stop
-            continue;              // a stray SIGUSR2 stops nothing
-          }
-          spdlog::info("stopping on signal {}", signal);
-          stop_signalled = true;
-          touchscreen->stop();
-          return;
-        }
-      });
-    } else {
-      ender = std::thread([&] {
-        if (!run_the_script()) exit_code = 2;
-        touchscreen->stop();
-      });
+    // Enrolled from this screen (or enrolled and then the power went): the provisioning
+    // self-test runs now, on the technician screen.
+    std::optional<firmware::SessionInput> first;
+    if (firmware::provisioning_self_test_due(config->data_dir)) {
+      spdlog::info("the provisioning self-test is due: running it on the technician screen");
+      first = firmware::SelfTestRequested{"provisioning", technician_language};
     }
-    touchscreen->run(**agent, *config, [&] { return scanner_ok.load(); });
-    if (script.empty()) {
-      // Wake the signal waiter (it may already be gone, after a stop signal).
-      ui_ended = true;
-      pthread_kill(ender.native_handle(), SIGUSR2);
-    }
-    ender.join();
+    touchscreen->run(
+        **agent, *config, [&] { return scanner_ok.load(); }, std::move(first));
+    end_ender();
     if (script.empty() && !stop_signalled) {
       // The screen went away (its window was closed) with no one asking the box to stop: exit
       // with an error so that systemd starts the box again.

@@ -259,16 +259,34 @@ std::string run_script_line(Agent& agent, std::string_view line, const ReceiptPa
                     "self-test, renew");
 }
 
-void run_script(Agent& agent, std::istream& in, std::ostream& out, const ReceiptPath& receipt_path,
-                const ScriptHook& hook) {
+void run_script(const AgentSource& agent, std::istream& in, std::ostream& out,
+                const ReceiptPath& receipt_path, const ScriptHook& hook) {
   std::string line;
   while (std::getline(in, line)) {
     std::optional<std::string> hooked;
     if (hook) hooked = hook(line);
-    std::string answer = hooked ? *hooked : run_script_line(agent, line, receipt_path);
+    std::string answer;
+    if (hooked) {
+      answer = *hooked;
+    } else if (Agent* a = agent(); a != nullptr) {
+      answer = run_script_line(*a, line, receipt_path);
+    } else {
+      answer = run_script_line_without_agent(line);
+    }
     if (answer.empty()) continue;
     out << answer << std::endl;  // one line per action, flushed
   }
+}
+
+void run_script(Agent& agent, std::istream& in, std::ostream& out, const ReceiptPath& receipt_path,
+                const ScriptHook& hook) {
+  run_script([&agent] { return &agent; }, in, out, receipt_path, hook);
+}
+
+std::string run_script_line_without_agent(std::string_view line) {
+  const auto first = line.find_first_not_of(" \t");
+  if (first == std::string_view::npos || line[first] == '#') return "";
+  return "error " + quoted_message("the box is not set up: enrol it first");
 }
 
 }  // namespace civicbox::firmware

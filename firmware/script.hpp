@@ -48,6 +48,14 @@ using ScriptHook = std::function<std::optional<std::string>(std::string_view lin
 // Runs every line of `in`; returns when the input ends.
 void run_script(Agent& agent, std::istream& in, std::ostream& out, const ReceiptPath& receipt_path,
                 const ScriptHook& hook = {});
+// The same for a box that may not be set up yet (firmware/setup.hpp): `agent` is asked for each
+// line the hook leaves, and may wait until the agent runs; nullptr answers the line with
+// run_script_line_without_agent().
+using AgentSource = std::function<Agent*()>;
+void run_script(const AgentSource& agent, std::istream& in, std::ostream& out,
+                const ReceiptPath& receipt_path, const ScriptHook& hook = {});
+// "error message=\"the box is not set up...\"" (nothing for a blank or comment line).
+std::string run_script_line_without_agent(std::string_view line);
 
 // A pickup's outcome as a script would answer it ("collected parcel=.. compartment=..",
 // "refused reason=.. message=..", "error message=..").

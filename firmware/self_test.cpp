@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "common/atomic_file.hpp"
 #include "common/codes.hpp"
 #include "common/scanned.hpp"
 #include "firmware/agent.hpp"
@@ -19,6 +20,7 @@ using Finding = SelfTestFinding;
 namespace {
 
 constexpr std::size_t kTestTokenLength = 16;
+constexpr const char* kSelfTestDueFile = "provisioning-self-test-due";
 constexpr auto kDoorPoll = std::chrono::milliseconds(20);
 constexpr auto kScanSlice = std::chrono::milliseconds(250);
 
@@ -343,7 +345,25 @@ SelfTestResult Agent::self_test(const SelfTestRun& run) {
   }
   spdlog::info("self-test ({}) {}; report {}", run.reason, result.passed() ? "passed" : "failed",
                to_string(result.delivery));
+  const bool cancelled = std::any_of(result.lines.begin(), result.lines.end(),
+                                     [](const auto& l) { return l.finding == Finding::cancelled; });
+  if (run.reason == "provisioning" && !cancelled) {
+    std::error_code ec;
+    std::filesystem::remove(config_.data_dir / kSelfTestDueFile, ec);
+    if (ec) spdlog::warn("clearing {}: {}", kSelfTestDueFile, ec.message());
+  }
   return result;
+}
+
+Expected<void> mark_provisioning_self_test_due(const std::filesystem::path& data_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  return write_file_atomically(data_dir / kSelfTestDueFile, "provisioning\n");
+}
+
+bool provisioning_self_test_due(const std::filesystem::path& data_dir) {
+  std::error_code ec;
+  return std::filesystem::exists(data_dir / kSelfTestDueFile, ec);
 }
 
 SelfTestLine Agent::test_compartment(int c, const SelfTestRun& run) {

@@ -31,6 +31,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <stop_token>
@@ -124,5 +125,11 @@ std::string compartment_ranges(std::vector<int> compartments);
 
 // The report for a terminal: a summary line, one line a check with ✓ or ✗, where it went.
 std::string format_self_test(const SelfTestResult& result);
+
+// The provisioning self-test is due: the box was enrolled from its screen and has not been
+// through it yet (a file in the agent's data_dir, so a power cut before it does not skip it). A
+// provisioning self-test that ran to its end (passed or not, not cancelled) clears it.
+Expected<void> mark_provisioning_self_test_due(const std::filesystem::path& data_dir);
+bool provisioning_self_test_due(const std::filesystem::path& data_dir);
 
 }  // namespace civicbox::firmware

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <set>
+#include <utility>
 
 #include "common/scanned.hpp"
 #include "ui/keyboard.hpp"
@@ -232,9 +233,14 @@ std::vector<Command> Session::handle(const SessionInput& input, std::int64_t now
         } else if constexpr (std::is_same_v<T, SelfTestUnderWay>) {
           last_touch_ms_ = now_ms;
           return self_test_under_way(in.progress);
-        } else {
+        } else if constexpr (std::is_same_v<T, SelfTestFinished>) {
           last_touch_ms_ = now_ms;
           return self_test_finished(in.result);
+        } else if constexpr (std::is_same_v<T, SelfTestRequested>) {
+          return self_test_requested(in, now_ms);
+        } else {
+          last_touch_ms_ = now_ms;
+          return enrol_finished(in);
         }
       },
       input);
@@ -413,6 +419,8 @@ void Session::forget_citizen() {
 void Session::end_session() {
   forget_citizen();
   staff_badge_.clear();
+  setup_technician_ = false;
+  provisioning_due_ = false;
   loading_parcel_.clear();
   self_test_rows_.clear();
   self_test_cancelling_ = false;
@@ -538,6 +546,7 @@ std::vector<Command> Session::touched(const std::string& action, std::int64_t no
     case ScreenId::out_of_order:
     case ScreenId::working:
     case ScreenId::door_open:
+    case ScreenId::setup:  // SetupSession's (setup.hpp), never a served box's
       return {};
   }
   return {};
@@ -690,19 +699,14 @@ std::vector<Command> Session::on_staff_screen(const std::string& action) {
     return {};
   }
   const StaffMember* member = find_staff(staff_badge_);
-  if (member == nullptr) {
+  if (member == nullptr && !setup_technician_) {
     end_session();
     return {};
   }
-  if (member->role == StaffRole::technician) {
+  if (setup_technician_ || member->role == StaffRole::technician) {
     if (action == "self_test" && view_.screen == ScreenId::technician) {
-      auto commands = start(StartSelfTest{}, Running::self_test);
-      self_test_rows_.clear();
-      self_test_cancelling_ = false;
-      show_technician();
-      view_.running = true;
-      view_.body_key = "technician.self_test_running";
-      return commands;
+      const bool provisioning = std::exchange(provisioning_due_, false);
+      return start_self_test(provisioning ? "provisioning" : "on_demand");
     }
     return {};
   }
@@ -737,6 +741,7 @@ std::vector<Command> Session::scanned(const std::string& text, std::int64_t now_
                                 on == ScreenId::collect_scan || on == ScreenId::collect_keypad ||
                                 on == ScreenId::notice || on == ScreenId::receipt;
   const bool loading = on == ScreenId::clerk_load && !staff_badge_.empty();
+  if (on == ScreenId::technician) return technician_scanned(text);
   if (!citizen_may_scan && !loading) return {};
   view_.idle_countdown_s.reset();
   view_.args.erase("seconds");
@@ -829,7 +834,7 @@ std::vector<Command> Session::tick(std::int64_t now_ms) {
 
 std::vector<Command> Session::door_unlocked(int compartment) {
   // The self-test's doors are shown on the technician screen, with its progress.
-  if (!flow_running_ || running_ == Running::self_test) return {};
+  if (!flow_running_ || running_ == Running::self_test || running_ == Running::enrol) return {};
   view_ = screen(ScreenId::door_open);
   view_.title_key = "door.title";
   view_.detail_key = "door.help";
@@ -850,13 +855,14 @@ std::vector<Command> Session::door_unlocked(int compartment) {
       break;
     case Running::none:
     case Running::self_test:
+    case Running::enrol:
       break;
   }
   return {PlaySound{ui::Cue::attention}};
 }
 
 std::vector<Command> Session::flow_finished(const FlowResult& result, std::int64_t now_ms) {
-  if (!flow_running_ || running_ == Running::self_test) return {};
+  if (!flow_running_ || running_ == Running::self_test || running_ == Running::enrol) return {};
   flow_running_ = false;
   last_touch_ms_ = now_ms;
   const Running finished = running_;
@@ -872,6 +878,7 @@ std::vector<Command> Session::flow_finished(const FlowResult& result, std::int64
       return finish_empty(result, now_ms);
     case Running::none:
     case Running::self_test:
+    case Running::enrol:
       break;
   }
   return {};
@@ -1093,6 +1100,70 @@ std::vector<Command> Session::self_test_under_way(const SelfTestProgress& progre
     return {PlaySound{ui::Cue::attention}};
   }
   return {};
+}
+
+std::vector<Command> Session::self_test_requested(const SelfTestRequested& request,
+                                                  std::int64_t now_ms) {
+  if (flow_running_) return {};
+  last_touch_ms_ = now_ms;
+  forget_citizen();
+  staff_badge_.clear();
+  setup_technician_ = true;
+  if (is_screen_language(request.language)) view_.language = request.language;
+  return start_self_test(request.reason);
+}
+
+// A technician on their screen shows a new enrolment QR: a revoked (or expired) box is enrolled
+// again under its own id, while it runs.
+std::vector<Command> Session::technician_scanned(const std::string& text) {
+  const StaffMember* member = find_staff(staff_badge_);
+  const bool technician =
+      setup_technician_ || (member != nullptr && member->role == StaffRole::technician);
+  auto parsed = parse_scanned(text);
+  if (!technician || !parsed || !std::holds_alternative<EnrolmentToken>(*parsed)) return {};
+  if (!facts_.can_enrol) {
+    show_technician();
+    view_.body_key = "technician.enrol_not_configured";
+    view_.tone = Tone::failure;
+    return {PlaySound{ui::Cue::failure}};
+  }
+  auto commands = start(StartEnrol{std::get<EnrolmentToken>(*parsed).token}, Running::enrol);
+  show_technician();
+  view_.running = true;
+  view_.body_key = "setup.enrolling";
+  return commands;
+}
+
+std::vector<Command> Session::enrol_finished(const EnrolFinished& finished) {
+  if (!flow_running_ || running_ != Running::enrol) return {};
+  flow_running_ = false;
+  running_ = Running::none;
+  self_test_rows_.clear();
+  show_technician();
+  if (finished.ok) {
+    // The next self-test run from this screen is the provisioning one.
+    provisioning_due_ = true;
+    view_.body_key = "technician.enrolled_again";
+    view_.tone = Tone::success;
+    view_.args["box"] = finished.box_id;
+    view_.args["site"] = finished.site;
+    return {PlaySound{ui::Cue::success}};
+  }
+  view_.body_key = finished.reason_key;
+  view_.detail_key = finished.advice_key;
+  for (const auto& [key, value] : finished.args) view_.args[key] = value;
+  view_.tone = Tone::failure;
+  return {PlaySound{ui::Cue::failure}};
+}
+
+std::vector<Command> Session::start_self_test(const std::string& reason) {
+  auto commands = start(StartSelfTest{reason}, Running::self_test);
+  self_test_rows_.clear();
+  self_test_cancelling_ = false;
+  show_technician();
+  view_.running = true;
+  view_.body_key = "technician.self_test_running";
+  return commands;
 }
 
 std::vector<Command> Session::self_test_finished(const SelfTestResult& result) {

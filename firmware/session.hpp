@@ -16,6 +16,10 @@
 // ("Compartments 3, 7–9: not opened: a document is inside"), so a 16-door cabinet fits. While it
 // runs, "cancel" is the only action the screen offers besides the language and theme.
 //
+// Enrolling again: a technician on their screen who shows a new enrolment QR (CBX-ENROL:) has a
+// revoked or expired box enrolled again under its own id (StartEnrol; EnrolFinished says how it
+// went, in the setup screen's words); the next self-test run there is the provisioning one.
+//
 // Staff: a scanned badge known to the box asks for its PIN (checked here against the PBKDF2 hash
 // from the configuration; five wrong PINs lock the badge for 15 minutes). A clerk gets the clerk
 // menu, a technician the technician screen. Staff screens log out on idle as well.
@@ -71,6 +75,7 @@ struct BoxFacts {
   int compartments = 0;          // in the cabinet: when all of them are faulty, out of order
   std::vector<ui::Row> devices;  // the technician screen's rows, already worded
   std::string track_url;         // the tracking page's base, from the controller ("": not yet)
+  bool can_enrol = false;        // [enrol] is configured: a technician may enrol it again here
 };
 
 struct SessionSettings {
@@ -124,8 +129,25 @@ struct SelfTestUnderWay {
 struct SelfTestFinished {
   SelfTestResult result;
 };
-using SessionInput = std::variant<Touched, ScannedText, Tick, DoorUnlocked, FlowFinished,
-                                  FactsChanged, SelfTestUnderWay, SelfTestFinished>;
+// Run the self-test now, on the technician screen, without a badge: the box was just enrolled
+// from its screen (firmware/setup.hpp) and the technician is in front of it. The technician screen
+// stays theirs until they log out or it idles.
+struct SelfTestRequested {
+  std::string reason = "provisioning";
+  std::string language;  // the one the technician chose on the setup screen ("": keep)
+};
+// Setup (firmware/setup.hpp): how the enrolment went. Failures name their catalogue keys.
+struct EnrolFinished {
+  bool ok = false;
+  std::string box_id;
+  std::string site;
+  std::string reason_key;                   // "setup.token_used", ...
+  std::string advice_key;                   // "setup.new_token", or none
+  std::map<std::string, std::string> args;  // {seconds} of a rate limit
+};
+using SessionInput =
+    std::variant<Touched, ScannedText, Tick, DoorUnlocked, FlowFinished, FactsChanged,
+                 SelfTestUnderWay, SelfTestFinished, SelfTestRequested, EnrolFinished>;
 
 // The technician screen's rows for self-test lines (grouped as said above).
 std::vector<ui::Row> self_test_rows(const std::vector<SelfTestLine>& lines);
@@ -142,13 +164,18 @@ struct StartLoad {
   std::string parcel_id;
 };
 struct StartEmpty {};
-struct StartSelfTest {};
+struct StartSelfTest {
+  std::string reason = "on_demand";  // or "provisioning"
+};
+struct StartEnrol {
+  std::string token;  // a secret until used: never logged
+};
 struct CancelSelfTest {};  // at once, not queued behind the self-test it cancels
 struct PlaySound {
   ui::Cue cue = ui::Cue::tap;
 };
 using Command = std::variant<StartFiling, StartCollect, StartLoad, StartEmpty, StartSelfTest,
-                             CancelSelfTest, PlaySound>;
+                             CancelSelfTest, PlaySound, StartEnrol>;
 
 class Session {
  public:
@@ -162,7 +189,7 @@ class Session {
   [[nodiscard]] const std::string& staff_badge() const;
 
  private:
-  enum class Running { none, filing, pickup, load, empty, self_test };
+  enum class Running { none, filing, pickup, load, empty, self_test, enrol };
   struct BadgeLock {
     int wrong_in_row = 0;
     std::int64_t locked_until_ms = 0;
@@ -182,6 +209,10 @@ class Session {
   std::vector<Command> flow_finished(const FlowResult& result, std::int64_t now_ms);
   std::vector<Command> self_test_under_way(const SelfTestProgress& progress);
   std::vector<Command> self_test_finished(const SelfTestResult& result);
+  std::vector<Command> self_test_requested(const SelfTestRequested& request, std::int64_t now_ms);
+  std::vector<Command> start_self_test(const std::string& reason);
+  std::vector<Command> technician_scanned(const std::string& text);
+  std::vector<Command> enrol_finished(const EnrolFinished& finished);
   void facts_changed(BoxFacts facts);
 
   std::vector<Command> on_file_contact(const std::string& action);
@@ -228,6 +259,11 @@ class Session {
   bool flow_running_ = false;
   std::int64_t last_touch_ms_ = 0;
   std::string staff_badge_;
+  // The technician who enrolled the box from its screen: the technician screen without a badge
+  // (SelfTestRequested), until logout.
+  bool setup_technician_ = false;
+  // Enrolled again from the technician screen: its next self-test is the provisioning one.
+  bool provisioning_due_ = false;
 
   Running running_ = Running::none;
   std::string kind_;                    // filing: the kind chosen

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <stop_token>
 
+#include "firmware/setup.hpp"
 #include "ui/catalog.hpp"
 #include "ui/layout.hpp"
 #include "ui/sdl/renderer.hpp"
@@ -69,6 +70,17 @@ class ScanRelay final : public drivers::Scanner {
   std::deque<std::string> scans_;
 };
 
+// How long "enrolled as box ..." stays on the setup screen before the agent takes over.
+constexpr auto kEnrolledShownFor = std::chrono::milliseconds(1500);
+
+// Whether the screen waits for something other than a touch (settle() waits for it to end).
+bool busy(const Session& session) {
+  return session.flow_running();
+}
+bool busy(const SetupSession& setup) {
+  return setup.enrolling();
+}
+
 // Screens that change by themselves need redrawing although the view did not change.
 bool animated(const ui::View& view) {
   return view.screen == ui::ScreenId::collect_scan;
@@ -90,6 +102,7 @@ BoxFacts box_facts(const AgentStatus& status, const AgentConfig& config, bool sc
   f.track_url = status.track_url;
   f.controller_online = status.online;
   f.revoked = status.revoked;
+  f.can_enrol = !config.enrol_url.empty() && !config.identity_dir.empty();
   f.controller = config.controller_url;
   f.last_sync = status.last_sync_ms ? local_hhmm(*status.last_sync_ms) : "—";
   using drivers::PrinterStatus;
@@ -208,7 +221,9 @@ struct Touchscreen::Impl {
     work_wake.notify_all();
   }
 
-  void worker(Agent& agent, const AgentConfig& config, const std::function<bool()>& scanner_ok) {
+  // The worker: carries out the commands queued (`execute`, which may take minutes) and refreshes
+  // the facts when nothing is queued.
+  void worker(const std::function<void(Command&)>& execute, const std::function<void()>& refresh) {
     for (;;) {
       Command command;
       {
@@ -218,39 +233,54 @@ struct Touchscreen::Impl {
         if (work.empty()) {
           facts_due = false;
           lock.unlock();
-          refresh(agent, config, scanner_ok);
+          refresh();
           continue;
         }
         command = std::move(work.front());
         work.pop_front();
       }
-      FlowResult result;
-      bool flow = true;
-      if (auto* f = std::get_if<StartFiling>(&command)) {
-        result = agent.file(f->kind, f->contact);
-      } else if (auto* c = std::get_if<StartCollect>(&command)) {
-        result = agent.collect(c->code);
-      } else if (auto* l = std::get_if<StartLoad>(&command)) {
-        result = agent.load(l->parcel_id);
-      } else if (std::holds_alternative<StartEmpty>(command)) {
-        result = agent.empty();
-      } else if (std::holds_alternative<StartSelfTest>(command)) {
-        flow = false;
-        post(SelfTestFinished{self_test(agent, scanner_ok)});
-        refresh(agent, config, scanner_ok);
-      } else {
-        flow = false;
-      }
-      if (flow) {
-        post(FlowFinished{std::move(result)});
-        refresh(agent, config, scanner_ok);
-      }
+      execute(command);
     }
+  }
+
+  // A served box's commands: the flows and the self-test, each followed by fresh facts.
+  void execute(Agent& agent, const AgentConfig& config, const std::function<bool()>& scanner_ok,
+               Command& command) {
+    FlowResult result;
+    if (auto* f = std::get_if<StartFiling>(&command)) {
+      result = agent.file(f->kind, f->contact);
+    } else if (auto* c = std::get_if<StartCollect>(&command)) {
+      result = agent.collect(c->code);
+    } else if (auto* l = std::get_if<StartLoad>(&command)) {
+      result = agent.load(l->parcel_id);
+    } else if (std::holds_alternative<StartEmpty>(command)) {
+      result = agent.empty();
+    } else if (auto* t = std::get_if<StartSelfTest>(&command)) {
+      post(SelfTestFinished{self_test(agent, t->reason, scanner_ok)});
+      refresh(agent, config, scanner_ok);
+      return;
+    } else if (auto* e = std::get_if<StartEnrol>(&command)) {
+      // Enrolled again under the box's own id; the agent switches to it at once.
+      EnrolFinished finished = enrol_from_screen(config, e->token, agent.now_ms());
+      if (finished.ok) {
+        if (auto switched = agent.renew_certificate(false); !switched) {
+          spdlog::warn("taking the new identity: {}", switched.error().describe());
+        }
+      }
+      post(std::move(finished));
+      refresh(agent, config, scanner_ok);
+      return;
+    } else {
+      return;
+    }
+    post(FlowFinished{std::move(result)});
+    refresh(agent, config, scanner_ok);
   }
 
   // The technician's self-test, on the worker: its progress posted to the session, the test QR
   // read from what the scan loop passes on, cancelled by CancelSelfTest.
-  SelfTestResult self_test(Agent& agent, const std::function<bool()>& scanner_ok) {
+  SelfTestResult self_test(Agent& agent, const std::string& reason,
+                           const std::function<bool()>& scanner_ok) {
     std::stop_source stop;
     {
       std::lock_guard lock(self_test_mutex);
@@ -258,7 +288,7 @@ struct Touchscreen::Impl {
     }
     scans_for_self_test.open();
     SelfTestRun run;
-    run.reason = "on_demand";
+    run.reason = reason;
     run.stop = stop.get_token();
     run.scanner = scanner_ok() ? &scans_for_self_test : nullptr;
     run.progress = [this](const SelfTestProgress& progress) { post(SelfTestUnderWay{progress}); };
@@ -279,6 +309,14 @@ struct Touchscreen::Impl {
     }
     post(FactsChanged{box_facts(*status, config, scanner_ok())});
   }
+
+  template <class Model>
+  void loop(Model& model, const std::function<std::int64_t()>& now_ms,
+            const std::function<bool()>& done);
+  void start_worker(std::function<void(Command&)> execute, std::function<void()> refresh);
+  void stop_worker();
+  void show_first(const ui::View& first);
+  std::thread worker_thread;
 
   void carry_out(const std::vector<Command>& commands) {
     for (const auto& command : commands) {
@@ -448,40 +486,32 @@ ui::View Touchscreen::settle(std::optional<SessionInput> input, std::chrono::mil
   return impl_->view;
 }
 
-void Touchscreen::run(Agent& agent, const AgentConfig& config,
-                      const std::function<bool()>& scanner_ok) {
-  Impl& s = *impl_;
-  auto status = agent.status();
-  BoxFacts facts = status ? box_facts(*status, config, scanner_ok()) : BoxFacts{};
-  Session session(session_settings(config, status ? status->track_url : std::string{}), facts,
-                  agent.now_ms());
-  {
-    std::lock_guard lock(s.mutex);
-    s.view = session.view();
-    s.started = true;
-  }
-  s.changed.notify_all();
-  std::thread worker([&] { s.worker(agent, config, scanner_ok); });
+// The UI loop shared by run() and run_setup(): SDL events (or the inbox offscreen), a Tick a
+// second, the facts asked for every 2 s, each input handled and drawn before the next. Returns on
+// stop() or when `done()`.
+template <class Model>
+void Touchscreen::Impl::loop(Model& model, const std::function<std::int64_t()>& now_ms,
+                             const std::function<bool()>& done) {
   auto next_tick = std::chrono::steady_clock::now();
   auto next_facts = next_tick + std::chrono::seconds(1);
   const auto start = std::chrono::steady_clock::now();
-  s.draw(true, 0);
-  for (;;) {
+  draw(true, 0);
+  while (!done()) {
     const auto now = std::chrono::steady_clock::now();
     const int phase = static_cast<int>(
         std::chrono::duration_cast<std::chrono::milliseconds>(now - start).count() % 1000);
-    if (s.options.window) {
-      s.handle_sdl_events(50);
+    if (options.window) {
+      handle_sdl_events(50);
     } else {
-      std::unique_lock lock(s.mutex);
-      s.changed.wait_for(lock, std::chrono::milliseconds(50),
-                         [&] { return s.stopping || !s.inbox.empty(); });
+      std::unique_lock lock(mutex);
+      changed.wait_for(lock, std::chrono::milliseconds(50),
+                       [&] { return stopping || !inbox.empty(); });
     }
     std::deque<SessionInput> inputs;
     {
-      std::lock_guard lock(s.mutex);
-      if (s.stopping) break;
-      inputs.swap(s.inbox);
+      std::lock_guard lock(mutex);
+      if (stopping) break;
+      inputs.swap(inbox);
     }
     if (now >= next_tick) {
       inputs.push_back(Tick{});
@@ -489,38 +519,122 @@ void Touchscreen::run(Agent& agent, const AgentConfig& config,
     }
     if (now >= next_facts) {
       {
-        std::lock_guard lock(s.work_mutex);
-        s.facts_due = true;
+        std::lock_guard lock(work_mutex);
+        facts_due = true;
       }
-      s.work_wake.notify_all();
+      work_wake.notify_all();
       next_facts = now + std::chrono::seconds(2);
     }
     // Each input's screen is drawn before the next input is handled: a door open for a moment
     // is still shown (and in the screenshots), not skipped for what came after it.
     for (auto& input : inputs) {
       const bool counted = !std::holds_alternative<Tick>(input);
-      auto commands = session.handle(input, agent.now_ms());
-      s.carry_out(commands);
+      carry_out(model.handle(input, now_ms()));
       {
-        std::lock_guard lock(s.mutex);
-        s.view = session.view();
-        s.flow_running = session.flow_running();
+        std::lock_guard lock(mutex);
+        view = model.view();
+        flow_running = busy(model);
       }
-      s.draw(false, phase);
+      draw(false, phase);
       if (counted) {
-        std::lock_guard lock(s.mutex);
-        ++s.handled;
+        std::lock_guard lock(mutex);
+        ++handled;
       }
     }
-    s.changed.notify_all();
-    s.draw(animated(session.view()), phase);
+    changed.notify_all();
+    draw(animated(model.view()), phase);
   }
+}
+
+void Touchscreen::Impl::start_worker(std::function<void(Command&)> execute,
+                                     std::function<void()> refresh) {
   {
-    std::lock_guard lock(s.work_mutex);
-    s.work_stopping = true;
+    std::lock_guard lock(work_mutex);
+    work_stopping = false;
+    facts_due = false;
+    work.clear();
   }
-  s.work_wake.notify_all();
-  worker.join();
+  worker_thread = std::thread([this, execute = std::move(execute), refresh = std::move(refresh)] {
+    worker(execute, refresh);
+  });
+}
+
+void Touchscreen::Impl::stop_worker() {
+  {
+    std::lock_guard lock(work_mutex);
+    work_stopping = true;
+  }
+  work_wake.notify_all();
+  if (worker_thread.joinable()) worker_thread.join();
+}
+
+void Touchscreen::Impl::show_first(const ui::View& first) {
+  {
+    std::lock_guard lock(mutex);
+    view = first;
+    started = true;
+  }
+  changed.notify_all();
+}
+
+void Touchscreen::run(Agent& agent, const AgentConfig& config,
+                      const std::function<bool()>& scanner_ok, std::optional<SessionInput> first) {
+  Impl& s = *impl_;
+  auto status = agent.status();
+  BoxFacts facts = status ? box_facts(*status, config, scanner_ok()) : BoxFacts{};
+  Session session(session_settings(config, status ? status->track_url : std::string{}), facts,
+                  agent.now_ms());
+  std::vector<Command> first_commands;
+  if (first) first_commands = session.handle(*first, agent.now_ms());
+  s.show_first(session.view());
+  s.start_worker([&](Command& command) { s.execute(agent, config, scanner_ok, command); },
+                 [&] { s.refresh(agent, config, scanner_ok); });
+  s.carry_out(first_commands);
+  {
+    std::lock_guard lock(s.mutex);
+    s.flow_running = session.flow_running();
+  }
+  s.loop(
+      session, [&] { return agent.now_ms(); }, [] { return false; });
+  s.stop_worker();
+}
+
+std::optional<std::string> Touchscreen::run_setup(
+    const AgentConfig& config, const std::function<EnrolFinished(const std::string& token)>& enrol,
+    const std::function<bool()>& scanner_ok) {
+  Impl& s = *impl_;
+  auto facts_now = [&] {
+    BoxFacts f;
+    f.has_scanner = config.cabinet.scanner.has_value();
+    f.scanner_ok = f.has_scanner && scanner_ok();
+    f.has_printer = config.cabinet.printer.has_value();
+    f.devices = setup_rows(config, f.scanner_ok);
+    f.controller = config.enrol_url;
+    return f;
+  };
+  SetupSession setup(config.default_language, facts_now());
+  s.show_first(setup.view());
+  s.start_worker(
+      [&](Command& command) {
+        if (auto* e = std::get_if<StartEnrol>(&command)) s.post(enrol(e->token));
+      },
+      [&] { s.post(FactsChanged{facts_now()}); });
+  auto wall_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  // Once enrolled, "enrolled as box ..." stays on the screen for a moment before the agent
+  // starts and the self-test takes over.
+  std::optional<std::chrono::steady_clock::time_point> enrolled_at;
+  s.loop(setup, wall_ms, [&] {
+    if (!setup.enrolled()) return false;
+    if (!enrolled_at) enrolled_at = std::chrono::steady_clock::now();
+    return std::chrono::steady_clock::now() - *enrolled_at >= kEnrolledShownFor;
+  });
+  s.stop_worker();
+  if (!setup.enrolled()) return std::nullopt;
+  return setup.view().language;
 }
 
 }  // namespace civicbox::firmware

@@ -62,8 +62,18 @@ class Touchscreen final : public drivers::Screen {
   // The UI loop, on this thread, until stop(). `scanner_ok` says whether codes can be shown to
   // the scanner now (asked every few seconds; a dead camera is not offered to citizens); scans
   // arrive through post(). The session's settings come from the configuration
-  // ([ui], [[staff]]) and the controller's box configuration (the tracking page).
-  void run(Agent& agent, const AgentConfig& config, const std::function<bool()>& scanner_ok);
+  // ([ui], [[staff]]) and the controller's box configuration (the tracking page). `first` is
+  // handled before anything is drawn (SelfTestRequested after an enrolment from the screen).
+  void run(Agent& agent, const AgentConfig& config, const std::function<bool()>& scanner_ok,
+           std::optional<SessionInput> first = std::nullopt);
+  // A box not set up yet (firmware/setup.hpp): the setup screen on this thread until the box is
+  // enrolled ("enrolled as box ..." was shown; the language the technician used is returned; call
+  // run() next) or stop() (nullopt). `enrol` runs on the worker with the token scanned and may
+  // block for the controller.
+  std::optional<std::string> run_setup(
+      const AgentConfig& config,
+      const std::function<EnrolFinished(const std::string& token)>& enrol,
+      const std::function<bool()>& scanner_ok);
   void stop();
   void post(SessionInput input);
 

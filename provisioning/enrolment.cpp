@@ -54,6 +54,19 @@ Expected<EnrolResult> enrol_box(IdentityStore& store, ControllerLink& link,
     const Identity& in_use = **current;
     if (in_use.record.origin == IdentityOrigin::enrolment && in_use.record.token_sha256 &&
         *in_use.record.token_sha256 == fingerprint) {
+      // Run again (after a power cut, or twice): done already, unless the controller has revoked
+      // what this token made since; then the token is spent and a new one is needed. A controller
+      // that does not answer leaves it done: running it again must stay safe offline.
+      Refusal said;
+      if (auto probed = link.probe(in_use, &said); !probed && said.word == "revoked") {
+        if (refusal != nullptr) {
+          *refusal = said;
+          refusal->word = "token_used";
+        }
+        return make_error(ErrorCode::forbidden,
+                          "this token enrolled the identity in use, which the controller has "
+                          "revoked since: a new token is needed");
+      }
       result.identity = in_use;
       result.already_done = true;
       return result;

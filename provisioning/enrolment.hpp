@@ -38,7 +38,8 @@ struct EnrolOptions {
 struct EnrolResult {
   Identity identity;
   // The identity in use was already made by an enrolment with this very token (a command run
-  // twice, or after a power cut at its very end): nothing was asked of the controller.
+  // twice, or after a power cut at its very end): nothing was enrolled again. (Once the controller
+  // has revoked that identity the token counts as spent: forbidden, refusal word token_used.)
   bool already_done = false;
   std::vector<std::string> notes;  // what a technician may want to know, one line each
 };

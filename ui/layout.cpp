@@ -824,22 +824,26 @@ void technician(Builder& b, Rect area) {
   Column col(b, area);
   col.text(b.t("technician.title"), b.type().title, true);
   // Under the rows: the progress or the outcome, and a button.
+  // What happened (a self-test's outcome, an enrolment's) and what to do (detail_key).
+  std::string said = v.body_key.empty() ? "" : b.t(v.body_key);
+  if (!said.empty() && !v.detail_key.empty()) said += " " + b.t(v.detail_key);
   int reserve = kNavButton + kGap;
-  if (!v.body_key.empty()) {
+  if (!said.empty()) {
     Widget scratch;
     scratch.bold = true;
-    reserve +=
-        b.fit(scratch, symbol_for(Tone::failure) + b.t(v.body_key), b.type().body, area.w, 0) +
-        kGap;
+    reserve += b.fit(scratch, symbol_for(Tone::failure) + said, b.type().body, area.w, 0) + kGap;
   }
   rows_in_columns(b, col, area, v.rows, reserve);
   if (v.running) {
     // What it does now, in words on the background: not a box that could be taken for a button.
-    if (!v.body_key.empty()) col.text(b.t(v.body_key), b.type().body, true);
-    col.button(b.t("self_test.cancel"), "self_test_cancel", b.theme().secondary);
+    if (!said.empty()) col.text(said, b.type().body, true);
+    // An enrolment cannot be cancelled half-way (it is safe to repeat, not to interrupt).
+    if (v.body_key.rfind("self_test.", 0) == 0 || v.body_key == "technician.self_test_running") {
+      col.button(b.t("self_test.cancel"), "self_test_cancel", b.theme().secondary);
+    }
     return;
   }
-  message_banner(b, col);
+  if (!said.empty()) col.banner(said, v.tone == Tone::info ? Tone::success : v.tone, b.type().body);
   col.button(b.t("technician.self_test"), "self_test", b.theme().primary);
 }
 
@@ -858,6 +862,32 @@ void out_of_order(Builder& b, Rect area) {
   if (v.args.count("phone") && !v.args.at("phone").empty()) {
     col.text(b.t("out_of_order.call"), b.type().body);
   }
+}
+
+// Not set up yet: what to do (scan the enrolment QR), the devices, and what happens now or why
+// the last try failed. Nothing to touch but the language and the toggles: the token is scanned.
+void setup(Builder& b, Rect area) {
+  const View& v = b.view();
+  Column col(b, area);
+  col.text(b.t("setup.title"), b.type().title, true);
+  col.text(b.t("setup.how"), b.type().body);
+  int reserve = 0;
+  if (!v.body_key.empty()) {
+    Widget scratch;
+    scratch.bold = true;
+    std::string said = symbol_for(Tone::failure) + b.t(v.body_key);
+    if (!v.detail_key.empty()) said += " " + b.t(v.detail_key);
+    reserve += b.fit(scratch, said, b.type().body, area.w, 0) + 3 * kGap;
+  }
+  rows_in_columns(b, col, area, v.rows, reserve);
+  if (v.body_key.empty()) return;
+  if (v.running) {
+    col.text(b.t(v.body_key), b.type().body, true);
+    return;
+  }
+  std::string said = b.t(v.body_key);
+  if (!v.detail_key.empty()) said += " " + b.t(v.detail_key);
+  col.banner(said, v.tone == Tone::info ? Tone::success : v.tone, b.type().body);
 }
 
 // Over everything: a panel that takes every touch ("I am still here"), the seconds left.
@@ -927,6 +957,7 @@ Nav nav_for(const Builder& b) {
     case ScreenId::clerk_faulty:
       return {{item("common.back", "back")}, std::nullopt};
     case ScreenId::out_of_order:
+    case ScreenId::setup:
       return {};
   }
   return {};
@@ -991,6 +1022,9 @@ Frame build(const View& view, const LayoutContext& context, double squeeze) {
       break;
     case ScreenId::out_of_order:
       out_of_order(b, area);
+      break;
+    case ScreenId::setup:
+      setup(b, area);
       break;
   }
   if (view.idle_countdown_s) idle_overlay(b, *view.idle_countdown_s);

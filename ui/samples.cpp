@@ -210,7 +210,66 @@ std::vector<Sample> sample_views(std::string_view language, bool high_contrast, 
     v.rows.push_back(Row{Text{"self_test.report", ""}, Text{"self_test.report_sent", ""}, true});
     identity_rows(v);
   });
+  // Enrolled again from the technician screen (a revoked box): under way, refused, done.
+  auto device_rows = [](View& v) {
+    v.rows.push_back(Row{Text{"technician.doors", ""}, Text{"", "16/16"}, true});
+    v.rows.push_back(Row{Text{"technician.printer", ""}, Text{"", "ready"}, true});
+    v.rows.push_back(Row{Text{"technician.camera", ""}, Text{"", "/dev/civicbox/camera"}, true});
+  };
+  auto technician_rows = [&](View& v) {
+    device_rows(v);
+    identity_rows(v);
+  };
+  add("technician-enrolling", ScreenId::technician, [&](View& v) {
+    technician_rows(v);
+    v.running = true;
+    v.body_key = "setup.enrolling";
+  });
+  add("technician-enrol-refused", ScreenId::technician, [&](View& v) {
+    technician_rows(v);
+    v.body_key = "setup.already_enrolled";
+    v.detail_key = "setup.new_token";
+    v.tone = Tone::failure;
+  });
+  add("technician-enrolled-again", ScreenId::technician, [&](View& v) {
+    technician_rows(v);
+    v.body_key = "technician.enrolled_again";
+    v.tone = Tone::success;
+    v.args["site"] = "cluj-napoca-centru";
+  });
   add("out-of-order", ScreenId::out_of_order, [](View& v) { v.arg_keys["why"] = "why.board"; });
+  // Not set up yet: the devices and the controller asked, waiting for the enrolment QR; then
+  // asking, the longest refusal, and enrolled.
+  auto setup_rows = [&](View& v) {
+    device_rows(v);
+    v.rows.push_back(Row{Text{"setup.controller", ""},
+                         Text{"", "https://inrolare.primaria-municipiului-exemplu.ro:8444"},
+                         std::nullopt});
+  };
+  add("setup", ScreenId::setup, setup_rows);
+  add("setup-enrolling", ScreenId::setup, [&](View& v) {
+    setup_rows(v);
+    v.running = true;
+    v.body_key = "setup.enrolling";
+  });
+  add("setup-refused", ScreenId::setup, [&](View& v) {
+    setup_rows(v);
+    v.body_key = "setup.failed";
+    v.tone = Tone::failure;
+  });
+  add("setup-token-expired", ScreenId::setup, [&](View& v) {
+    setup_rows(v);
+    v.body_key = "setup.token_expired";
+    v.detail_key = "setup.new_token";
+    v.tone = Tone::failure;
+  });
+  add("setup-done", ScreenId::setup, [&](View& v) {
+    setup_rows(v);
+    v.body_key = "setup.done";
+    v.tone = Tone::success;
+    v.args["box"] = "box-0001";
+    v.args["site"] = "cluj-napoca-centru";
+  });
   add("idle", ScreenId::file_contact, [](View& v) {
     v.typed = "0722 123 456";
     v.idle_countdown_s = 12;

@@ -36,6 +36,8 @@ const char* to_string(ScreenId id) {
       return "technician";
     case ScreenId::out_of_order:
       return "out_of_order";
+    case ScreenId::setup:
+      return "setup";
   }
   return "unknown";
 }

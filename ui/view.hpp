@@ -31,6 +31,8 @@ enum class ScreenId {
   clerk_faulty,    // rows = compartments out of service and why
   technician,      // rows = each device's state or the self-test's lines; identity; controller
   out_of_order,    // why, what to do instead (counter hours), what still works
+  setup,           // not enrolled yet: scan the enrolment QR; rows = the devices; running while
+                   // the controller is asked; body_key = what happens or why it failed
 };
 const char* to_string(ScreenId id);
 
@@ -73,6 +75,7 @@ struct Choice {
 //   key:<one UTF-8 character>  key:erase  key:space
 //   login (submit the PIN)  logout  clerk:load  clerk:empty  clerk:faulty  self_test
 //   self_test_cancel
+// (setup has only lang:, contrast and larger: the enrolment QR is scanned, not touched)
 
 struct View {
   ScreenId screen = ScreenId::home;

@@ -291,10 +291,12 @@ std::filesystem::path write_agent_config(const AgentOptions& o) {
   return file;
 }
 
-AgentSession::AgentSession(const std::filesystem::path& config, bool hold_doors) {
+AgentSession::AgentSession(const std::filesystem::path& config, bool hold_doors,
+                           std::vector<std::string> extra_args) {
   testing::ProcessOptions p;
   p.argv = {CIVICBOX_AGENT_BIN, "--config", config.string(), "--script", "-",
             "--log-level",      "info"};
+  p.argv.insert(p.argv.end(), extra_args.begin(), extra_args.end());
   auto held = cabinet_of(config.parent_path()).send(hold_doors ? "hold all on" : "hold all off");
   if (held != "ok") give_up("holding the doors: " + held);
   p.env["CIVICBOX_LOG"] = std::nullopt;

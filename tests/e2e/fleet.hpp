@@ -152,7 +152,9 @@ class AgentSession {
  public:
   // civicbox-agent --config CONFIG --script - ; the simulated person keeps every door open
   // when hold_doors (and shuts them again otherwise).
-  explicit AgentSession(const std::filesystem::path& config, bool hold_doors = false);
+  // `extra_args` come after the usual ones (--ui offscreen --screenshots DIR ...).
+  explicit AgentSession(const std::filesystem::path& config, bool hold_doors = false,
+                        std::vector<std::string> extra_args = {});
 
   // Sends one action and returns its answer line; fails the test and returns "" on timeout.
   std::string act(const std::string& action, std::chrono::milliseconds timeout = 20s);

@@ -275,6 +275,66 @@ TEST(AgentConfig, AFolderWithoutAnIdentityYetSaysToEnrolTheBox) {
   EXPECT_NE(c.error().message.find("civicbox-provision"), std::string::npos) << c.error().message;
 }
 
+TEST(AgentConfig, WithEnrolSetAnEmptyIdentityFolderStartsTheBoxNotSetUp) {
+  testing::TempDir dir;
+  std::ofstream(dir.path() / "fleet-ca.crt") << "pem\n";
+  const std::string profile =
+      (std::filesystem::path(CIVICBOX_CABINETS_DIR) / "kerong-12.toml").string();
+  std::ofstream(dir.path() / "agent.toml")
+      << "[box]\nidentity = \"identity\"\n[enrol]\nurl = \"https://127.0.0.1:8444\"\n"
+         "ca = \"fleet-ca.crt\"\n[cabinet]\nprofile = \""
+      << profile << "\"\n";
+  auto c = load_agent_config(dir.path() / "agent.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().describe();
+  EXPECT_FALSE(c->enrolled);
+  EXPECT_EQ(c->enrol_url, "https://127.0.0.1:8444");
+  EXPECT_EQ(c->enrol_ca, dir.path() / "fleet-ca.crt");
+  EXPECT_TRUE(c->box_id.empty());
+  EXPECT_EQ(c->dropoff.size() + c->pickup.size(), 12u) << "the cabinet is read: its doors count";
+
+  // Its scanner and doors come from a cabinet profile until the identity names one.
+  std::ofstream(dir.path() / "agent.toml")
+      << "[box]\nidentity = \"identity\"\n[enrol]\nurl = \"https://127.0.0.1:8444\"\n"
+         "ca = \"fleet-ca.crt\"\n";
+  auto without_profile = load_agent_config(dir.path() / "agent.toml");
+  ASSERT_FALSE(without_profile.has_value());
+  EXPECT_NE(without_profile.error().message.find("cabinet.profile"), std::string::npos)
+      << without_profile.error().message;
+
+  // The fleet CA it enrols against must be there.
+  std::filesystem::remove(dir.path() / "fleet-ca.crt");
+  std::ofstream(dir.path() / "agent.toml")
+      << "[box]\nidentity = \"identity\"\n[enrol]\nurl = \"https://127.0.0.1:8444\"\n"
+         "ca = \"fleet-ca.crt\"\n[cabinet]\nprofile = \""
+      << profile << "\"\n";
+  auto no_ca = load_agent_config(dir.path() / "agent.toml");
+  ASSERT_FALSE(no_ca.has_value());
+  EXPECT_NE(no_ca.error().message.find("enrol.ca"), std::string::npos) << no_ca.error().message;
+}
+
+TEST(AgentConfig, EnrolMistakesAreNamed) {
+  struct Case {
+    const char* toml;
+    const char* named;
+  };
+  for (const Case& k : {
+           Case{"[box]\nid = \"box-0001\"\n[enrol]\nurl = \"https://c:8444\"\nca = \"ca\"\n",
+                "enrol.url"},
+           Case{"[box]\nidentity = \"i\"\n[enrol]\nurl = \"http://c:8444\"\nca = \"ca\"\n",
+                "enrol.url"},
+           Case{"[box]\nidentity = \"i\"\n[enrol]\nurl = \"https://c:8444\"\n", "'ca'"},
+           Case{"[box]\nidentity = \"i\"\n[enrol]\nca = \"ca\"\n", "'url'"},
+           Case{"[box]\nidentity = \"i\"\n[enrol]\nurl = \"https://c\"\nca = \"ca\"\ntoken = "
+                "\"x\"\n",
+                "enrol.token"},
+       }) {
+    auto c = parse_agent_config(k.toml, "/x");
+    ASSERT_FALSE(c.has_value()) << k.toml;
+    EXPECT_NE(c.error().message.find(k.named), std::string::npos)
+        << k.toml << " -> " << c.error().message;
+  }
+}
+
 TEST(AgentConfig, TheTlsFilesAreRequiredAndMustBeReadable) {
   for (const char* key : {"ca = ", "cert = ", "key = "}) {
     std::string text = kExample;

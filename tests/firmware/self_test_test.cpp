@@ -332,6 +332,37 @@ TEST_F(SelfTestTest, CancellingStopsBeforeTheNextDoorAndSaysWhatWasNotTested) {
   EXPECT_EQ(steps.back(), SelfTestProgress::Step::sending);
 }
 
+// After an enrolment from the screen the provisioning self-test is due until one runs to its end
+// (passed or failed: the technician saw the result); a cancelled one, or an on-demand one, leaves
+// it due for the next start.
+TEST_F(SelfTestTest, TheProvisioningSelfTestStaysDueUntilOneRanToItsEnd) {
+  EXPECT_FALSE(provisioning_self_test_due(config_.data_dir));
+  ASSERT_TRUE(mark_provisioning_self_test_due(config_.data_dir));
+  EXPECT_TRUE(provisioning_self_test_due(config_.data_dir));
+  auto agent = open_agent();
+
+  std::stop_source stop;
+  auto cancelled = run();
+  cancelled.reason = "provisioning";
+  cancelled.stop = stop.get_token();
+  stop.request_stop();
+  EXPECT_FALSE(agent->self_test(cancelled).passed());
+  EXPECT_TRUE(provisioning_self_test_due(config_.data_dir)) << "cancelled: still due";
+
+  auto on_demand = run();
+  on_demand.scanner = nullptr;  // fails quickly: the scanner line
+  EXPECT_FALSE(agent->self_test(on_demand).passed());
+  EXPECT_TRUE(provisioning_self_test_due(config_.data_dir)) << "on demand: still due";
+
+  auto provisioning = run();
+  provisioning.reason = "provisioning";
+  provisioning.scanner = nullptr;
+  auto result = agent->self_test(provisioning);
+  EXPECT_FALSE(result.passed());
+  EXPECT_FALSE(provisioning_self_test_due(config_.data_dir))
+      << "ran to its end, failed lines and all: the technician has seen it";
+}
+
 TEST(SelfTestCode, IsOneTimeAndReadsBackAsASelfTestCode) {
   testing::SeededRandom random(1);
   const auto a = make_self_test_code(random);

@@ -948,6 +948,59 @@ TEST_F(SessionTest, ATechnicianRunsTheSelfTest) {
   EXPECT_EQ(session().staff_badge(), "");
 }
 
+// A revoked box: the technician logs in and shows a new enrolment QR; the box is enrolled again
+// while it runs, and the next self-test there is the provisioning one.
+TEST_F(SessionTest, ATechnicianEnrolsARevokedBoxAgainFromTheTechnicianScreen) {
+  const std::string token = "CBX-ENROL:q7Vb3kP0xY2mN8sT4wZ6aC1dE5fG9hJ0";
+  facts.revoked = true;
+  facts.can_enrol = true;
+  // A citizen showing a token gets nothing from it.
+  EXPECT_EQ(count<StartEnrol>(scan(token)), 0);
+  log_in("TECH-07", kTechnicianPin);
+  ASSERT_EQ(view().screen, ScreenId::technician);
+  EXPECT_EQ(count<StartEnrol>(scan("CBX-BADGE:TECH-07")), 0) << "not a token: ignored";
+
+  auto started = scan(token);
+  ASSERT_EQ(count<StartEnrol>(started), 1);
+  EXPECT_TRUE(session().flow_running());
+  EXPECT_TRUE(view().running);
+  EXPECT_EQ(view().body_key, "setup.enrolling");
+  EXPECT_EQ(count<StartEnrol>(scan(token)), 0) << "one at a time";
+  EXPECT_TRUE(touch("logout").empty()) << "not while the controller is asked";
+
+  EnrolFinished refused;
+  refused.reason_key = "setup.token_expired";
+  refused.advice_key = "setup.new_token";
+  EXPECT_TRUE(sounds(run(refused), ui::Cue::failure));
+  EXPECT_FALSE(session().flow_running());
+  EXPECT_EQ(view().body_key, "setup.token_expired");
+  EXPECT_EQ(view().detail_key, "setup.new_token");
+
+  ASSERT_EQ(count<StartEnrol>(scan(token)), 1);
+  EnrolFinished done;
+  done.ok = true;
+  done.box_id = "box-0001";
+  done.site = "centru";
+  EXPECT_TRUE(sounds(run(done), ui::Cue::success));
+  EXPECT_EQ(view().body_key, "technician.enrolled_again");
+  EXPECT_EQ(view().args.at("box"), "box-0001");
+  auto test = touch("self_test");
+  ASSERT_EQ(count<StartSelfTest>(test), 1);
+  for (const auto& c : test) {
+    if (const auto* t = std::get_if<StartSelfTest>(&c)) {
+      EXPECT_EQ(t->reason, "provisioning");
+    }
+  }
+}
+
+TEST_F(SessionTest, WithoutEnrolConfiguredTheTechnicianScreenSaysToUseTheCommand) {
+  facts.can_enrol = false;
+  log_in("TECH-07", kTechnicianPin);
+  EXPECT_EQ(count<StartEnrol>(scan("CBX-ENROL:q7Vb3kP0xY2mN8sT4wZ6aC1dE5fG9hJ0")), 0);
+  EXPECT_EQ(view().body_key, "technician.enrol_not_configured");
+  EXPECT_EQ(view().tone, ui::Tone::failure);
+}
+
 TEST_F(SessionTest, CancellingTheSelfTestIsTheOneTouchThatActsWhileItRuns) {
   log_in("TECH-07", kTechnicianPin);
   touch("self_test");

@@ -250,8 +250,15 @@ TEST_F(provisioning_provision_cli, AnEnrolledBoxExits6UnlessForced) {
 
 TEST_F(provisioning_provision_cli, ARevokedBoxExits8OnRenewalAndMayBeEnrolledAgainWithoutForce) {
   fs::path dir = temp.path() / "box";
-  ASSERT_TRUE(provision(enrol_args(new_token("box-0001"), dir)).status.ok());
+  const std::string first = new_token("box-0001");
+  ASSERT_TRUE(provision(enrol_args(first, dir)).status.ok());
+  ProvisionRun twice = provision(enrol_args(first, dir));
+  EXPECT_TRUE(twice.status.ok()) << "run again: done already\n" << twice.output;
   controller.revoke("box-0001");
+  // The token that made the revoked identity is spent: not "already enrolled with this token".
+  ProvisionRun spent = provision(enrol_args(first, dir));
+  EXPECT_EQ(spent.status.code, 3) << spent.output;
+  EXPECT_NE(spent.output.find("revoked since"), std::string::npos) << spent.output;
   ProvisionRun renew = provision({"renew", "--identity", dir.string(), "--now"});
   EXPECT_EQ(renew.status.code, 8) << renew.output;
   EXPECT_NE(renew.output.find("revoked"), std::string::npos);
