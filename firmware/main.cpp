@@ -288,6 +288,9 @@ int run(const std::string& config_file, const std::string& script, const UiChoic
     // Not set up: the setup screen until the technician's enrolment QR gave the box its identity.
     spdlog::info("box not set up: waiting on the touchscreen for the enrolment QR code ({})",
                  config->enrol_url);
+    // Started, as far as systemd goes: waiting for a technician may take longer than the unit's
+    // TimeoutStartSec, and a restart would only show the same screen again.
+    systemd.ready("not set up: waiting for the enrolment QR code on the touchscreen");
     std::atomic<bool> setup_over{false};
     std::thread setup_scans;
     if (scanner) {

@@ -286,7 +286,9 @@ void run_script(Agent& agent, std::istream& in, std::ostream& out, const Receipt
 std::string run_script_line_without_agent(std::string_view line) {
   const auto first = line.find_first_not_of(" \t");
   if (first == std::string_view::npos || line[first] == '#') return "";
-  return "error " + quoted_message("the box is not set up: enrol it first");
+  return "error " + quoted_message(
+                        "the box's agent is not running (not enrolled yet, or it could not "
+                        "start: see the log)");
 }
 
 }  // namespace civicbox::firmware

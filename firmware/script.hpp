@@ -54,7 +54,7 @@ void run_script(Agent& agent, std::istream& in, std::ostream& out, const Receipt
 using AgentSource = std::function<Agent*()>;
 void run_script(const AgentSource& agent, std::istream& in, std::ostream& out,
                 const ReceiptPath& receipt_path, const ScriptHook& hook = {});
-// "error message=\"the box is not set up...\"" (nothing for a blank or comment line).
+// "error message=\"the box's agent is not running...\"" (nothing for a blank or comment line).
 std::string run_script_line_without_agent(std::string_view line);
 
 // A pickup's outcome as a script would answer it ("collected parcel=.. compartment=..",
