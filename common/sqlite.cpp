@@ -104,6 +104,12 @@ std::string Statement::text(int column) const {
 bool Statement::is_null(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
+int Statement::column_count() const {
+  return sqlite3_column_count(stmt_);
+}
+bool Statement::is_integer(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_INTEGER;
+}
 std::optional<std::string> Statement::optional_text(int column) const {
   if (is_null(column)) return std::nullopt;
   return text(column);

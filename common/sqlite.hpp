@@ -46,6 +46,9 @@ class Statement {
   [[nodiscard]] bool is_null(int column) const;
   [[nodiscard]] std::optional<std::string> optional_text(int column) const;
   [[nodiscard]] std::optional<std::int64_t> optional_integer(int column) const;
+  [[nodiscard]] int column_count() const;
+  // The value in `column` of this row is stored as an integer (not text, real, blob or NULL).
+  [[nodiscard]] bool is_integer(int column) const;
 
  private:
   friend class Database;

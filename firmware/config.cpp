@@ -317,11 +317,13 @@ Expected<AgentConfig> load_agent_config(const std::filesystem::path& file) {
   }
   // Found now, with the key's name, rather than as a TLS error at the first sync.
   using Named = std::pair<const char*, const std::filesystem::path*>;
-  const std::vector<Named> files = config->enrolled
-                                       ? std::vector<Named>{{"controller.ca", &config->ca},
-                                                            {"controller.cert", &config->cert},
-                                                            {"controller.key", &config->key}}
-                                       : std::vector<Named>{{"enrol.ca", &config->enrol_ca}};
+  std::vector<Named> files = config->enrolled
+                                 ? std::vector<Named>{{"controller.ca", &config->ca},
+                                                      {"controller.cert", &config->cert},
+                                                      {"controller.key", &config->key}}
+                                 : std::vector<Named>{};
+  // The fleet CA a technician's re-enrolment trusts: found now, not when they stand at the box.
+  if (!config->enrol_ca.empty()) files.push_back({"enrol.ca", &config->enrol_ca});
   for (auto [key, path] : files) {
     if (!std::ifstream(*path)) {
       return make_error(ErrorCode::io, "'" + std::string(key) + "': cannot read " + path->string())

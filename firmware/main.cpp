@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -207,6 +208,26 @@ int run(const std::string& config_file, const std::string& script, const UiChoic
     last_error.clear();
     if (*text) touchscreen->post(firmware::ScannedText{std::move(**text)});
   };
+  // A scanner missing at start is looked for again every 10 s: true once it is there. A failed
+  // try is passed to `missing` (the served box raises one alarm; setup only waits).
+  auto find_scanner = [&](std::chrono::steady_clock::time_point& next_try,
+                          const std::function<void(const Error&)>& missing) {
+    if (scanner) return true;
+    if (std::chrono::steady_clock::now() < next_try) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      return false;
+    }
+    next_try = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    auto opened = firmware::open_scanner(*config->cabinet.scanner);
+    if (!opened) {
+      missing(opened.error());
+      return false;
+    }
+    spdlog::info("QR scanner {} found", config->cabinet.scanner->device);
+    scanner = std::move(*opened);
+    scanner_ok = true;
+    return true;
+  };
   // The agent, once it runs: the script's lines wait for it (a box being set up has none yet).
   std::mutex serving_mutex;
   std::condition_variable serving_changed;
@@ -293,10 +314,14 @@ int run(const std::string& config_file, const std::string& script, const UiChoic
     systemd.ready("not set up: waiting for the enrolment QR code on the touchscreen");
     std::atomic<bool> setup_over{false};
     std::thread setup_scans;
-    if (scanner) {
+    if (config->cabinet.scanner) {
+      // A scanner missing at start is looked for every 10 s: the screen asks for its code.
       setup_scans = std::thread([&] {
         std::string last_error;
-        while (!setup_over) scan_to_screen(last_error);
+        auto next_try = std::chrono::steady_clock::now();
+        while (!setup_over) {
+          if (find_scanner(next_try, [](const Error&) {})) scan_to_screen(last_error);
+        }
       });
     }
     const auto enrolled_in = touchscreen->run_setup(
@@ -304,7 +329,9 @@ int run(const std::string& config_file, const std::string& script, const UiChoic
         [&](const std::string& token) {
           return firmware::enrol_from_screen(*config, token, wall_clock_ms());
         },
-        [&] { return scanner_ok.load(); });
+        [&] { return scanner_ok.load(); },
+        // civicbox-provision run meanwhile, from a terminal: the box is set up all the same.
+        [&] { return firmware::identity_in_place(*config); });
     setup_over = true;
     if (setup_scans.joinable()) setup_scans.join();
     if (!enrolled_in) {
@@ -393,26 +420,15 @@ int run(const std::string& config_file, const std::string& script, const UiChoic
       auto next_try = std::chrono::steady_clock::now();
       while (!stopping) {
         if (!scanner) {
-          if (std::chrono::steady_clock::now() < next_try) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(250));
-            continue;
-          }
-          next_try = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-          auto opened = firmware::open_scanner(*config->cabinet.scanner);
-          if (!opened) {
-            if (!alarmed) {
-              alarmed = true;
-              auto a = (*agent)->journal().append(
-                  wire::Alarm{"scanner_missing", opened.error().message.substr(0, 700),
-                              std::nullopt},
-                  (*agent)->now_ms(), random);
-              if (!a) spdlog::error("recording an alarm: {}", a.error().describe());
-            }
-            continue;
-          }
-          spdlog::info("QR scanner {} found", config->cabinet.scanner->device);
-          scanner_ok = true;
-          scanner = std::move(*opened);
+          const bool found = find_scanner(next_try, [&](const Error& error) {
+            if (alarmed) return;
+            alarmed = true;
+            auto a = (*agent)->journal().append(
+                wire::Alarm{"scanner_missing", error.message.substr(0, 700), std::nullopt},
+                (*agent)->now_ms(), random);
+            if (!a) spdlog::error("recording an alarm: {}", a.error().describe());
+          });
+          if (!found) continue;
           (*agent)->set_scanner(scanner.get());
         }
         if (touchscreen) {

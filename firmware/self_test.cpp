@@ -348,11 +348,15 @@ SelfTestResult Agent::self_test(const SelfTestRun& run) {
   const bool cancelled = std::any_of(result.lines.begin(), result.lines.end(),
                                      [](const auto& l) { return l.finding == Finding::cancelled; });
   if (run.reason == "provisioning" && !cancelled) {
-    std::error_code ec;
-    std::filesystem::remove(config_.data_dir / kSelfTestDueFile, ec);
-    if (ec) spdlog::warn("clearing {}: {}", kSelfTestDueFile, ec.message());
+    clear_provisioning_self_test_due(config_.data_dir);
   }
   return result;
+}
+
+void clear_provisioning_self_test_due(const std::filesystem::path& data_dir) {
+  std::error_code ec;
+  std::filesystem::remove(data_dir / kSelfTestDueFile, ec);
+  if (ec) spdlog::warn("clearing {}: {}", kSelfTestDueFile, ec.message());
 }
 
 Expected<void> mark_provisioning_self_test_due(const std::filesystem::path& data_dir) {

@@ -131,5 +131,6 @@ std::string format_self_test(const SelfTestResult& result);
 // provisioning self-test that ran to its end (passed or not, not cancelled) clears it.
 Expected<void> mark_provisioning_self_test_due(const std::filesystem::path& data_dir);
 bool provisioning_self_test_due(const std::filesystem::path& data_dir);
+void clear_provisioning_self_test_due(const std::filesystem::path& data_dir);
 
 }  // namespace civicbox::firmware

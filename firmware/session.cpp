@@ -1140,6 +1140,12 @@ std::vector<Command> Session::enrol_finished(const EnrolFinished& finished) {
   running_ = Running::none;
   self_test_rows_.clear();
   show_technician();
+  if (finished.ok && finished.already_done) {
+    // The token that made the identity in use, shown again: nothing was enrolled.
+    view_.body_key = "setup.already_enrolled";
+    view_.tone = Tone::warning;
+    return {PlaySound{ui::Cue::failure}};
+  }
   if (finished.ok) {
     // The next self-test run from this screen is the provisioning one.
     provisioning_due_ = true;
@@ -1171,6 +1177,11 @@ std::vector<Command> Session::self_test_finished(const SelfTestResult& result) {
   flow_running_ = false;
   running_ = Running::none;
   self_test_cancelling_ = false;
+  // A provisioning self-test cut short is still owed: the next one run here is it.
+  const bool cut_short =
+      std::any_of(result.lines.begin(), result.lines.end(),
+                  [](const SelfTestLine& l) { return l.finding == SelfTestFinding::cancelled; });
+  if (result.reason == "provisioning" && cut_short) provisioning_due_ = true;
   self_test_rows_ = self_test_rows(result.lines);
   ui::Row report{{"self_test.report", ""}, {}, std::nullopt};
   switch (result.delivery) {
@@ -1239,12 +1250,14 @@ void Session::facts_changed(BoxFacts facts) {
       break;
     }
     case ScreenId::technician: {
+      // Fresh rows; what the screen says (an outcome, its advice and the values in them) stays.
       const auto keep = view_;
       show_technician();
       view_.body_key = keep.body_key;
+      view_.detail_key = keep.detail_key;
       view_.tone = keep.tone;
       view_.idle_countdown_s = keep.idle_countdown_s;
-      if (keep.idle_countdown_s) view_.args["seconds"] = std::to_string(*keep.idle_countdown_s);
+      for (const auto& [key, value] : keep.args) view_.args.try_emplace(key, value);
       break;
     }
     default:

@@ -139,11 +139,13 @@ struct SelfTestRequested {
 // Setup (firmware/setup.hpp): how the enrolment went. Failures name their catalogue keys.
 struct EnrolFinished {
   bool ok = false;
+  // ok, but nothing was enrolled: the identity in use was made with this very token already.
+  bool already_done = false;
   std::string box_id;
   std::string site;
   std::string reason_key;                   // "setup.token_used", ...
   std::string advice_key;                   // "setup.new_token", or none
-  std::map<std::string, std::string> args;  // {seconds} of a rate limit
+  std::map<std::string, std::string> args;  // {wait_s} of a rate limit
 };
 using SessionInput =
     std::variant<Touched, ScannedText, Tick, DoorUnlocked, FlowFinished, FactsChanged,

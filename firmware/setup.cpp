@@ -17,6 +17,7 @@ EnrolFinished enrol_outcome(const Expected<provisioning::EnrolResult>& result,
   EnrolFinished out;
   if (result) {
     out.ok = true;
+    out.already_done = result->already_done;
     out.box_id = result->identity.device_id();
     out.site = result->identity.config().site;
     return out;
@@ -30,7 +31,7 @@ EnrolFinished enrol_outcome(const Expected<provisioning::EnrolResult>& result,
   }
   if (word == "rate_limited") {
     out.reason_key = "setup.rate_limited";
-    out.args["seconds"] = std::to_string(
+    out.args["wait_s"] = std::to_string(
         refusal.retry_after ? std::max<long long>(1, refusal.retry_after->count()) : 60);
     return out;
   }
@@ -47,10 +48,15 @@ EnrolFinished enrol_outcome(const Expected<provisioning::EnrolResult>& result,
       break;
     case ErrorCode::state:
       // enrol_box's words: an identity that still works is not replaced from a screen (only with
-      // civicbox-provision --force); otherwise another process holds the identity folder.
-      out.reason_key = result.error().message.find("already enrolled") != std::string::npos
-                           ? "setup.already_enrolled"
-                           : "setup.busy";
+      // civicbox-provision --force), nor a damaged one; otherwise another process holds the
+      // identity folder.
+      if (result.error().message.find("already enrolled") != std::string::npos) {
+        out.reason_key = "setup.already_enrolled";
+      } else if (result.error().message.find("damaged") != std::string::npos) {
+        out.reason_key = "setup.failed";
+      } else {
+        out.reason_key = "setup.busy";
+      }
       break;
     default:
       out.reason_key = "setup.failed";
@@ -68,6 +74,16 @@ EnrolFinished enrol_from_screen(const AgentConfig& config, const std::string& to
   if (!config.box_id.empty()) options.box_id = config.box_id;
   options.now_ms = now_ms;
   provisioning::Refusal refusal;
+  // Due before the identity is switched to, so that a power cut right after the switch still
+  // runs the self-test; taken back when nothing was enrolled.
+  const bool was_due = provisioning_self_test_due(config.data_dir);
+  if (auto marked = mark_provisioning_self_test_due(config.data_dir); !marked) {
+    // The self-test still runs now; only a power cut before it would skip it.
+    spdlog::warn("noting the provisioning self-test as due: {}", marked.error().describe());
+  }
+  auto take_back = [&] {
+    if (!was_due) clear_provisioning_self_test_due(config.data_dir);
+  };
   Expected<provisioning::EnrolResult> result = [&]() -> Expected<provisioning::EnrolResult> {
     CIVICBOX_TRY(auto store, provisioning::IdentityStore::open(config.identity_dir));
     for (const auto& line : store.repairs()) spdlog::info("identity: {}", line);
@@ -78,19 +94,33 @@ EnrolFinished enrol_from_screen(const AgentConfig& config, const std::string& to
     return provisioning::enrol_box(store, link, options, &refusal);
   }();
   if (!result) {
+    take_back();
     spdlog::warn("enrolment from the screen failed: {}; {}", result.error().describe(),
                  provisioning::enrolment_advice(result.error(), refusal));
+    return enrol_outcome(result, refusal);
+  }
+  if (result->already_done) {
+    take_back();
+    spdlog::info("enrolment from the screen: box {} was enrolled with this token already",
+                 result->identity.device_id());
     return enrol_outcome(result, refusal);
   }
   for (const auto& note : result->notes) spdlog::info("enrolment: {}", note);
   spdlog::info("enrolled from the screen as box {} at site {} (certificate {}, until {})",
                result->identity.device_id(), result->identity.config().site,
                result->identity.record.serial_hex, result->identity.record.not_after_ms);
+  return enrol_outcome(result, refusal);
+}
+
+bool identity_in_place(const AgentConfig& config) {
+  auto current = provisioning::read_current_identity(config.identity_dir);
+  if (!current || !*current) return false;
+  spdlog::info("box {} was enrolled from a terminal while the setup screen waited",
+               (*current)->device_id());
   if (auto marked = mark_provisioning_self_test_due(config.data_dir); !marked) {
-    // The self-test still runs now; only a power cut before it would skip it.
     spdlog::warn("noting the provisioning self-test as due: {}", marked.error().describe());
   }
-  return enrol_outcome(result, refusal);
+  return true;
 }
 
 std::vector<ui::Row> setup_rows(const AgentConfig& config, bool scanner_ok) {

@@ -45,6 +45,10 @@ EnrolFinished enrol_outcome(const Expected<provisioning::EnrolResult>& result,
 EnrolFinished enrol_from_screen(const AgentConfig& config, const std::string& token,
                                 std::int64_t now_ms);
 
+// Whether 'box.identity' holds an identity now (civicbox-provision may write one while the
+// setup screen waits). Marks the provisioning self-test due when it does.
+bool identity_in_place(const AgentConfig& config);
+
 // The setup screen's rows: the doors, the printer, the camera (from the cabinet profile, as the
 // technician screen shows them) and the controller it enrols with.
 std::vector<ui::Row> setup_rows(const AgentConfig& config, bool scanner_ok);

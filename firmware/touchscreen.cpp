@@ -561,6 +561,11 @@ void Touchscreen::Impl::start_worker(std::function<void(Command&)> execute,
 
 void Touchscreen::Impl::stop_worker() {
   {
+    // A self-test under way stops after the door it is at: the box is going down.
+    std::lock_guard lock(self_test_mutex);
+    if (self_test_stop) self_test_stop->request_stop();
+  }
+  {
     std::lock_guard lock(work_mutex);
     work_stopping = true;
   }
@@ -585,6 +590,17 @@ void Touchscreen::run(Agent& agent, const AgentConfig& config,
   Session session(session_settings(config, status ? status->track_url : std::string{}), facts,
                   agent.now_ms());
   std::vector<Command> first_commands;
+  {
+    // What the setup screen was told (its devices' facts) is not for this session; a stop asked
+    // for meanwhile starts nothing.
+    std::lock_guard lock(s.mutex);
+    const auto before = s.inbox.size();
+    std::erase_if(s.inbox, [](const SessionInput& in) {
+      return std::holds_alternative<FactsChanged>(in) || std::holds_alternative<EnrolFinished>(in);
+    });
+    s.handled += before - s.inbox.size();
+    if (s.stopping) first.reset();
+  }
   if (first) first_commands = session.handle(*first, agent.now_ms());
   s.show_first(session.view());
   s.start_worker([&](Command& command) { s.execute(agent, config, scanner_ok, command); },
@@ -601,7 +617,7 @@ void Touchscreen::run(Agent& agent, const AgentConfig& config,
 
 std::optional<std::string> Touchscreen::run_setup(
     const AgentConfig& config, const std::function<EnrolFinished(const std::string& token)>& enrol,
-    const std::function<bool()>& scanner_ok) {
+    const std::function<bool()>& scanner_ok, const std::function<bool()>& enrolled_elsewhere) {
   Impl& s = *impl_;
   auto facts_now = [&] {
     BoxFacts f;
@@ -613,12 +629,16 @@ std::optional<std::string> Touchscreen::run_setup(
     return f;
   };
   SetupSession setup(config.default_language, facts_now());
+  std::atomic<bool> elsewhere{false};
   s.show_first(setup.view());
   s.start_worker(
       [&](Command& command) {
         if (auto* e = std::get_if<StartEnrol>(&command)) s.post(enrol(e->token));
       },
-      [&] { s.post(FactsChanged{facts_now()}); });
+      [&] {
+        if (!elsewhere && enrolled_elsewhere()) elsewhere = true;
+        s.post(FactsChanged{facts_now()});
+      });
   auto wall_ms = [] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -628,12 +648,13 @@ std::optional<std::string> Touchscreen::run_setup(
   // starts and the self-test takes over.
   std::optional<std::chrono::steady_clock::time_point> enrolled_at;
   s.loop(setup, wall_ms, [&] {
+    if (elsewhere && !setup.enrolling()) return true;
     if (!setup.enrolled()) return false;
     if (!enrolled_at) enrolled_at = std::chrono::steady_clock::now();
     return std::chrono::steady_clock::now() - *enrolled_at >= kEnrolledShownFor;
   });
   s.stop_worker();
-  if (!setup.enrolled()) return std::nullopt;
+  if (!setup.enrolled() && !elsewhere) return std::nullopt;
   return setup.view().language;
 }
 

@@ -70,10 +70,11 @@ class Touchscreen final : public drivers::Screen {
   // enrolled ("enrolled as box ..." was shown; the language the technician used is returned; call
   // run() next) or stop() (nullopt). `enrol` runs on the worker with the token scanned and may
   // block for the controller.
+  // `enrolled_elsewhere` is asked every 2 s (an identity written by civicbox-provision).
   std::optional<std::string> run_setup(
       const AgentConfig& config,
       const std::function<EnrolFinished(const std::string& token)>& enrol,
-      const std::function<bool()>& scanner_ok);
+      const std::function<bool()>& scanner_ok, const std::function<bool()>& enrolled_elsewhere);
   void stop();
   void post(SessionInput input);
 

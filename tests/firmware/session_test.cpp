@@ -966,13 +966,19 @@ TEST_F(SessionTest, ATechnicianEnrolsARevokedBoxAgainFromTheTechnicianScreen) {
   EXPECT_TRUE(view().running);
   EXPECT_EQ(view().body_key, "setup.enrolling");
   EXPECT_EQ(count<StartEnrol>(scan(token)), 0) << "one at a time";
-  EXPECT_TRUE(touch("logout").empty()) << "not while the controller is asked";
+  touch("logout");
+  EXPECT_TRUE(session().flow_running()) << "no logging out while the controller is asked";
+  EXPECT_EQ(view().screen, ScreenId::technician);
 
   EnrolFinished refused;
   refused.reason_key = "setup.token_expired";
   refused.advice_key = "setup.new_token";
   EXPECT_TRUE(sounds(run(refused), ui::Cue::failure));
   EXPECT_FALSE(session().flow_running());
+  EXPECT_EQ(view().body_key, "setup.token_expired");
+  EXPECT_EQ(view().detail_key, "setup.new_token");
+  // The box's facts come every 2 s: what the screen says, and its advice, stay.
+  run(FactsChanged{facts});
   EXPECT_EQ(view().body_key, "setup.token_expired");
   EXPECT_EQ(view().detail_key, "setup.new_token");
 
@@ -984,6 +990,14 @@ TEST_F(SessionTest, ATechnicianEnrolsARevokedBoxAgainFromTheTechnicianScreen) {
   EXPECT_TRUE(sounds(run(done), ui::Cue::success));
   EXPECT_EQ(view().body_key, "technician.enrolled_again");
   EXPECT_EQ(view().args.at("box"), "box-0001");
+  run(FactsChanged{facts});
+  EXPECT_EQ(view().args.at("site"), "centru");
+  // The same token again: the identity it made is in use, nothing is enrolled.
+  ASSERT_EQ(count<StartEnrol>(scan(token)), 1);
+  EnrolFinished same = done;
+  same.already_done = true;
+  run(same);
+  EXPECT_EQ(view().body_key, "setup.already_enrolled");
   auto test = touch("self_test");
   ASSERT_EQ(count<StartSelfTest>(test), 1);
   for (const auto& c : test) {

@@ -132,12 +132,12 @@ TEST(SetupSession, AFailureSaysWhyAndTheNextScanTriesAgain) {
 
   EnrolFinished limited;
   limited.reason_key = "setup.rate_limited";
-  limited.args["seconds"] = "12";
+  limited.args["wait_s"] = "12";
   EXPECT_EQ(count<StartEnrol>(setup.handle(ScannedText{std::string("CBX-ENROL:") + kToken}, 0)), 1);
   setup.handle(limited, 0);
   EXPECT_EQ(setup.view().body_key, "setup.rate_limited");
   EXPECT_EQ(setup.view().detail_key, "");
-  EXPECT_EQ(setup.view().args.at("seconds"), "12");
+  EXPECT_EQ(setup.view().args.at("wait_s"), "12");
 }
 
 TEST(SetupSession, WithoutACameraItSaysHowElseToEnrol) {
@@ -181,7 +181,7 @@ TEST(EnrolOutcome, EachRefusalHasItsOwnWordsForTheTechnician) {
     EXPECT_EQ(out.reason_key, k.reason) << k.word << " " << to_string(k.code);
     EXPECT_EQ(out.advice_key, k.advice) << k.word;
     if (std::string(k.word) == "rate_limited") {
-      EXPECT_EQ(out.args.at("seconds"), "42");
+      EXPECT_EQ(out.args.at("wait_s"), "42");
     }
     ui::View v;
     v.body_key = out.reason_key;
@@ -200,6 +200,24 @@ TEST(EnrolOutcome, AWorkingIdentityIsNotReplacedFromAScreenAndSaysSo) {
   Expected<provisioning::EnrolResult> locked =
       make_error(ErrorCode::state, "another process holds the identity folder");
   EXPECT_EQ(enrol_outcome(locked, none).reason_key, "setup.busy");
+}
+
+TEST(SessionAfterSetup, ACancelledProvisioningSelfTestIsStillTheNextOneRun) {
+  Session session(SessionSettings{}, setup_facts(), 0);
+  ASSERT_EQ(count<StartSelfTest>(session.handle(SelfTestRequested{"provisioning", ""}, 0)), 1);
+  SelfTestResult cancelled;
+  cancelled.reason = "provisioning";
+  cancelled.lines.push_back(
+      SelfTestLine{wire::SelfTestCheck{"printer", std::nullopt, false, "not tested: cancelled"},
+                   SelfTestFinding::cancelled});
+  session.handle(SelfTestFinished{cancelled}, 1000);
+  auto again = session.handle(Touched{"self_test"}, 2000);
+  ASSERT_EQ(count<StartSelfTest>(again), 1);
+  for (const auto& c : again) {
+    if (const auto* t = std::get_if<StartSelfTest>(&c)) {
+      EXPECT_EQ(t->reason, "provisioning");
+    }
+  }
 }
 
 TEST(SessionAfterSetup, TheProvisioningSelfTestRunsOnTheTechnicianScreenWithoutABadge) {
