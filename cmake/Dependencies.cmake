@@ -23,6 +23,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBUSB REQUIRED IMPORTED_TARGET libusb-1.0)
 pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 pkg_check_modules(LIBPNG REQUIRED IMPORTED_TARGET libpng)
+# The controller's PostgreSQL back end (several instances on one database).
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 find_package(SDL2 REQUIRED CONFIG)
 find_package(SDL2_ttf REQUIRED CONFIG)
 # ZXing-cpp 1.4: text() is a std::string only with ZX_USE_UTF8. Keep it behind one adapter.

@@ -42,9 +42,8 @@ struct Office {
 
 Expected<std::unique_ptr<Office>> open_office(const Config& config) {
   auto office = std::make_unique<Office>();
-  auto storage = open_sqlite_storage(config.data_dir, {config.institution_id, true});
-  if (!storage)
-    return storage.error().context("opening the database in " + config.data_dir.string());
+  auto storage = open_configured_storage(config);
+  if (!storage) return storage.error();
   office->storage = std::move(*storage);
   office->identity = std::make_unique<FleetIdentity>(*office->storage, config, office->random,
                                                      wall_clock_ms, std::nullopt);

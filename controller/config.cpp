@@ -92,6 +92,8 @@ Expected<Config> parse_config(std::string_view toml_text, const std::filesystem:
 
   TableReader storage(table("storage"), "storage");
   CIVICBOX_CHECK(storage.path("data_dir", config.data_dir, base));
+  CIVICBOX_CHECK(storage.string("postgres", config.postgres));
+  CIVICBOX_CHECK(storage.integer("connections", 1, 200, config.postgres_connections));
   CIVICBOX_CHECK(storage.finish());
 
   TableReader institution(table("institution"), "institution");

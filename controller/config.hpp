@@ -33,6 +33,11 @@ struct Config {
   std::filesystem::path fleet_ca;
 
   std::filesystem::path data_dir = "data";
+  // [storage] postgres: a libpq connection string ("host=db.town.ro dbname=civicbox user=cb",
+  // "postgresql://cb@db.town.ro/civicbox"). Set: the records live in PostgreSQL, shared by every
+  // instance given the same string (data_dir keeps only the CA); empty: data_dir/controller.db.
+  std::string postgres;
+  int postgres_connections = 8;  // [storage] connections: kept open per instance
 
   std::string institution_id = "town-hall";
   std::string institution_name = "Town hall";

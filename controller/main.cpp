@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
   }
   ::tzset();
 
-  auto storage = open_sqlite_storage(config.data_dir, {config.institution_id, true});
+  auto storage = open_configured_storage(config);
   if (!storage) return fail(storage.error().context("opening the database").describe());
   auto fleet_ca = load_fleet_ca(ca_dir_of(config));
   if (!fleet_ca) return fail(fleet_ca.error().context("loading the fleet CA").describe());

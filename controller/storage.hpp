@@ -1,6 +1,6 @@
-// What the controller keeps, behind one interface: SQLite now (embedded default), PostgreSQL
-// for several instances later. Every method is one transaction; a method that returns
-// successfully has made its change durable.
+// What the controller keeps, behind one interface: SQLite (the embedded default) or PostgreSQL
+// (several instances on one database); one implementation for both, controller/sql_storage.cpp.
+// Every method is one transaction; a method that returns successfully has made its change durable.
 #pragma once
 
 #include <cstdint>
@@ -191,5 +191,15 @@ struct StorageOptions {
 // The embedded default: one SQLite file, data_dir/controller.db.
 Expected<std::unique_ptr<Storage>> open_sqlite_storage(const std::filesystem::path& data_dir,
                                                        const StorageOptions& options);
+
+struct Config;
+// The database the configuration names: [storage] postgres, or SQLite in data_dir.
+Expected<std::unique_ptr<Storage>> open_configured_storage(const Config& config);
+
+// PostgreSQL (libpq connection string, `connections` kept open): several controller instances
+// may share it. Migrations run at start-up. Errors: unavailable (the server cannot be reached).
+Expected<std::unique_ptr<Storage>> open_postgres_storage(const std::string& conninfo,
+                                                         const StorageOptions& options,
+                                                         int connections = 4);
 
 }  // namespace civicbox::controller

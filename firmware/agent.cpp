@@ -213,12 +213,18 @@ void Agent::sweep_loop() {
 
 void Agent::unlock_in_flight(int compartment, bool in_flight) {
   std::lock_guard lock(doors_mutex_);
+  seen_open_in_flight_.erase(compartment);
   if (in_flight) {
     in_flight_.insert(compartment);
     ++unlocks_[compartment];
   } else {
     in_flight_.erase(compartment);
   }
+}
+
+bool Agent::sweep_saw_open(int compartment) const {
+  std::lock_guard lock(doors_mutex_);
+  return seen_open_in_flight_.contains(compartment);
 }
 
 std::set<int> Agent::faulty_compartments() const {
@@ -249,6 +255,11 @@ Expected<std::vector<wire::Alarm>> Agent::sweep() {
       if (before == unlocks_before.end() || before->second != count) expected.insert(compartment);
     }
     alarms = health_.observe(readings, expected);
+    for (const auto& r : readings) {
+      if (r.door == DoorState::open && in_flight_.contains(r.compartment)) {
+        seen_open_in_flight_.insert(r.compartment);
+      }
+    }
   }
   for (auto& alarm : alarms) {
     spdlog::warn("cabinet: {}: {}", alarm.what, alarm.detail);

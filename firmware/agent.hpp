@@ -161,6 +161,8 @@ class Agent {
   void renew_loop();
   // Marks (unmarks) a compartment whose unlock a running flow sent: its door may be open.
   void unlock_in_flight(int compartment, bool in_flight);
+  // Whether a sweep saw this in-flight door open since its unlock.
+  bool sweep_saw_open(int compartment) const;
   [[nodiscard]] std::int64_t system_ms() const;
   void raise_time_floor();
 
@@ -185,7 +187,10 @@ class Agent {
 
   mutable std::mutex doors_mutex_;  // guards the three below; never held across device I/O
   CabinetHealth health_;
-  std::set<int> in_flight_;               // unlock sent in a running flow, door not shut yet
+  std::set<int> in_flight_;  // unlock sent in a running flow, door not shut yet
+  // In-flight doors a sensor sweep saw open: the two readers of one sensor share what they saw
+  // (a door opened and shut between the flow's own reads still opened).
+  std::set<int> seen_open_in_flight_;
   std::map<int, std::uint64_t> unlocks_;  // unlocks sent per compartment since start
   std::mutex sweep_mutex_;                // one sweep at a time
   std::atomic<std::chrono::steady_clock::time_point> last_sweep_{};

@@ -1,14 +1,19 @@
-// The controller's store, on a real SQLite file: what the town hall relies on.
+// The controller's store, on both of its databases: a real SQLite file and a real PostgreSQL
+// server the test starts itself (tests/support/postgres_server.hpp). Every test runs on both;
+// the PostgreSQL-only tests at the end run two controller instances on one database.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <set>
 #include <thread>
 
 #include "common/pickup_hash.hpp"
 #include "controller/storage.hpp"
 #include "tests/controller/events.hpp"
+#include "tests/support/postgres_server.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace civicbox::controller {
@@ -20,21 +25,75 @@ using testing::filed_event;
 
 constexpr std::int64_t kNow = 1'790'000'000'000;  // 2026-09-21
 
-class StorageTest : public ::testing::Test {
+// `boxes` boxes at once, each filing `per_box` documents one batch at a time, each batch through
+// the storage `through(box, seq)` names: the registration numbers they were given.
+std::vector<std::string> file_at_once(int boxes, int per_box,
+                                      const std::function<Storage&(int, std::uint64_t)>& through) {
+  std::vector<std::thread> threads;
+  std::mutex mutex;
+  std::vector<std::string> numbers;
+  for (int b = 0; b < boxes; ++b) {
+    threads.emplace_back([&, b] {
+      SystemRandom random;
+      auto id = device("box-" + std::to_string(b));
+      for (std::uint64_t seq = 1; seq <= static_cast<std::uint64_t>(per_box); ++seq) {
+        auto result = through(b, seq).apply_events(id, {filed_event(seq, random)}, kNow);
+        ASSERT_TRUE(result) << result.error().describe();
+        std::lock_guard lock(mutex);
+        for (auto& r : result->registrations) numbers.push_back(r.registration_number);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return numbers;
+}
+
+// The numbers are 2026/000001 .. 2026/<n>, each once.
+void expect_one_to(int n, std::vector<std::string> numbers) {
+  std::sort(numbers.begin(), numbers.end());
+  ASSERT_EQ(numbers.size(), static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    char expected[16];
+    std::snprintf(expected, sizeof expected, "2026/%06d", i + 1);
+    EXPECT_EQ(numbers[static_cast<std::size_t>(i)], expected);
+  }
+}
+
+enum class Backend { sqlite, postgres };
+
+// One server for the whole test program; each test takes a database of its own.
+testing::PostgresServer& postgres() {
+  static testing::PostgresServer server;
+  return server;
+}
+
+std::string fresh_postgres_database() {
+  static int count = 0;
+  return postgres().new_database("storage_" + std::to_string(++count));
+}
+
+class StorageTest : public ::testing::TestWithParam<Backend> {
  protected:
-  void SetUp() override { reopen(); }
+  void SetUp() override {
+    if (GetParam() == Backend::postgres) conninfo_ = fresh_postgres_database();
+    reopen();
+  }
+  // A controller restart: the storage is opened again on the same database.
   void reopen() {
     storage_.reset();
-    auto opened = open_sqlite_storage(dir_.path(), {"town-hall", true});
+    auto opened = GetParam() == Backend::sqlite
+                      ? open_sqlite_storage(dir_.path(), {"town-hall", true})
+                      : open_postgres_storage(conninfo_, {"town-hall", true});
     ASSERT_TRUE(opened) << opened.error().describe();
     storage_ = std::move(*opened);
   }
   testing::TempDir dir_;
+  std::string conninfo_;
   SystemRandom random_;
   std::unique_ptr<Storage> storage_;
 };
 
-TEST_F(StorageTest, AFiledSubmissionGetsTheFirstRegistrationNumberOfTheYear) {
+TEST_P(StorageTest, AFiledSubmissionGetsTheFirstRegistrationNumberOfTheYear) {
   auto e = filed_event(1, random_);
   auto result = storage_->apply_events(device("box-a"), {e}, kNow);
   ASSERT_TRUE(result) << result.error().describe();
@@ -48,7 +107,7 @@ TEST_F(StorageTest, AFiledSubmissionGetsTheFirstRegistrationNumberOfTheYear) {
   EXPECT_EQ((*found)->history[0].state, SubmissionState::received);
 }
 
-TEST_F(StorageTest, TheSameBatchSentTwiceIsAppliedOnceAndAnsweredTheSame) {
+TEST_P(StorageTest, TheSameBatchSentTwiceIsAppliedOnceAndAnsweredTheSame) {
   std::vector<wire::Event> batch;
   for (std::uint64_t seq = 1; seq <= 5; ++seq) batch.push_back(filed_event(seq, random_));
   auto first = storage_->apply_events(device("box-a"), batch, kNow);
@@ -61,11 +120,11 @@ TEST_F(StorageTest, TheSameBatchSentTwiceIsAppliedOnceAndAnsweredTheSame) {
               second->registrations[i].registration_number);
   }
   auto all = storage_->list_submissions({});
-  ASSERT_TRUE(all);
+  ASSERT_TRUE(all) << all.error().describe();
   EXPECT_EQ(all->size(), 5u);
 }
 
-TEST_F(StorageTest, AGapStopsTheBatchAndTheMissingEventsAreAppliedWhenTheyCome) {
+TEST_P(StorageTest, AGapStopsTheBatchAndTheMissingEventsAreAppliedWhenTheyCome) {
   auto e1 = filed_event(1, random_);
   auto e2 = filed_event(2, random_);
   auto e3 = filed_event(3, random_);
@@ -78,14 +137,14 @@ TEST_F(StorageTest, AGapStopsTheBatchAndTheMissingEventsAreAppliedWhenTheyCome) 
   EXPECT_EQ(result->registrations.back().registration_number, "2026/000003");
 }
 
-TEST_F(StorageTest, ASequenceNumberReusedForAnotherEventIsAConflict) {
+TEST_P(StorageTest, ASequenceNumberReusedForAnotherEventIsAConflict) {
   ASSERT_TRUE(storage_->apply_events(device("box-a"), {filed_event(1, random_)}, kNow));
   auto result = storage_->apply_events(device("box-a"), {filed_event(1, random_)}, kNow);
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, ErrorCode::conflict);
 }
 
-TEST_F(StorageTest, SequenceNumbersBelongToOneDevice) {
+TEST_P(StorageTest, SequenceNumbersBelongToOneDevice) {
   ASSERT_TRUE(storage_->apply_events(device("box-a"), {filed_event(1, random_)}, kNow));
   auto other = storage_->apply_events(device("box-b"), {filed_event(1, random_)}, kNow);
   ASSERT_TRUE(other);
@@ -94,7 +153,7 @@ TEST_F(StorageTest, SequenceNumbersBelongToOneDevice) {
   EXPECT_EQ(*storage_->applied_through(device("box-a")), 1u);
 }
 
-TEST_F(StorageTest, NumbersContinueAfterARestartAndStartAgainInANewYear) {
+TEST_P(StorageTest, NumbersContinueAfterARestartAndStartAgainInANewYear) {
   ASSERT_TRUE(storage_->apply_events(device("box-a"), {filed_event(1, random_)}, kNow));
   reopen();
   auto result = storage_->apply_events(device("box-a"), {filed_event(2, random_)}, kNow);
@@ -106,7 +165,7 @@ TEST_F(StorageTest, NumbersContinueAfterARestartAndStartAgainInANewYear) {
   EXPECT_EQ(result->registrations[0].registration_number, "2027/000001");
 }
 
-TEST_F(StorageTest, TheRegistryYearTurnsAtTheTownHallsMidnightNotAtUtcMidnight) {
+TEST_P(StorageTest, TheRegistryYearTurnsAtTheTownHallsMidnightNotAtUtcMidnight) {
   const char* saved = std::getenv("TZ");
   const std::string previous = saved != nullptr ? saved : "";
   ::setenv("TZ", "Europe/Bucharest", 1);
@@ -125,33 +184,12 @@ TEST_F(StorageTest, TheRegistryYearTurnsAtTheTownHallsMidnightNotAtUtcMidnight) 
   EXPECT_EQ(result->registrations[0].registration_number, "2027/000001");
 }
 
-TEST_F(StorageTest, TwoHundredSubmissionsFromTenBoxesAtOnceGetUniqueGapFreeNumbers) {
-  std::vector<std::thread> boxes;
-  std::mutex mutex;
-  std::vector<std::string> numbers;
-  for (int b = 0; b < 10; ++b) {
-    boxes.emplace_back([&, b] {
-      SystemRandom random;
-      auto id = device("box-" + std::to_string(b));
-      for (std::uint64_t seq = 1; seq <= 20; ++seq) {
-        auto result = storage_->apply_events(id, {filed_event(seq, random)}, kNow);
-        ASSERT_TRUE(result) << result.error().describe();
-        std::lock_guard lock(mutex);
-        for (auto& r : result->registrations) numbers.push_back(r.registration_number);
-      }
-    });
-  }
-  for (auto& t : boxes) t.join();
-  std::sort(numbers.begin(), numbers.end());
-  ASSERT_EQ(numbers.size(), 200u);
-  for (int i = 0; i < 200; ++i) {
-    char expected[16];
-    std::snprintf(expected, sizeof expected, "2026/%06d", i + 1);
-    EXPECT_EQ(numbers[static_cast<std::size_t>(i)], expected);
-  }
+TEST_P(StorageTest, TwoHundredSubmissionsFromTenBoxesAtOnceGetUniqueGapFreeNumbers) {
+  expect_one_to(200,
+                file_at_once(10, 20, [&](int, std::uint64_t) -> Storage& { return *storage_; }));
 }
 
-TEST_F(StorageTest, ATrackingCodeFiledByTwoBoxesIsRegisteredOnlyOnce) {
+TEST_P(StorageTest, ATrackingCodeFiledByTwoBoxesIsRegisteredOnlyOnce) {
   auto e = filed_event(1, random_);
   ASSERT_TRUE(storage_->apply_events(device("box-a"), {e}, kNow));
   auto copy = e;
@@ -163,7 +201,7 @@ TEST_F(StorageTest, ATrackingCodeFiledByTwoBoxesIsRegisteredOnlyOnce) {
   EXPECT_EQ(storage_->list_submissions({})->size(), 1u);
 }
 
-TEST_F(StorageTest, ParcelsFlowFromIssuedToLoadedToCollectedAndBoxesSeeOnlyTheirOwn) {
+TEST_P(StorageTest, ParcelsFlowFromIssuedToLoadedToCollectedAndBoxesSeeOnlyTheirOwn) {
   ASSERT_TRUE(storage_->assignments_since(device("box-a"), 0, kNow));
   PickupCode code = PickupCode::generate(random_);
   NewParcel parcel{"PARCEL1", "box-a", "ref-1", hash_pickup_code(code, random_, 10),
@@ -200,7 +238,7 @@ TEST_F(StorageTest, ParcelsFlowFromIssuedToLoadedToCollectedAndBoxesSeeOnlyTheir
   EXPECT_FALSE(changed->assignments[0].active);  // withdrawn: it cannot be collected twice
 }
 
-TEST_F(StorageTest, TheBackOfficeMovesSubmissionsOnlyAlongTheAllowedPath) {
+TEST_P(StorageTest, TheBackOfficeMovesSubmissionsOnlyAlongTheAllowedPath) {
   auto e = filed_event(1, random_);
   const auto code = std::get<wire::SubmissionFiled>(e.body).tracking_code;
   ASSERT_TRUE(storage_->apply_events(device("box-a"), {e}, kNow));
@@ -234,7 +272,7 @@ CertificateRecord certificate_of(const std::string& serial, const std::string& b
           std::nullopt};
 }
 
-TEST_F(StorageTest, ATokenEnrolsOnceTheLoserOfARaceChangesNothing) {
+TEST_P(StorageTest, ATokenEnrolsOnceTheLoserOfARaceChangesNothing) {
   ASSERT_TRUE(
       storage_->add_enrolment_token({"hash-1", "box-a", "site", "kerong-12", kNow + 1000}, kNow));
   EXPECT_EQ(
@@ -251,7 +289,7 @@ TEST_F(StorageTest, ATokenEnrolsOnceTheLoserOfARaceChangesNothing) {
   EXPECT_FALSE(*storage_->find_certificate("bb"));
 }
 
-TEST_F(StorageTest, AnExpiredTokenOrOneForAnotherBoxNeverCompletes) {
+TEST_P(StorageTest, AnExpiredTokenOrOneForAnotherBoxNeverCompletes) {
   ASSERT_TRUE(storage_->add_enrolment_token({"hash-2", "box-a", "site", "k", kNow + 1000}, kNow));
   EXPECT_FALSE(
       storage_->complete_enrolment("hash-2", certificate_of("cc", "box-a", kNow), kNow + 1000));
@@ -260,7 +298,7 @@ TEST_F(StorageTest, AnExpiredTokenOrOneForAnotherBoxNeverCompletes) {
   EXPECT_TRUE(storage_->list_certificates(std::nullopt)->empty());
 }
 
-TEST_F(StorageTest, RevocationsSurviveARestartAndMoveTheVersion) {
+TEST_P(StorageTest, RevocationsSurviveARestartAndMoveTheVersion) {
   ASSERT_TRUE(storage_->add_enrolment_token({"h", "box-a", "s", "k", kNow + 1000}, kNow));
   ASSERT_TRUE(storage_->complete_enrolment("h", certificate_of("aa", "box-a", kNow), kNow));
   ASSERT_TRUE(storage_->record_certificate(certificate_of("ab", "box-a", kNow + 1)));
@@ -286,7 +324,7 @@ TEST_F(StorageTest, RevocationsSurviveARestartAndMoveTheVersion) {
   EXPECT_EQ(storage_->list_certificates("box-a")->front().serial_hex, "ac") << "newest first";
 }
 
-TEST_F(StorageTest, SelfTestsAreListedNewestFirstUpToTheLimit) {
+TEST_P(StorageTest, SelfTestsAreListedNewestFirstUpToTheLimit) {
   for (int i = 0; i < 25; ++i) {
     ASSERT_TRUE(storage_->add_self_test({"box-a", kNow + i, kNow, kNow + 1, "on_demand", i % 2 == 0,
                                          "{\"n\":" + std::to_string(i) + "}"}));
@@ -295,6 +333,90 @@ TEST_F(StorageTest, SelfTestsAreListedNewestFirstUpToTheLimit) {
   ASSERT_EQ(tests.size(), 20u);
   EXPECT_EQ(tests.front().received_at_ms, kNow + 24);
   EXPECT_TRUE(storage_->list_self_tests(device("box-b"), 20)->empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StorageTest,
+                         ::testing::Values(Backend::sqlite, Backend::postgres),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return info.param == Backend::sqlite ? "sqlite" : "postgres";
+                         });
+
+// Several controller instances on one PostgreSQL: each is a Storage of its own (its own
+// connections), as two civicbox-controller processes would be.
+class SharedPostgres : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conninfo_ = fresh_postgres_database();
+    for (int i = 0; i < 2; ++i) {
+      auto opened = open_postgres_storage(conninfo_, {"town-hall", true}, 4);
+      ASSERT_TRUE(opened) << opened.error().describe();
+      instances_.push_back(std::move(*opened));
+    }
+  }
+  std::string conninfo_;
+  std::vector<std::unique_ptr<Storage>> instances_;
+};
+
+TEST_F(SharedPostgres, FilingsFromManyBoxesThroughTwoInstancesGetUniqueGapFreeNumbers) {
+  // 20 boxes, each sending 10 single-event batches, alternately to instance 0 and 1: a box may
+  // talk to any instance, one after another.
+  expect_one_to(200, file_at_once(20, 10, [&](int box, std::uint64_t seq) -> Storage& {
+                  return *instances_[(seq + static_cast<std::uint64_t>(box)) % 2];
+                }));
+}
+
+TEST_F(SharedPostgres, TheSameBatchSentToBothInstancesAtOnceIsAppliedOnce) {
+  // A box that timed out on one instance and sent its batch again to the other, while the
+  // first was still applying it.
+  for (int round = 0; round < 20; ++round) {
+    SystemRandom random;
+    auto id = device("box-r" + std::to_string(round));
+    std::vector<wire::Event> batch;
+    for (std::uint64_t seq = 1; seq <= 20; ++seq) batch.push_back(filed_event(seq, random));
+    Expected<ApplyResult> results[2] = {make_error(ErrorCode::internal, "not run"),
+                                        make_error(ErrorCode::internal, "not run")};
+    std::thread a([&] { results[0] = instances_[0]->apply_events(id, batch, kNow); });
+    std::thread b([&] { results[1] = instances_[1]->apply_events(id, batch, kNow); });
+    a.join();
+    b.join();
+    for (auto& r : results) {
+      ASSERT_TRUE(r) << r.error().describe();
+      EXPECT_EQ(r->applied_through, 20u);
+      ASSERT_EQ(r->registrations.size(), 20u);
+    }
+    for (std::size_t i = 0; i < 20; ++i) {
+      EXPECT_EQ(results[0]->registrations[i].registration_number,
+                results[1]->registrations[i].registration_number)
+          << "both answers name the same numbers";
+    }
+  }
+  auto all = instances_[0]->list_submissions({std::nullopt, std::nullopt, 1000});
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 400u) << "20 rounds x 20 filings, none twice";
+}
+
+// With durable commits (the shared test server runs without fsync, for speed), what a batch's
+// answer acknowledged survives the database server crashing; the instances connect again.
+TEST(DurablePostgres, AnAcknowledgedBatchSurvivesTheServerCrashingAndTheInstancesCarryOn) {
+  testing::PostgresServer server({.durable = true});
+  const std::string conninfo = server.new_database("durable");
+  std::vector<std::unique_ptr<Storage>> instances;
+  for (int i = 0; i < 2; ++i) {
+    auto opened = open_postgres_storage(conninfo, {"town-hall", true}, 2);
+    ASSERT_TRUE(opened) << opened.error().describe();
+    instances.push_back(std::move(*opened));
+  }
+  SystemRandom random;
+  auto applied = instances[0]->apply_events(device("box-a"), {filed_event(1, random)}, kNow);
+  ASSERT_TRUE(applied);
+  server.crash_and_restart();
+  // Every pooled connection broke; each instance notices, connects again and carries on.
+  auto through = instances[1]->applied_through(device("box-a"));
+  ASSERT_TRUE(through) << through.error().describe();
+  EXPECT_EQ(*through, 1u);
+  auto next = instances[0]->apply_events(device("box-a"), {filed_event(2, random)}, kNow);
+  ASSERT_TRUE(next) << next.error().describe();
+  EXPECT_EQ(next->registrations[0].registration_number, "2026/000002");
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <iomanip>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -112,6 +113,9 @@ ControllerProcess::ControllerProcess(ControllerOptions options)
                          << "\nkey = " << toml_path(pki.dir() / "controller.key")
                          << "\nfleet_ca = " << toml_path(pki.ca()) << "\n"
                          << "[storage]\ndata_dir = " << toml_path(options_.dir / "data") << "\n"
+                         << (options_.postgres.empty()
+                                 ? std::string()
+                                 : "postgres = \"" + options_.postgres + "\"\n")
                          << "[institution]\nid = \"e2e-town\"\nname = \"E2E Town Hall\"\n"
                          << "track_url = \"https://127.0.0.1/v1/track/\"\n"
                          << "document_kinds = [\"request\", \"complaint\", \"other\"]\n"
@@ -371,9 +375,22 @@ void E2eTest::TearDownTestSuite() {
   suite_dir_ = nullptr;
 }
 
+void expect_registry_one_to(const ControllerProcess& controller, int n) {
+  auto submissions = controller.submissions();
+  ASSERT_EQ(submissions.size(), static_cast<std::size_t>(n)) << submissions.dump(1);
+  std::set<std::string> codes;
+  for (std::size_t i = 0; i < submissions.size(); ++i) {
+    EXPECT_EQ(submissions[i].at("registration_number"),
+              registration_number(static_cast<int>(i) + 1))
+        << "position " << i;
+    codes.insert(submissions[i].at("tracking_code").get<std::string>());
+  }
+  EXPECT_EQ(codes.size(), static_cast<std::size_t>(n)) << "a tracking code twice";
+}
+
 std::unique_ptr<ControllerProcess> E2eTest::start_controller(int device_port, int hold_days) {
   return std::make_unique<ControllerProcess>(
-      ControllerOptions{dir_.path() / "controller", pki_, device_port, hold_days});
+      ControllerOptions{dir_.path() / "controller", pki_, device_port, hold_days, ""});
 }
 
 AgentOptions E2eTest::box(const std::string& id, const std::string& controller_url) {

@@ -63,6 +63,7 @@ struct ControllerOptions {
   const DevPki* pki = nullptr;
   int device_port = 0;  // 0: any free port
   int hold_days = 7;
+  std::string postgres;  // a libpq connection string: [storage] postgres (else SQLite)
 };
 
 inline constexpr const char* kBackofficeToken = "e2e-backoffice-token-0123456789";
@@ -174,6 +175,10 @@ class AgentSession {
  private:
   std::unique_ptr<testing::Process> process_;
 };
+
+// The controller's registry holds exactly `n` submissions, numbered 1..n in order, each with a
+// tracking code of its own.
+void expect_registry_one_to(const ControllerProcess& controller, int n);
 
 // One dev PKI per test suite (made by civicbox-pki), a fresh folder per test.
 class E2eTest : public ::testing::Test {

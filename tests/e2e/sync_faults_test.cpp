@@ -54,20 +54,7 @@ class e2e_sync_faults : public E2eTest {
     EXPECT_EQ(field(status, "pending"), "0") << status;
     EXPECT_EQ(field(status, "applied_through"), field(synced, "applied_through")) << status;
     agent.finish();
-    expect_numbers_one_to_thirty(controller);
-  }
-
-  void expect_numbers_one_to_thirty(const ControllerProcess& controller) {
-    auto submissions = controller.submissions();
-    ASSERT_EQ(submissions.size(), static_cast<std::size_t>(kDocuments)) << submissions.dump(1);
-    std::set<std::string> codes;
-    for (std::size_t i = 0; i < submissions.size(); ++i) {
-      EXPECT_EQ(submissions[i].at("registration_number"),
-                registration_number(static_cast<int>(i) + 1))
-          << "position " << i;
-      codes.insert(submissions[i].at("tracking_code").get<std::string>());
-    }
-    EXPECT_EQ(codes.size(), static_cast<std::size_t>(kDocuments)) << "a tracking code twice";
+    expect_registry_one_to(controller, kDocuments);
   }
 
   // How many submissions the controller holds now.

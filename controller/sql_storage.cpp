@@ -1,0 +1,903 @@
+// The controller's storage, written once for both databases (controller/sql.hpp): SQLite, one
+// file in WAL mode with synchronous=FULL, and PostgreSQL, shared by several controller
+// instances. Every method is one transaction; one that PostgreSQL aborted for a deadlock or a
+// serialization failure is run again from the start.
+//
+// What keeps several instances right on one PostgreSQL (READ COMMITTED):
+//   - a batch of a box's events first upserts the box's row in `devices`, which locks it until
+//     the transaction ends: two instances given the same box's batches apply them one after the
+//     other, and the second sees the first's applied_through (nothing is applied twice);
+//   - registration numbers come from a counter row per (institution, year), incremented by an
+//     upsert in the same transaction that stores the submission: the row lock orders the
+//     numbers, and a transaction that rolls back gives its number back (never skipped, never
+//     given twice);
+//   - the parcels' change counter is one row, updated in the transaction that changes a parcel:
+//     changes commit in the order of their numbers, so a box's pull cursor never jumps one.
+// Schemas are versioned (schema_migrations): each database runs the migrations it has not run
+// yet at start-up, PostgreSQL under an advisory lock so that instances starting together do not
+// race.
+#include <ctime>
+
+#include "common/json_strict.hpp"
+#include "controller/config.hpp"
+#include "controller/sql.hpp"
+#include "controller/storage.hpp"
+
+namespace civicbox::controller {
+
+namespace {
+
+// Migrations, in order, per database: a migration is never edited once released, only
+// followed by another. Version 1 is the schema as it was before versions were kept (its
+// IF NOT EXISTS lets a database from then take it as a no-op). PostgreSQL's tables name an
+// identity column `rowid` where the SQLite ones rely on SQLite's own, so both order by rowid.
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+constexpr Migration kSqliteMigrations[] = {{1, R"SQL(
+CREATE TABLE IF NOT EXISTS devices(
+  device_id TEXT PRIMARY KEY,
+  applied_through INTEGER NOT NULL DEFAULT 0,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS events(
+  device_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  event_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  PRIMARY KEY(device_id, seq));
+CREATE TABLE IF NOT EXISTS registry_counters(
+  institution TEXT NOT NULL,
+  year INTEGER NOT NULL,
+  last_number INTEGER NOT NULL,
+  PRIMARY KEY(institution, year));
+CREATE TABLE IF NOT EXISTS submissions(
+  tracking_code TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  compartment INTEGER NOT NULL,
+  provisional_number TEXT NOT NULL,
+  contact TEXT,
+  interrupted INTEGER NOT NULL,
+  institution TEXT NOT NULL,
+  year INTEGER NOT NULL,
+  number INTEGER NOT NULL,
+  registration_number TEXT NOT NULL,
+  state TEXT NOT NULL,
+  filed_at INTEGER NOT NULL,
+  UNIQUE(institution, year, number));
+CREATE TABLE IF NOT EXISTS submission_history(
+  tracking_code TEXT NOT NULL REFERENCES submissions(tracking_code),
+  state TEXT NOT NULL,
+  at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS submission_history_by_code ON submission_history(tracking_code);
+CREATE TABLE IF NOT EXISTS parcels(
+  parcel_id TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  reference TEXT NOT NULL,
+  salt TEXT NOT NULL,
+  iterations INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  compartment INTEGER,
+  created_at INTEGER NOT NULL,
+  change_seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS parcels_by_device_change ON parcels(device_id, change_seq);
+CREATE TABLE IF NOT EXISTS change_counter(id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+INSERT INTO change_counter(id, value) VALUES (1, 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS enrolment_tokens(
+  token_sha256 TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  site TEXT NOT NULL,
+  cabinet TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER,
+  key_sha256 TEXT,
+  serial TEXT);
+CREATE INDEX IF NOT EXISTS enrolment_tokens_by_device ON enrolment_tokens(device_id, created_at);
+CREATE TABLE IF NOT EXISTS certificates(
+  serial TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('enrol', 'renew')),
+  not_before INTEGER NOT NULL,
+  not_after INTEGER NOT NULL,
+  issued_at INTEGER NOT NULL,
+  pem TEXT NOT NULL,
+  key_sha256 TEXT NOT NULL,
+  revoked_at INTEGER,
+  revoked_reason TEXT);
+CREATE INDEX IF NOT EXISTS certificates_by_device ON certificates(device_id, issued_at);
+CREATE TABLE IF NOT EXISTS device_revocations(
+  device_id TEXT PRIMARY KEY,
+  revoked_at INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  lifted_at INTEGER);
+CREATE TABLE IF NOT EXISTS revocation_counter(id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+INSERT INTO revocation_counter(id, value) VALUES (1, 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS self_tests(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  device_id TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  passed INTEGER NOT NULL,
+  report TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS self_tests_by_device ON self_tests(device_id, id);
+)SQL"}};
+
+constexpr Migration kPostgresMigrations[] = {{1, R"SQL(
+CREATE TABLE IF NOT EXISTS devices(
+  device_id TEXT PRIMARY KEY,
+  applied_through BIGINT NOT NULL DEFAULT 0,
+  first_seen BIGINT NOT NULL,
+  last_seen BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS events(
+  device_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  event_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  body TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  outcome TEXT NOT NULL,
+  PRIMARY KEY(device_id, seq));
+CREATE TABLE IF NOT EXISTS registry_counters(
+  institution TEXT NOT NULL,
+  year BIGINT NOT NULL,
+  last_number BIGINT NOT NULL,
+  PRIMARY KEY(institution, year));
+CREATE TABLE IF NOT EXISTS submissions(
+  tracking_code TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  compartment BIGINT NOT NULL,
+  provisional_number TEXT NOT NULL,
+  contact TEXT,
+  interrupted BIGINT NOT NULL,
+  institution TEXT NOT NULL,
+  year BIGINT NOT NULL,
+  number BIGINT NOT NULL,
+  registration_number TEXT NOT NULL,
+  state TEXT NOT NULL,
+  filed_at BIGINT NOT NULL,
+  UNIQUE(institution, year, number));
+CREATE TABLE IF NOT EXISTS submission_history(
+  rowid BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  tracking_code TEXT NOT NULL REFERENCES submissions(tracking_code),
+  state TEXT NOT NULL,
+  at BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS submission_history_by_code ON submission_history(tracking_code);
+CREATE TABLE IF NOT EXISTS parcels(
+  parcel_id TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  reference TEXT NOT NULL,
+  salt TEXT NOT NULL,
+  iterations BIGINT NOT NULL,
+  hash TEXT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  compartment BIGINT,
+  created_at BIGINT NOT NULL,
+  change_seq BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS parcels_by_device_change ON parcels(device_id, change_seq);
+CREATE TABLE IF NOT EXISTS change_counter(id BIGINT PRIMARY KEY CHECK (id = 1), value BIGINT NOT NULL);
+INSERT INTO change_counter(id, value) VALUES (1, 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS enrolment_tokens(
+  rowid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+  token_sha256 TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  site TEXT NOT NULL,
+  cabinet TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at BIGINT,
+  key_sha256 TEXT,
+  serial TEXT);
+CREATE INDEX IF NOT EXISTS enrolment_tokens_by_device ON enrolment_tokens(device_id, created_at);
+CREATE TABLE IF NOT EXISTS certificates(
+  rowid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+  serial TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('enrol', 'renew')),
+  not_before BIGINT NOT NULL,
+  not_after BIGINT NOT NULL,
+  issued_at BIGINT NOT NULL,
+  pem TEXT NOT NULL,
+  key_sha256 TEXT NOT NULL,
+  revoked_at BIGINT,
+  revoked_reason TEXT);
+CREATE INDEX IF NOT EXISTS certificates_by_device ON certificates(device_id, issued_at);
+CREATE TABLE IF NOT EXISTS device_revocations(
+  device_id TEXT PRIMARY KEY,
+  revoked_at BIGINT NOT NULL,
+  reason TEXT NOT NULL,
+  lifted_at BIGINT);
+CREATE TABLE IF NOT EXISTS revocation_counter(id BIGINT PRIMARY KEY CHECK (id = 1), value BIGINT NOT NULL);
+INSERT INTO revocation_counter(id, value) VALUES (1, 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS self_tests(
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  started_at BIGINT NOT NULL,
+  finished_at BIGINT NOT NULL,
+  reason TEXT NOT NULL,
+  passed BIGINT NOT NULL,
+  report TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS self_tests_by_device ON self_tests(device_id, id);
+)SQL"}};
+
+constexpr const char* kTokenColumns =
+    "token_sha256, device_id, site, cabinet, created_at, expires_at, used_at, key_sha256, serial";
+constexpr const char* kCertificateColumns =
+    "serial, device_id, kind, not_before, not_after, issued_at, pem, key_sha256, revoked_at, "
+    "revoked_reason";
+
+using sql::Connection;
+using sql::Row;
+
+EnrolmentTokenRecord token_from(const Row& q) {
+  return {q.text(0),
+          q.text(1),
+          q.text(2),
+          q.text(3),
+          q.integer(4),
+          q.integer(5),
+          q.optional_integer(6),
+          q.optional_text(7),
+          q.optional_text(8)};
+}
+
+CertificateRecord certificate_from(const Row& q) {
+  return {q.text(0),    q.text(1), q.text(2), q.integer(3),          q.integer(4),
+          q.integer(5), q.text(6), q.text(7), q.optional_integer(8), q.optional_text(9)};
+}
+
+// The registry's year is the town hall's: local time of the process (TZ, set from
+// [institution] timezone at start), so a filing at 00:30 on 1 January in Bucharest opens the
+// new year's series even though it is still 31 December in UTC.
+int registry_year(std::int64_t now_ms) {
+  std::time_t t = static_cast<std::time_t>(now_ms / 1000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  return tm.tm_year + 1900;
+}
+
+// How often a transaction PostgreSQL aborted (deadlock, serialization) is run again.
+constexpr int kAttempts = 5;
+
+class SqlStorage final : public Storage {
+ public:
+  SqlStorage(std::unique_ptr<sql::Pool> pool, std::string institution)
+      : pool_(std::move(pool)), institution_(std::move(institution)) {}
+
+  Expected<ApplyResult> apply_events(const DeviceId& device, const std::vector<wire::Event>& events,
+                                     std::int64_t now_ms) override {
+    return transaction([&](Connection& db) -> Expected<ApplyResult> {
+      CIVICBOX_TRY(std::uint64_t applied, touch_device(db, device, now_ms));
+      ApplyResult result;
+      for (const auto& event : events) {
+        if (event.seq <= applied) {
+          CIVICBOX_CHECK(check_same_event(db, device, event));
+        } else if (event.seq == applied + 1) {
+          CIVICBOX_TRY(std::string outcome, apply_one(db, device, event, now_ms));
+          CIVICBOX_CHECK(store_event(db, device, event, now_ms, outcome));
+          applied = event.seq;
+        } else {
+          break;  // a gap: the device sends the missing ones first
+        }
+        if (const auto* filed = std::get_if<wire::SubmissionFiled>(&event.body)) {
+          CIVICBOX_TRY(auto number, registration_of(db, filed->tracking_code, device));
+          if (number) result.registrations.push_back({filed->tracking_code, *number});
+        }
+      }
+      CIVICBOX_CHECK(db.run("UPDATE devices SET applied_through = ?1 WHERE device_id = ?2",
+                            {static_cast<std::int64_t>(applied), device.str()}));
+      result.applied_through = applied;
+      return result;
+    });
+  }
+
+  Expected<std::uint64_t> applied_through(const DeviceId& device) override {
+    return read([&](Connection& db) -> Expected<std::uint64_t> {
+      CIVICBOX_TRY(auto rows, db.run("SELECT applied_through FROM devices WHERE device_id = ?1",
+                                     {device.str()}));
+      return rows.empty() ? 0 : static_cast<std::uint64_t>(rows[0].integer(0));
+    });
+  }
+
+  Expected<bool> device_known(const DeviceId& device) override {
+    return read([&](Connection& db) -> Expected<bool> {
+      CIVICBOX_TRY(auto rows, db.run("SELECT 1 FROM devices WHERE device_id = ?1", {device.str()}));
+      return !rows.empty();
+    });
+  }
+
+  Expected<wire::PullResponse> assignments_since(const DeviceId& device, std::uint64_t cursor,
+                                                 std::int64_t now_ms) override {
+    // A box that only pulls is known, too.
+    CIVICBOX_CHECK(transaction([&](Connection& db) -> Expected<void> {
+      CIVICBOX_CHECK(touch_device(db, device, now_ms));
+      return {};
+    }));
+    return read([&](Connection& db) -> Expected<wire::PullResponse> {
+      wire::PullResponse response;
+      response.cursor = cursor;
+      CIVICBOX_TRY(auto rows,
+                   db.run("SELECT parcel_id, salt, iterations, hash, expires_at, state, change_seq "
+                          "FROM parcels WHERE device_id = ?1 AND change_seq > ?2 "
+                          "ORDER BY change_seq LIMIT ?3",
+                          {device.str(), static_cast<std::int64_t>(cursor),
+                           static_cast<std::int64_t>(wire::kMaxListItems)}));
+      for (const Row& q : rows) {
+        std::string state = q.text(5);
+        wire::Assignment a;
+        a.parcel_id = q.text(0);
+        a.salt_hex = q.text(1);
+        a.iterations = static_cast<std::uint32_t>(q.integer(2));
+        a.hash_hex = q.text(3);
+        a.expires_at_ms = q.integer(4);
+        // Expiry is the box's to judge (it knows "expired" from "wrong code"); only a parcel
+        // that can no longer be collected at all is withdrawn.
+        a.active = state == "issued" || state == "loaded";
+        response.cursor = static_cast<std::uint64_t>(q.integer(6));
+        response.assignments.push_back(std::move(a));
+      }
+      return response;
+    });
+  }
+
+  Expected<std::optional<SubmissionRecord>> find_submission(const TrackingCode& code) override {
+    return read([&](Connection& db) { return find(db, code.str()); });
+  }
+
+  Expected<std::vector<SubmissionRecord>> list_submissions(
+      const SubmissionFilter& filter) override {
+    return read([&](Connection& db) -> Expected<std::vector<SubmissionRecord>> {
+      std::optional<std::string> state;
+      if (filter.state) state = std::string(to_string(*filter.state));
+      CIVICBOX_TRY(auto rows,
+                   db.run("SELECT tracking_code FROM submissions WHERE (?1 IS NULL OR state = ?1) "
+                          "AND (?2 IS NULL OR device_id = ?2) ORDER BY year, number LIMIT ?3",
+                          {state, filter.device_id, static_cast<std::int64_t>(filter.limit)}));
+      std::vector<SubmissionRecord> out;
+      for (const Row& q : rows) {
+        CIVICBOX_TRY(auto record, find(db, q.text(0)));
+        if (record) out.push_back(std::move(*record));
+      }
+      return out;
+    });
+  }
+
+  Expected<SubmissionRecord> move_submission(const TrackingCode& code, SubmissionState to,
+                                             std::int64_t now_ms) override {
+    return transaction([&](Connection& db) -> Expected<SubmissionRecord> {
+      // Locks the row first: two back-office moves of one submission happen one after the other.
+      CIVICBOX_CHECK(
+          db.run("UPDATE submissions SET state = state WHERE tracking_code = ?1", {code.str()}));
+      CIVICBOX_TRY(auto record, find(db, code.str()));
+      if (!record) {
+        return make_error(ErrorCode::not_found, "no submission with this tracking code");
+      }
+      if (!back_office_may_move(record->state, to)) {
+        return make_error(ErrorCode::conflict, "a submission that is " +
+                                                   std::string(to_string(record->state)) +
+                                                   " cannot become " + std::string(to_string(to)));
+      }
+      CIVICBOX_CHECK(db.run("UPDATE submissions SET state = ?1 WHERE tracking_code = ?2",
+                            {to_string(to), code.str()}));
+      CIVICBOX_CHECK(add_history(db, code.str(), to, now_ms));
+      record->state = to;
+      record->history.push_back({to, now_ms});
+      return std::move(*record);
+    });
+  }
+
+  Expected<void> add_parcel(const NewParcel& p, std::int64_t now_ms) override {
+    return transaction([&](Connection& db) -> Expected<void> {
+      CIVICBOX_TRY(std::int64_t change, next_change(db));
+      auto done = db.run(
+          "INSERT INTO parcels(parcel_id, device_id, reference, salt, iterations, hash, "
+          "expires_at, state, compartment, created_at, change_seq) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'issued', NULL, ?8, ?9)",
+          {p.parcel_id, p.device_id, p.reference, p.code_hash.salt_hex,
+           static_cast<std::int64_t>(p.code_hash.iterations), p.code_hash.hash_hex, p.expires_at_ms,
+           now_ms, change});
+      if (!done && done.error().code == ErrorCode::conflict) {
+        return make_error(ErrorCode::conflict, "parcel id already used: " + p.parcel_id);
+      }
+      CIVICBOX_CHECK(done);
+      return {};
+    });
+  }
+
+  Expected<std::vector<ParcelRecord>> list_parcels(
+      const std::optional<std::string>& device) override {
+    return read([&](Connection& db) -> Expected<std::vector<ParcelRecord>> {
+      CIVICBOX_TRY(auto rows, db.run("SELECT parcel_id, device_id, reference, state, compartment, "
+                                     "expires_at FROM parcels WHERE (?1 IS NULL OR device_id = "
+                                     "?1) ORDER BY created_at, parcel_id LIMIT 1000",
+                                     {device}));
+      std::vector<ParcelRecord> out;
+      for (const Row& q : rows) {
+        ParcelRecord r{q.text(0), q.text(1), q.text(2), q.text(3), std::nullopt, q.integer(5)};
+        if (auto c = q.optional_integer(4)) r.compartment = static_cast<int>(*c);
+        out.push_back(std::move(r));
+      }
+      return out;
+    });
+  }
+
+  Expected<void> add_enrolment_token(const NewEnrolmentToken& t, std::int64_t now_ms) override {
+    return transaction([&](Connection& db) -> Expected<void> {
+      CIVICBOX_CHECK(
+          db.run("INSERT INTO enrolment_tokens(token_sha256, device_id, site, cabinet, created_at, "
+                 "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 {t.token_sha256_hex, t.device_id, t.site, t.cabinet, now_ms, t.expires_at_ms}));
+      return {};
+    });
+  }
+
+  Expected<std::optional<EnrolmentTokenRecord>> find_enrolment_token(
+      const std::string& token_sha256_hex) override {
+    return one(
+        std::string("SELECT ") + kTokenColumns + " FROM enrolment_tokens WHERE token_sha256 = ?1",
+        token_sha256_hex, token_from);
+  }
+
+  Expected<std::vector<EnrolmentTokenRecord>> list_enrolment_tokens(
+      const std::optional<std::string>& device) override {
+    return all(std::string("SELECT ") + kTokenColumns +
+                   " FROM enrolment_tokens WHERE (?1 IS NULL OR device_id = ?1) "
+                   "ORDER BY created_at DESC, rowid DESC LIMIT 1000",
+               device, token_from);
+  }
+
+  Expected<void> complete_enrolment(const std::string& token_sha256_hex,
+                                    const CertificateRecord& certificate,
+                                    std::int64_t now_ms) override {
+    return transaction([&](Connection& db) -> Expected<void> {
+      CIVICBOX_TRY(auto used, db.run("UPDATE enrolment_tokens SET used_at = ?2, key_sha256 = ?3, "
+                                     "serial = ?4 WHERE token_sha256 = ?1 AND used_at IS NULL "
+                                     "AND expires_at > ?2 AND device_id = ?5",
+                                     {token_sha256_hex, now_ms, certificate.key_sha256_hex,
+                                      certificate.serial_hex, certificate.device_id}));
+      if (used.changes != 1) {
+        return make_error(ErrorCode::conflict, "the enrolment token was used or expired meanwhile");
+      }
+      CIVICBOX_CHECK(insert_certificate(db, certificate));
+      CIVICBOX_CHECK(
+          db.run("UPDATE device_revocations SET lifted_at = ?2 "
+                 "WHERE device_id = ?1 AND lifted_at IS NULL",
+                 {certificate.device_id, now_ms}));
+      return {};
+    });
+  }
+
+  Expected<void> record_certificate(const CertificateRecord& certificate) override {
+    return transaction(
+        [&](Connection& db) -> Expected<void> { return insert_certificate(db, certificate); });
+  }
+
+  Expected<std::optional<CertificateRecord>> find_certificate(
+      const std::string& serial_hex) override {
+    return one(
+        std::string("SELECT ") + kCertificateColumns + " FROM certificates WHERE serial = ?1",
+        serial_hex, certificate_from);
+  }
+
+  Expected<std::vector<CertificateRecord>> list_certificates(
+      const std::optional<std::string>& device) override {
+    return all(std::string("SELECT ") + kCertificateColumns +
+                   " FROM certificates WHERE (?1 IS NULL OR device_id = ?1) "
+                   "ORDER BY issued_at DESC, rowid DESC LIMIT 1000",
+               device, certificate_from);
+  }
+
+  Expected<int> revoke_device(const DeviceId& device, const std::string& reason,
+                              std::int64_t now_ms) override {
+    return transaction([&](Connection& db) -> Expected<int> {
+      CIVICBOX_TRY(auto revoked,
+                   db.run("UPDATE certificates SET revoked_at = ?2, revoked_reason = ?3 "
+                          "WHERE device_id = ?1 AND revoked_at IS NULL",
+                          {device.str(), now_ms, reason}));
+      CIVICBOX_CHECK(db.run(
+          "INSERT INTO device_revocations(device_id, revoked_at, reason) VALUES (?1, ?2, ?3) "
+          "ON CONFLICT(device_id) DO UPDATE SET revoked_at = CASE WHEN "
+          "device_revocations.revoked_at > ?2 THEN device_revocations.revoked_at ELSE ?2 END, "
+          "reason = ?3, lifted_at = NULL",
+          {device.str(), now_ms, reason}));
+      CIVICBOX_CHECK(bump_revocation_version(db));
+      return static_cast<int>(revoked.changes);
+    });
+  }
+
+  Expected<std::int64_t> revocation_version() override {
+    return read([&](Connection& db) { return version(db); });
+  }
+
+  Expected<RevocationList> revocations() override {
+    // One transaction, so the version and the lists agree.
+    return transaction([&](Connection& db) -> Expected<RevocationList> {
+      RevocationList list;
+      CIVICBOX_TRY(list.version, version(db));
+      CIVICBOX_TRY(auto serials, db.run("SELECT serial, revoked_reason FROM certificates "
+                                        "WHERE revoked_at IS NOT NULL"));
+      for (const Row& q : serials) {
+        list.revoked_serials.emplace(q.text(0), q.optional_text(1).value_or(""));
+      }
+      CIVICBOX_TRY(auto boxes,
+                   db.run("SELECT device_id, revoked_at, reason FROM device_revocations"));
+      for (const Row& q : boxes) list.boxes[q.text(0)] = {q.integer(1), q.text(2), {}};
+      // A revocation revokes every certificate the box had: the ones left are newer.
+      CIVICBOX_TRY(auto since, db.run("SELECT c.device_id, c.serial FROM certificates c JOIN "
+                                      "device_revocations r ON r.device_id = c.device_id "
+                                      "WHERE c.revoked_at IS NULL"));
+      for (const Row& q : since) list.boxes[q.text(0)].issued_since.insert(q.text(1));
+      return list;
+    });
+  }
+
+  Expected<void> add_self_test(const SelfTestRecord& r) override {
+    return transaction([&](Connection& db) -> Expected<void> {
+      CIVICBOX_CHECK(
+          db.run("INSERT INTO self_tests(device_id, received_at, started_at, "
+                 "finished_at, reason, passed, report) VALUES (?1, ?2, ?3, ?4, ?5, "
+                 "?6, ?7)",
+                 {r.device_id, r.received_at_ms, r.started_ms, r.finished_ms, r.reason,
+                  static_cast<std::int64_t>(r.passed ? 1 : 0), r.report_json}));
+      return {};
+    });
+  }
+
+  Expected<std::vector<SelfTestRecord>> list_self_tests(const DeviceId& device,
+                                                        int limit) override {
+    return read([&](Connection& db) -> Expected<std::vector<SelfTestRecord>> {
+      CIVICBOX_TRY(auto rows, db.run("SELECT device_id, received_at, started_at, finished_at, "
+                                     "reason, passed, report FROM self_tests WHERE device_id = "
+                                     "?1 ORDER BY id DESC LIMIT ?2",
+                                     {device.str(), static_cast<std::int64_t>(limit)}));
+      std::vector<SelfTestRecord> out;
+      for (const Row& q : rows) {
+        out.push_back({q.text(0), q.integer(1), q.integer(2), q.integer(3), q.text(4),
+                       q.integer(5) != 0, q.text(6)});
+      }
+      return out;
+    });
+  }
+
+  // Runs the migrations this database has not run yet, each in its own transaction.
+  Expected<void> migrate() {
+    CIVICBOX_TRY(auto lease, pool_->acquire());
+    Connection& db = *lease;
+    const bool postgres = db.dialect() == sql::Dialect::postgres;
+    // Instances starting together take turns (the lock ends with the session if one dies).
+    if (postgres) CIVICBOX_CHECK(db.run("SELECT pg_advisory_lock(7406215)"));
+    auto done = [&]() -> Expected<void> {
+      CIVICBOX_CHECK(
+          db.script("CREATE TABLE IF NOT EXISTS schema_migrations(version BIGINT PRIMARY KEY, "
+                    "applied_at BIGINT NOT NULL)"));
+      const std::span<const Migration> all = postgres
+                                                 ? std::span<const Migration>(kPostgresMigrations)
+                                                 : std::span<const Migration>(kSqliteMigrations);
+      for (const Migration& m : all) {
+        CIVICBOX_TRY(auto applied, db.run("SELECT 1 FROM schema_migrations WHERE version = ?1",
+                                          {static_cast<std::int64_t>(m.version)}));
+        if (!applied.empty()) continue;
+        CIVICBOX_CHECK(db.begin());
+        auto step = [&]() -> Expected<void> {
+          CIVICBOX_CHECK(db.script(m.sql));
+          CIVICBOX_CHECK(
+              db.run("INSERT INTO schema_migrations(version, applied_at) VALUES (?1, ?2)",
+                     {static_cast<std::int64_t>(m.version),
+                      static_cast<std::int64_t>(std::time(nullptr)) * 1000}));
+          return db.commit();
+        }();
+        if (!step) {
+          db.rollback();
+          return step.error().context("migration " + std::to_string(m.version));
+        }
+      }
+      return {};
+    }();
+    if (postgres) (void)db.run("SELECT pg_advisory_unlock(7406215)");
+    return done;
+  }
+
+ private:
+  // Runs `body` in a transaction on a leased connection; again from the start when PostgreSQL
+  // aborted it for a deadlock or a serialization failure, or the connection broke (the server
+  // restarted). Every method is safe to run again: a batch is applied by sequence number once.
+  template <class Body>
+  auto transaction(Body&& body) -> decltype(body(std::declval<Connection&>())) {
+    using Result = decltype(body(std::declval<Connection&>()));
+    for (int attempt = 1;; ++attempt) {
+      auto lease = pool_->acquire();
+      if (!lease) return Result(lease.error());
+      Connection& db = **lease;
+      if (auto begun = db.begin(); !begun) {
+        if (db.retryable() && attempt < kAttempts) continue;
+        return Result(begun.error());
+      }
+      Result result = body(db);
+      if (result) {
+        auto committed = db.commit();
+        if (committed) return result;
+        db.rollback();
+        if (db.retryable() && attempt < kAttempts) continue;
+        return Result(committed.error());
+      }
+      const bool again = db.retryable() && attempt < kAttempts;
+      db.rollback();
+      if (!again) return result;
+    }
+  }
+
+  // Runs `body` on a leased connection, outside any transaction (one consistent statement each).
+  // The first row `sql` returns, read by `from`; nullopt when there is none.
+  template <class T>
+  Expected<std::optional<T>> one(const std::string& sql, const sql::Param& param,
+                                 T (*from)(const Row&)) {
+    return read([&](Connection& db) -> Expected<std::optional<T>> {
+      CIVICBOX_TRY(auto rows, db.run(sql, {param}));
+      if (rows.empty()) return std::optional<T>{};
+      return std::optional<T>{from(rows[0])};
+    });
+  }
+
+  // Every row `sql` returns, read by `from`.
+  template <class T>
+  Expected<std::vector<T>> all(const std::string& sql, const sql::Param& param,
+                               T (*from)(const Row&)) {
+    return read([&](Connection& db) -> Expected<std::vector<T>> {
+      CIVICBOX_TRY(auto rows, db.run(sql, {param}));
+      std::vector<T> out;
+      for (const Row& q : rows) out.push_back(from(q));
+      return out;
+    });
+  }
+
+  // Again on a fresh connection when the one leased had broken.
+  template <class Body>
+  auto read(Body&& body) -> decltype(body(std::declval<Connection&>())) {
+    using Result = decltype(body(std::declval<Connection&>()));
+    for (int attempt = 1;; ++attempt) {
+      auto lease = pool_->acquire();
+      if (!lease) return Result(lease.error());
+      Result result = body(**lease);
+      if (result || !(*lease)->retryable() || attempt >= kAttempts) return result;
+    }
+  }
+
+  // Registers a device on first contact and locks its row until the transaction ends (the
+  // upsert locks it even when it changes nothing); last_seen is refreshed at most once a minute,
+  // so a pull with nothing new writes nothing (and costs no fsync on SQLite).
+  Expected<std::uint64_t> touch_device(Connection& db, const DeviceId& device,
+                                       std::int64_t now_ms) {
+    CIVICBOX_CHECK(
+        db.run("INSERT INTO devices(device_id, applied_through, first_seen, last_seen) "
+               "VALUES (?1, 0, ?2, ?2) ON CONFLICT(device_id) DO UPDATE SET "
+               "last_seen = ?2 WHERE devices.last_seen < ?2 - 60000",
+               {device.str(), now_ms}));
+    const char* select = db.dialect() == sql::Dialect::postgres
+                             ? "SELECT applied_through FROM devices WHERE device_id = ?1 FOR UPDATE"
+                             : "SELECT applied_through FROM devices WHERE device_id = ?1";
+    CIVICBOX_TRY(auto rows, db.run(select, {device.str()}));
+    if (rows.empty()) return make_error(ErrorCode::internal, "device row vanished");
+    return static_cast<std::uint64_t>(rows[0].integer(0));
+  }
+
+  Expected<void> check_same_event(Connection& db, const DeviceId& device,
+                                  const wire::Event& event) {
+    CIVICBOX_TRY(auto rows, db.run("SELECT event_id FROM events WHERE device_id = ?1 AND seq = ?2",
+                                   {device.str(), static_cast<std::int64_t>(event.seq)}));
+    if (!rows.empty() && rows[0].text(0) != event.id.str()) {
+      return make_error(ErrorCode::conflict,
+                        "sequence " + std::to_string(event.seq) +
+                            " was already applied with another event id; the box's journal "
+                            "may have been reset (re-provision it)");
+    }
+    return {};
+  }
+
+  Expected<void> store_event(Connection& db, const DeviceId& device, const wire::Event& event,
+                             std::int64_t now_ms, const std::string& outcome) {
+    CIVICBOX_CHECK(
+        db.run("INSERT INTO events(device_id, seq, event_id, type, at, body, received_at, outcome) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+               {device.str(), static_cast<std::int64_t>(event.seq), event.id.str(),
+                wire::event_type(event.body), event.at_ms, wire::to_json(event), now_ms, outcome}));
+    return {};
+  }
+
+  // Returns the outcome recorded with the event: "applied" or why it changed nothing. An event
+  // is a fact that happened at the box; it is always stored, even when it cannot be applied.
+  Expected<std::string> apply_one(Connection& db, const DeviceId& device, const wire::Event& event,
+                                  std::int64_t now_ms) {
+    if (const auto* filed = std::get_if<wire::SubmissionFiled>(&event.body)) {
+      return file_submission(db, device, *filed, event.at_ms, now_ms);
+    }
+    if (const auto* loaded = std::get_if<wire::ParcelLoaded>(&event.body)) {
+      return move_parcel(db, device, loaded->parcel_id, "issued", "loaded", loaded->compartment);
+    }
+    if (const auto* collected = std::get_if<wire::ParcelCollected>(&event.body)) {
+      return move_parcel(db, device, collected->parcel_id, "loaded", "collected",
+                         collected->compartment);
+    }
+    return std::string("recorded");
+  }
+
+  Expected<std::string> file_submission(Connection& db, const DeviceId& device,
+                                        const wire::SubmissionFiled& s, std::int64_t filed_at_ms,
+                                        std::int64_t now_ms) {
+    CIVICBOX_TRY(auto owner, db.run("SELECT device_id FROM submissions WHERE tracking_code = ?1",
+                                    {s.tracking_code.str()}));
+    if (!owner.empty()) {
+      return std::string("rejected: tracking code already used by ") + owner[0].text(0);
+    }
+    const int year = registry_year(now_ms);
+    CIVICBOX_TRY(auto counter,
+                 db.run("INSERT INTO registry_counters(institution, year, last_number) "
+                        "VALUES (?1, ?2, 1) ON CONFLICT(institution, year) DO UPDATE SET "
+                        "last_number = registry_counters.last_number + 1 RETURNING last_number",
+                        {institution_, static_cast<std::int64_t>(year)}));
+    if (counter.empty())
+      return make_error(ErrorCode::internal, "registry counter returned nothing");
+    const std::int64_t number = counter[0].integer(0);
+    const std::string registration = format_registration_number(year, number);
+    CIVICBOX_CHECK(db.run(
+        "INSERT INTO submissions(tracking_code, device_id, kind, compartment, "
+        "provisional_number, contact, interrupted, institution, year, number, "
+        "registration_number, state, filed_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'registered', ?12)",
+        {s.tracking_code.str(), device.str(), s.kind, static_cast<std::int64_t>(s.compartment),
+         s.provisional_number, s.contact, static_cast<std::int64_t>(s.interrupted ? 1 : 0),
+         institution_, static_cast<std::int64_t>(year), number, registration, filed_at_ms}));
+    CIVICBOX_CHECK(add_history(db, s.tracking_code.str(), SubmissionState::received, filed_at_ms));
+    CIVICBOX_CHECK(add_history(db, s.tracking_code.str(), SubmissionState::registered, now_ms));
+    return std::string("applied");
+  }
+
+  Expected<std::string> move_parcel(Connection& db, const DeviceId& device,
+                                    const std::string& parcel_id, const char* from, const char* to,
+                                    int compartment) {
+    CIVICBOX_TRY(std::int64_t change, next_change(db));
+    CIVICBOX_TRY(auto moved, db.run("UPDATE parcels SET state = ?1, compartment = ?2, "
+                                    "change_seq = ?3 WHERE parcel_id = ?4 AND device_id = ?5 AND "
+                                    "state = ?6",
+                                    {to, static_cast<std::int64_t>(compartment), change, parcel_id,
+                                     device.str(), from}));
+    if (moved.changes == 0) {
+      return std::string("rejected: parcel ") + parcel_id + " is not " + from + " at this box";
+    }
+    return std::string("applied");
+  }
+
+  Expected<std::optional<std::string>> registration_of(Connection& db, const TrackingCode& code,
+                                                       const DeviceId& device) {
+    CIVICBOX_TRY(auto rows, db.run("SELECT registration_number FROM submissions WHERE "
+                                   "tracking_code = ?1 AND device_id = ?2",
+                                   {code.str(), device.str()}));
+    if (rows.empty()) return std::optional<std::string>{};
+    return std::optional<std::string>{rows[0].text(0)};
+  }
+
+  // Inside a transaction. A certificate recorded for a box that was ever revoked changes what
+  // the device listener accepts (revocation.hpp): the version moves.
+  Expected<void> insert_certificate(Connection& db, const CertificateRecord& c) {
+    CIVICBOX_CHECK(db.run(std::string("INSERT INTO certificates(") + kCertificateColumns +
+                              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, NULL)",
+                          {c.serial_hex, c.device_id, c.kind, c.not_before_ms, c.not_after_ms,
+                           c.issued_at_ms, c.pem, c.key_sha256_hex}));
+    CIVICBOX_TRY(auto revoked,
+                 db.run("SELECT 1 FROM device_revocations WHERE device_id = ?1", {c.device_id}));
+    if (!revoked.empty()) CIVICBOX_CHECK(bump_revocation_version(db));
+    return {};
+  }
+
+  Expected<void> bump_revocation_version(Connection& db) {
+    CIVICBOX_CHECK(db.run("UPDATE revocation_counter SET value = value + 1 WHERE id = 1"));
+    return {};
+  }
+
+  Expected<std::int64_t> version(Connection& db) {
+    CIVICBOX_TRY(auto rows, db.run("SELECT value FROM revocation_counter WHERE id = 1"));
+    if (rows.empty()) return make_error(ErrorCode::internal, "revocation counter missing");
+    return rows[0].integer(0);
+  }
+
+  Expected<std::int64_t> next_change(Connection& db) {
+    CIVICBOX_TRY(auto rows, db.run("UPDATE change_counter SET value = value + 1 WHERE id = 1 "
+                                   "RETURNING value"));
+    if (rows.empty()) return make_error(ErrorCode::internal, "change counter missing");
+    return rows[0].integer(0);
+  }
+
+  Expected<void> add_history(Connection& db, const std::string& code, SubmissionState state,
+                             std::int64_t at_ms) {
+    CIVICBOX_CHECK(
+        db.run("INSERT INTO submission_history(tracking_code, state, at) "
+               "VALUES (?1, ?2, ?3)",
+               {code, to_string(state), at_ms}));
+    return {};
+  }
+
+  Expected<std::optional<SubmissionRecord>> find(Connection& db, const std::string& code) {
+    CIVICBOX_TRY(auto rows, db.run("SELECT tracking_code, device_id, kind, compartment, "
+                                   "provisional_number, contact, registration_number, state, "
+                                   "filed_at FROM submissions WHERE tracking_code = ?1",
+                                   {code}));
+    if (rows.empty()) return std::optional<SubmissionRecord>{};
+    const Row& q = rows[0];
+    SubmissionRecord r;
+    r.tracking_code = q.text(0);
+    r.device_id = q.text(1);
+    r.kind = q.text(2);
+    r.compartment = static_cast<int>(q.integer(3));
+    r.provisional_number = q.text(4);
+    r.contact = q.optional_text(5);
+    r.registration_number = q.text(6);
+    CIVICBOX_TRY(r.state, parse_submission_state(q.text(7)));
+    r.filed_at_ms = q.integer(8);
+    CIVICBOX_TRY(auto history, db.run("SELECT state, at FROM submission_history WHERE "
+                                      "tracking_code = ?1 ORDER BY rowid",
+                                      {code}));
+    for (const Row& h : history) {
+      CIVICBOX_TRY(auto state, parse_submission_state(h.text(0)));
+      r.history.push_back({state, h.integer(1)});
+    }
+    return std::optional<SubmissionRecord>{std::move(r)};
+  }
+
+  std::unique_ptr<sql::Pool> pool_;
+  std::string institution_;
+};
+
+Expected<std::unique_ptr<Storage>> open_storage(std::unique_ptr<sql::Pool> pool,
+                                                const StorageOptions& options) {
+  auto storage = std::make_unique<SqlStorage>(std::move(pool), options.institution_id);
+  auto migrated = storage->migrate();
+  if (!migrated) return migrated.error().context("creating the controller's tables");
+  return std::unique_ptr<Storage>(std::move(storage));
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<Storage>> open_sqlite_storage(const std::filesystem::path& data_dir,
+                                                       const StorageOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return make_error(ErrorCode::io, "creating " + data_dir.string() + ": " + ec.message());
+  auto pool = sql::open_sqlite(data_dir / "controller.db", options.durable);
+  if (!pool) return pool.error().context("opening the controller's database");
+  return open_storage(std::move(*pool), options);
+}
+
+Expected<std::unique_ptr<Storage>> open_postgres_storage(const std::string& conninfo,
+                                                         const StorageOptions& options,
+                                                         int connections) {
+  auto pool = sql::open_postgres(conninfo, connections);
+  if (!pool) return pool.error().context("opening the controller's PostgreSQL database");
+  return open_storage(std::move(*pool), options);
+}
+
+Expected<std::unique_ptr<Storage>> open_configured_storage(const Config& config) {
+  const StorageOptions options{config.institution_id, true};
+  if (!config.postgres.empty()) {
+    return open_postgres_storage(config.postgres, options, config.postgres_connections);
+  }
+  auto storage = open_sqlite_storage(config.data_dir, options);
+  if (!storage)
+    return storage.error().context("opening the database in " + config.data_dir.string());
+  return storage;
+}
+
+}  // namespace civicbox::controller
