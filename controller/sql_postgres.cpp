@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <deque>
 #include <mutex>
+#include <unordered_map>
 
 #include "controller/sql.hpp"
 
@@ -54,6 +55,7 @@ class PostgresConnection final : public Connection {
       conn_ = nullptr;
       return make_error(ErrorCode::unavailable, "connecting to PostgreSQL: " + why);
     }
+    prepared_.clear();  // a new session knows none of them
     // Quiet NOTICEs (a CREATE ... IF NOT EXISTS that found the thing) stay out of the log.
     PQsetNoticeProcessor(
         conn_, [](void*, const char*) {}, nullptr);
@@ -87,10 +89,22 @@ class PostgresConnection final : public Connection {
       values.push_back(std::holds_alternative<std::monostate>(params[i].value) ? nullptr
                                                                                : texts[i].c_str());
     }
-    const std::string text = postgres_placeholders(sql);
-    Result result(PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), types.data(),
-                               values.data(), nullptr, nullptr, 0));
-    CIVICBOX_CHECK(check(result.get(), text));
+    // Each statement is parsed and planned once per connection (named s1, s2, ...), keyed by its
+    // text and its parameters' types.
+    std::string key(sql);
+    for (Oid t : types) key += "|" + std::to_string(t);
+    auto named = prepared_.find(key);
+    if (named == prepared_.end()) {
+      const std::string text = postgres_placeholders(sql);
+      const std::string name = "s" + std::to_string(prepared_.size() + 1);
+      Result made(PQprepare(conn_, name.c_str(), text.c_str(), static_cast<int>(params.size()),
+                            types.data()));
+      CIVICBOX_CHECK(check(made.get(), text));
+      named = prepared_.emplace(std::move(key), name).first;
+    }
+    Result result(PQexecPrepared(conn_, named->second.c_str(), static_cast<int>(params.size()),
+                                 values.data(), nullptr, nullptr, 0));
+    CIVICBOX_CHECK(check(result.get(), sql));
     Rows out;
     const int rows = PQntuples(result.get());
     const int columns = PQnfields(result.get());
@@ -176,6 +190,7 @@ class PostgresConnection final : public Connection {
   std::string conninfo_;
   PGconn* conn_ = nullptr;
   bool retryable_ = false;
+  std::unordered_map<std::string, std::string> prepared_;  // statement key -> its name
 };
 
 class PostgresPool final : public Pool {

@@ -285,18 +285,23 @@ class SqlStorage final : public Storage {
       CIVICBOX_TRY(std::uint64_t applied, touch_device(db, device, now_ms));
       ApplyResult result;
       for (const auto& event : events) {
+        const auto* filed = std::get_if<wire::SubmissionFiled>(&event.body);
+        std::optional<std::string> number;
         if (event.seq <= applied) {
           CIVICBOX_CHECK(check_same_event(db, device, event));
+          // Sent again: answered with the number it was given then.
+          if (filed != nullptr) {
+            CIVICBOX_TRY(number, registration_of(db, filed->tracking_code, device));
+          }
         } else if (event.seq == applied + 1) {
-          CIVICBOX_TRY(std::string outcome, apply_one(db, device, event, now_ms));
+          CIVICBOX_TRY(std::string outcome, apply_one(db, device, event, now_ms, number));
           CIVICBOX_CHECK(store_event(db, device, event, now_ms, outcome));
           applied = event.seq;
         } else {
           break;  // a gap: the device sends the missing ones first
         }
-        if (const auto* filed = std::get_if<wire::SubmissionFiled>(&event.body)) {
-          CIVICBOX_TRY(auto number, registration_of(db, filed->tracking_code, device));
-          if (number) result.registrations.push_back({filed->tracking_code, *number});
+        if (filed != nullptr && number) {
+          result.registrations.push_back({filed->tracking_code, *number});
         }
       }
       CIVICBOX_CHECK(db.run("UPDATE devices SET applied_through = ?1 WHERE device_id = ?2",
@@ -720,10 +725,11 @@ class SqlStorage final : public Storage {
 
   // Returns the outcome recorded with the event: "applied" or why it changed nothing. An event
   // is a fact that happened at the box; it is always stored, even when it cannot be applied.
+  // A filing's registration number goes to `registered`.
   Expected<std::string> apply_one(Connection& db, const DeviceId& device, const wire::Event& event,
-                                  std::int64_t now_ms) {
+                                  std::int64_t now_ms, std::optional<std::string>& registered) {
     if (const auto* filed = std::get_if<wire::SubmissionFiled>(&event.body)) {
-      return file_submission(db, device, *filed, event.at_ms, now_ms);
+      return file_submission(db, device, *filed, event.at_ms, now_ms, registered);
     }
     if (const auto* loaded = std::get_if<wire::ParcelLoaded>(&event.body)) {
       return move_parcel(db, device, loaded->parcel_id, "issued", "loaded", loaded->compartment);
@@ -737,7 +743,8 @@ class SqlStorage final : public Storage {
 
   Expected<std::string> file_submission(Connection& db, const DeviceId& device,
                                         const wire::SubmissionFiled& s, std::int64_t filed_at_ms,
-                                        std::int64_t now_ms) {
+                                        std::int64_t now_ms,
+                                        std::optional<std::string>& registered) {
     CIVICBOX_TRY(auto owner, db.run("SELECT device_id FROM submissions WHERE tracking_code = ?1",
                                     {s.tracking_code.str()}));
     if (!owner.empty()) {
@@ -761,8 +768,13 @@ class SqlStorage final : public Storage {
         {s.tracking_code.str(), device.str(), s.kind, static_cast<std::int64_t>(s.compartment),
          s.provisional_number, s.contact, static_cast<std::int64_t>(s.interrupted ? 1 : 0),
          institution_, static_cast<std::int64_t>(year), number, registration, filed_at_ms}));
-    CIVICBOX_CHECK(add_history(db, s.tracking_code.str(), SubmissionState::received, filed_at_ms));
-    CIVICBOX_CHECK(add_history(db, s.tracking_code.str(), SubmissionState::registered, now_ms));
+    // Received at the box, registered here: two steps in one statement, in that order.
+    CIVICBOX_CHECK(
+        db.run("INSERT INTO submission_history(tracking_code, state, at) "
+               "VALUES (?1, ?2, ?3), (?1, ?4, ?5)",
+               {s.tracking_code.str(), to_string(SubmissionState::received), filed_at_ms,
+                to_string(SubmissionState::registered), now_ms}));
+    registered = registration;
     return std::string("applied");
   }
 
