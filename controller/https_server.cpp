@@ -341,7 +341,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(response.status), version);
     res->set(http::field::server, "civicbox-controller");
-    res->set(http::field::content_type, "application/json");
+    res->set(http::field::content_type, response.content_type);
     res->set(http::field::cache_control, "no-store");
     if (!response.allow.empty()) res->set(http::field::allow, response.allow);
     if (response.status == 401) res->set(http::field::www_authenticate, "Bearer");

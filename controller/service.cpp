@@ -1,6 +1,7 @@
 #include "controller/service.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <map>
 
@@ -265,9 +266,49 @@ Service::Service(Storage& storage, const Config& config, Random& random, Clock c
       clock_(std::move(clock)),
       identity_(storage, config, random, clock_, std::move(ca)),
       throttle_(ThrottleLimits{static_cast<double>(config.enrol_failures_per_minute),
-                               static_cast<double>(config.enrol_failure_burst), 10'000}) {}
+                               static_cast<double>(config.enrol_failure_burst), 10'000}),
+      metrics_(clock_()) {}
+
+namespace {
+
+// The path of a request target, for the metrics' route.
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
 
 Response Service::handle_device(const DeviceIdentity& box, const Request& request) {
+  const auto start = std::chrono::steady_clock::now();
+  Response response = route_device(box, request);
+  metrics_.request(Listener::device, route_template(Listener::device, path_of(request.target)),
+                   response.status, seconds_since(start));
+  return response;
+}
+
+Response Service::handle_public(const Request& request) {
+  const auto start = std::chrono::steady_clock::now();
+  Response response = route_public(request);
+  metrics_.request(Listener::public_, route_template(Listener::public_, path_of(request.target)),
+                   response.status, seconds_since(start));
+  return response;
+}
+
+Response Service::ready() {
+  Json reasons = Json::array();
+  if (auto db = storage_.revocation_version(); !db) {
+    reasons.push_back("the database does not answer: " + db.error().message);
+  }
+  if (!identity_.has_ca()) reasons.push_back("no fleet CA (civicbox-controller ca init)");
+  if (!reasons.empty()) return json_response(503, {{"status", "not_ready"}, {"reasons", reasons}});
+  return json_response(200, {{"status", "ready"}});
+}
+
+Response Service::route_device(const DeviceIdentity& box, const Request& request) {
   if (auto reason = identity_.refusal(box)) {
     spdlog::warn("box {} from {} presented revoked certificate {}: {}", box.device.str(),
                  request.peer_address, box.certificate.serial_hex, *reason);
@@ -296,14 +337,25 @@ Response Service::handle_device(const DeviceIdentity& box, const Request& reques
     return pull(device, *target);
   }
   if (path == "/healthz") return json_response(200, {{"status", "ok"}});
+  if (path == "/readyz") return ready();
   return not_found_route();
 }
 
-Response Service::handle_public(const Request& request) {
+Response Service::route_public(const Request& request) {
   auto target = parse_target(request.target);
   if (!target) return from_error(target.error());
   std::string_view path = target->path;
   if (path == "/healthz") return json_response(200, {{"status", "ok"}});
+  if (path == "/readyz") return ready();
+  if (path == "/metrics") {
+    if (request.method != "GET") return method_not_allowed("GET");
+    if (!backoffice_authorized(request.authorization)) {
+      return error_response(401, "unauthenticated", "a valid back-office bearer token is required");
+    }
+    Response r{200, metrics_.render(), {}};
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return r;
+  }
   if (path == "/v1/enrol") {
     if (request.method != "POST") return method_not_allowed("POST");
     return enrol(request);
@@ -327,6 +379,8 @@ Response Service::push_events(const DeviceId& device, const Request& request) {
   if (!push) return from_error(push.error().context("reading the events"));
   auto applied = storage_.apply_events(device, push->events, clock_());
   if (!applied) return from_error(applied.error());
+  metrics_.events_applied(applied->newly_applied);
+  metrics_.registrations(applied->newly_registered);
   wire::PushResponse response{applied->applied_through, std::move(applied->registrations)};
   spdlog::debug("device {}: {} events offered, applied through {}", device.str(),
                 push->events.size(), response.applied_through);
@@ -597,6 +651,7 @@ Response Service::enrol(const Request& request) {
     }
     auto decided = identity_.enrol(*parsed, request.peer_address);
     if (auto* refusal = std::get_if<Refusal>(&decided)) return refusal_response(*refusal);
+    metrics_.enrolment();
     return {200, wire::to_json(std::get<wire::EnrolResponse>(decided)), {}};
   }();
   // Any refusal of the request's content counts as a guess; a success never does.

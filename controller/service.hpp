@@ -16,7 +16,9 @@
 //     /v1/backoffice/...              bearer token from the configuration: parcels,
 //                                     submissions, tokens, certificates, boxes/{id}/revoke,
 //                                     boxes/{id}/selftests
-//   both: GET /healthz
+//     GET  /metrics                   Prometheus metrics (metrics.hpp), back-office token
+//   both: GET /healthz (alive), GET /readyz (the database answers and the fleet CA is loaded:
+//         200, else 503 with the reasons; a load balancer's check)
 #pragma once
 
 #include <cstdint>
@@ -29,6 +31,7 @@
 #include "controller/config.hpp"
 #include "controller/failure_throttle.hpp"
 #include "controller/fleet_identity.hpp"
+#include "controller/metrics.hpp"
 #include "controller/storage.hpp"
 
 namespace civicbox::controller {
@@ -44,10 +47,11 @@ struct Request {
 
 struct Response {
   int status = 200;
-  std::string body;               // JSON, always
-  std::string allow;              // for 405: the methods the route accepts
-  int retry_after_s = 0;          // for 429: the Retry-After header
-  bool close_connection = false;  // answer, then close (a revoked certificate)
+  std::string body;                               // JSON, always
+  std::string allow;                              // for 405: the methods the route accepts
+  int retry_after_s = 0;                          // for 429: the Retry-After header
+  bool close_connection = false;                  // answer, then close (a revoked certificate)
+  std::string content_type = "application/json";  // /metrics: Prometheus' text format
 };
 
 struct Target;  // a request target split into path and query, in service.cpp
@@ -66,8 +70,12 @@ class Service {
   [[nodiscard]] bool backoffice_authorized(std::string_view authorization) const;
 
   FleetIdentity& identity() { return identity_; }
+  Metrics& metrics() { return metrics_; }
 
  private:
+  Response route_device(const DeviceIdentity& box, const Request& request);
+  Response route_public(const Request& request);
+  Response ready();
   Response push_events(const DeviceId& device, const Request& request);
   Response pull(const DeviceId& device, const Target& target);
   Response track(std::string_view code);
@@ -90,6 +98,7 @@ class Service {
   Clock clock_;
   FleetIdentity identity_;
   FailureThrottle throttle_;
+  Metrics metrics_;
 };
 
 // Formats Unix milliseconds as RFC 3339 UTC, e.g. "2026-11-23T16:12:40.123Z".

@@ -297,6 +297,8 @@ class SqlStorage final : public Storage {
           CIVICBOX_TRY(std::string outcome, apply_one(db, device, event, now_ms, number));
           CIVICBOX_CHECK(store_event(db, device, event, now_ms, outcome));
           applied = event.seq;
+          ++result.newly_applied;
+          if (number) ++result.newly_registered;
         } else {
           break;  // a gap: the device sends the missing ones first
         }

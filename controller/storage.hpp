@@ -24,6 +24,8 @@ namespace civicbox::controller {
 struct ApplyResult {
   std::uint64_t applied_through = 0;
   std::vector<wire::Registration> registrations;
+  std::uint64_t newly_applied = 0;     // events applied by this call (not sent again)
+  std::uint64_t newly_registered = 0;  // filings numbered by this call
 };
 
 struct HistoryStep {

@@ -223,6 +223,19 @@ std::string s_client(std::uint16_t port, const std::string& protocol) {
   return out;
 }
 
+TEST_F(HttpsTest, PrometheusScrapesMetricsAsTextWithTheTokenOnly) {
+  EXPECT_EQ(push(box("box-a"), {filed_event(1, random_)}).status, 200);
+  EXPECT_EQ(https("GET", public_url("/metrics"), anonymous()).status, 401);
+  EXPECT_EQ(https("GET", device_url("/metrics"), box("box-a")).status, 404)
+      << "a box never sees the metrics";
+  auto scraped = https("GET", public_url("/metrics"), anonymous(), "", "application/json",
+                       {std::string("Authorization: Bearer ") + kToken});
+  ASSERT_EQ(scraped.status, 200) << scraped.body;
+  EXPECT_NE(scraped.body.find("civicbox_events_applied_total 1\n"), std::string::npos)
+      << scraped.body;
+  EXPECT_NE(scraped.body.find("# TYPE civicbox_http_request_seconds histogram"), std::string::npos);
+}
+
 TEST_F(HttpsTest, OnlyTls12And13AreSpoken) {
   const auto port = server_->public_endpoint().port;
   EXPECT_NE(s_client(port, "-tls1_1").find("alert protocol version"), std::string::npos);

@@ -207,5 +207,65 @@ TEST_F(ServiceTest, DeviceRoutesAreOnlyOnTheDeviceListener) {
       400);
 }
 
+// Operations: readiness for a load balancer's check, and the counters Prometheus scrapes.
+TEST_F(ServiceTest, ReadyOnlyWithTheDatabaseAndTheFleetCaAndSaysWhatIsMissing) {
+  // This service was made without a fleet CA (no `ca init` yet).
+  auto r = get("/readyz", "");
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_NE(r.body.find("ca init"), std::string::npos) << r.body;
+  EXPECT_EQ(get("/healthz", "").status, 200) << "alive, only not ready";
+  auto device = service_->handle_device(box_identity("box-a"), {"GET", "/readyz", "", "", ""});
+  EXPECT_EQ(device.status, 503);
+}
+
+TEST_F(ServiceTest, MetricsCountRequestsByRouteTemplateAndEventsOnceAndNeedTheToken) {
+  file_one("box-a", 1);
+  file_one("box-a", 2);
+  // The same batch again: answered, not counted again as applied.
+  auto e = filed_event(1, random_);
+  for (int i = 0; i < 2; ++i) {
+    service_->handle_device(box_identity("box-b"), {"POST", "/v1/device/events", "application/json",
+                                                    "", wire::to_json(wire::PushRequest{{e}})});
+  }
+  get("/v1/track/7K3M-Q9XR-2D4P", "");
+  get("/v1/track/ANOTHER-CODE", "");
+  get("/no/such/path", "");
+
+  EXPECT_EQ(get("/metrics", "").status, 401);
+  EXPECT_EQ(get("/metrics", "Bearer wrong-token-0123456789").status, 401);
+  auto r = get("/metrics");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type.rfind("text/plain; version=0.0.4", 0), 0u) << r.content_type;
+  for (const char* line :
+       {"civicbox_http_requests_total{listener=\"device\",route=\"/v1/device/events\","
+        "status=\"200\"} 4\n",
+        "civicbox_events_applied_total 3\n", "civicbox_registrations_total 3\n",
+        "route=\"/v1/track/{code}\"", "route=\"other\",status=\"404\"} 1\n",
+        "civicbox_http_request_seconds_count{listener=\"device\"} 4\n",
+        "civicbox_http_request_seconds_bucket{listener=\"device\",le=\"+Inf\"} 4\n"}) {
+    EXPECT_NE(r.body.find(line), std::string::npos) << line << "\n" << r.body;
+  }
+  // No path a client sent becomes a series of its own.
+  EXPECT_EQ(r.body.find("7K3M"), std::string::npos);
+  EXPECT_EQ(r.body.find("/no/such/path"), std::string::npos);
+}
+
+TEST(RouteTemplate, NamesTheRouteNotThePath) {
+  using L = Listener;
+  EXPECT_EQ(route_template(L::public_, "/v1/track/7K3M-Q9XR-2D4P"), "/v1/track/{code}");
+  EXPECT_EQ(route_template(L::public_, "/v1/backoffice/boxes/box-0001/revoke"),
+            "/v1/backoffice/boxes/{id}/revoke");
+  EXPECT_EQ(route_template(L::public_, "/v1/backoffice/boxes/box-0001/whatever"),
+            "/v1/backoffice/boxes/{id}/other");
+  EXPECT_EQ(route_template(L::public_, "/v1/backoffice/submissions"), "/v1/backoffice/submissions");
+  EXPECT_EQ(route_template(L::public_, "/v1/backoffice/submissions/7K3M/state"),
+            "/v1/backoffice/submissions/{id}/state");
+  EXPECT_EQ(route_template(L::public_, "/v1/backoffice/secrets"), "other");
+  EXPECT_EQ(route_template(L::public_, "/metrics"), "/metrics");
+  EXPECT_EQ(route_template(L::device, "/metrics"), "other");
+  EXPECT_EQ(route_template(L::device, "/v1/device/events"), "/v1/device/events");
+  EXPECT_EQ(route_template(L::device, "/readyz"), "/readyz");
+}
+
 }  // namespace
 }  // namespace civicbox::controller

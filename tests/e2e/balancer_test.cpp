@@ -48,15 +48,26 @@ class e2e_balancer : public E2eTest {
                              "docs/haproxy.example.cfg")
                    .rdbuf();
     std::string cfg = example.str();
-    ASSERT_NE(cfg.find("bind :8443"), std::string::npos) << "the example changed: adapt the test";
+    for (const char* expected : {"bind :8443", "bind :8444", "10.0.0.11:8443 port 8444",
+                                 "10.0.0.12:8443 port 8444", "verifyhost civicbox.town.ro"}) {
+      ASSERT_NE(cfg.find(expected), std::string::npos)
+          << "the example changed (" << expected << "): adapt the test";
+    }
     device_port_ = free_port();
     const int public_port = free_port();
     cfg = replace_all(cfg, "bind :8443", "bind 127.0.0.1:" + std::to_string(device_port_));
     cfg = replace_all(cfg, "bind :8444", "bind 127.0.0.1:" + std::to_string(public_port));
-    cfg = replace_all(cfg, "10.0.0.11:8443", "127.0.0.1:" + std::to_string(a.device_port()));
-    cfg = replace_all(cfg, "10.0.0.12:8443", "127.0.0.1:" + std::to_string(b.device_port()));
+    cfg = replace_all(cfg, "10.0.0.11:8443 port 8444",
+                      "127.0.0.1:" + std::to_string(a.device_port()) + " port " +
+                          std::to_string(a.public_port()));
+    cfg = replace_all(cfg, "10.0.0.12:8443 port 8444",
+                      "127.0.0.1:" + std::to_string(b.device_port()) + " port " +
+                          std::to_string(b.public_port()));
     cfg = replace_all(cfg, "10.0.0.11:8444", "127.0.0.1:" + std::to_string(a.public_port()));
     cfg = replace_all(cfg, "10.0.0.12:8444", "127.0.0.1:" + std::to_string(b.public_port()));
+    // The suite's fleet CA and the development certificate's name, for the readiness checks.
+    cfg = replace_all(cfg, "/etc/civicbox/fleet-ca.crt", pki().ca().string());
+    cfg = replace_all(cfg, "verifyhost civicbox.town.ro", "verifyhost localhost");
     const auto file = dir_.path() / "haproxy.cfg";
     std::ofstream(file) << cfg;
     testing::ProcessOptions p;
@@ -133,10 +144,17 @@ TEST_F(e2e_balancer, BoxesBehindHaproxyReachBothInstancesAndCarryOnWhenOneStops)
   EXPECT_TRUE(b->process().wait_for_stderr("applied through", 1s)) << "no batch reached instance b";
   expect_registry_one_to(*b, 12);
 
+  // The readiness checks (TLS to each instance's public listener, checked against the fleet CA)
+  // passed all along: no instance was ever taken out.
+  std::this_thread::sleep_for(2500ms);  // two checks' worth
+  EXPECT_EQ(balancer_->stderr_text().find(" is DOWN"), std::string::npos)
+      << balancer_->stderr_text();
+
   // Instance a stops (an upgrade, a crash): the balancer takes it out, the boxes carry on.
   a->kill();
   file_through_balancer(4, 2);
   expect_registry_one_to(*b, 20);
+  EXPECT_TRUE(balancer_->wait_for_stderr("controller-a is DOWN", 5s)) << balancer_->stderr_text();
   balancer_->kill();
 }
 
