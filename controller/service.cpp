@@ -301,7 +301,9 @@ Response Service::handle_public(const Request& request) {
 Response Service::ready() {
   Json reasons = Json::array();
   if (auto db = storage_.revocation_version(); !db) {
-    reasons.push_back("the database does not answer: " + db.error().message);
+    // The detail (host, user) is for the log, not for whoever asks on the public listener.
+    spdlog::warn("not ready: the database: {}", db.error().describe());
+    reasons.push_back("the database does not answer");
   }
   if (!identity_.has_ca()) reasons.push_back("no fleet CA (civicbox-controller ca init)");
   if (!reasons.empty()) return json_response(503, {{"status", "not_ready"}, {"reasons", reasons}});

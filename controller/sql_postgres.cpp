@@ -4,6 +4,7 @@
 // again when it is next leased; the statement that found it broken fails as unavailable.
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -35,7 +36,8 @@ std::string one_line(const char* message) {
 
 class PostgresConnection final : public Connection {
  public:
-  explicit PostgresConnection(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+  PostgresConnection(std::string conninfo, std::atomic<std::uint64_t>* lost)
+      : conninfo_(std::move(conninfo)), lost_(lost) {}
   ~PostgresConnection() override {
     if (conn_ != nullptr) PQfinish(conn_);
   }
@@ -44,9 +46,13 @@ class PostgresConnection final : public Connection {
 
   [[nodiscard]] Dialect dialect() const override { return Dialect::postgres; }
 
-  // Opens the connection when there is none or it broke.
+  // Opens the connection when there is none, it broke, or the pool saw another connection
+  // break since this one was opened (after a server restart every idle socket is dead, while
+  // libpq still calls it OK).
   Expected<void> ensure_open() {
-    if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) return {};
+    if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK && opened_in_ == lost_->load()) {
+      return {};
+    }
     if (conn_ != nullptr) PQfinish(conn_);
     conn_ = PQconnectdb(conninfo_.c_str());
     if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
@@ -56,6 +62,7 @@ class PostgresConnection final : public Connection {
       return make_error(ErrorCode::unavailable, "connecting to PostgreSQL: " + why);
     }
     prepared_.clear();  // a new session knows none of them
+    opened_in_ = lost_->load();
     // Quiet NOTICEs (a CREATE ... IF NOT EXISTS that found the thing) stay out of the log.
     PQsetNoticeProcessor(
         conn_, [](void*, const char*) {}, nullptr);
@@ -175,6 +182,7 @@ class PostgresConnection final : public Connection {
       // one, and the transaction may run again from the start on it.
       PQfinish(conn_);
       conn_ = nullptr;
+      ++*lost_;  // the others in the pool are likely dead too
       retryable_ = true;
       return make_error(ErrorCode::unavailable, "PostgreSQL: " + message);
     }
@@ -182,7 +190,12 @@ class PostgresConnection final : public Connection {
       retryable_ = true;
       return make_error(ErrorCode::unavailable, "PostgreSQL: " + message);
     }
-    if (sqlstate == "23505") return make_error(ErrorCode::conflict, "PostgreSQL: " + message);
+    if (sqlstate == "23505") {
+      // A key another transaction took since this one looked (two boxes filing one tracking
+      // code at once): running it again sees the other's row.
+      retryable_ = true;
+      return make_error(ErrorCode::conflict, "PostgreSQL: " + message);
+    }
     std::string shown(what.substr(0, 120));
     return make_error(ErrorCode::io, "PostgreSQL: " + message + " (in: " + shown + ")");
   }
@@ -191,13 +204,15 @@ class PostgresConnection final : public Connection {
   PGconn* conn_ = nullptr;
   bool retryable_ = false;
   std::unordered_map<std::string, std::string> prepared_;  // statement key -> its name
+  std::atomic<std::uint64_t>* lost_;  // the pool's count of connections found broken
+  std::uint64_t opened_in_ = 0;       // that count when this one was opened
 };
 
 class PostgresPool final : public Pool {
  public:
   PostgresPool(const std::string& conninfo, int size) {
     for (int i = 0; i < size; ++i) {
-      connections_.push_back(std::make_unique<PostgresConnection>(conninfo));
+      connections_.push_back(std::make_unique<PostgresConnection>(conninfo, &lost_));
       idle_.push_back(connections_.back().get());
     }
   }
@@ -232,6 +247,7 @@ class PostgresPool final : public Pool {
   }
 
  private:
+  std::atomic<std::uint64_t> lost_{0};
   std::vector<std::unique_ptr<PostgresConnection>> connections_;
   std::mutex mutex_;
   std::condition_variable returned_;

@@ -43,7 +43,10 @@ struct Box {
   curl_slist* headers = nullptr;
   Clock::time_point sent;
   Clock::time_point retry_at;
+  int failures = 0;
 };
+
+constexpr int kMaxTries = 30;
 
 }  // namespace
 
@@ -121,6 +124,7 @@ int main(int argc, char** argv) {
   std::uint64_t acknowledged = 0;
   int errors = 0;
   int retried = 0;
+  int gave_up = 0;
   int running = boxes;
   int done_boxes = 0;
   while (done_boxes < boxes) {
@@ -137,6 +141,14 @@ int main(int argc, char** argv) {
                       wire::parse_push_response(box->answer).has_value();
       if (!ok) {
         ++errors;
+        if (++box->failures > kMaxTries) {
+          // Something that trying again will not mend (a refusal): the box gives up.
+          std::fprintf(stderr, "storm: %s gave up after %d tries: %ld %s\n", box->url.c_str(),
+                       kMaxTries, status, box->answer.c_str());
+          ++gave_up;
+          ++done_boxes;
+          continue;
+        }
         if (errors <= 5) {
           std::fprintf(stderr, "storm: %s: %s %ld %s\n", box->url.c_str(),
                        curl_easy_strerror(msg->data.result), status, box->answer.c_str());
@@ -175,9 +187,9 @@ int main(int argc, char** argv) {
   };
   std::printf(
       "storm boxes=%d instances=%zu events=%llu seconds=%.2f events_per_s=%.0f p50_ms=%.1f "
-      "p99_ms=%.1f errors=%d retried=%d\n",
+      "p99_ms=%.1f errors=%d retried=%d gave_up=%d\n",
       boxes, urls.size(), static_cast<unsigned long long>(acknowledged), seconds,
-      static_cast<double>(acknowledged) / seconds, pct(0.5), pct(0.99), errors, retried);
+      static_cast<double>(acknowledged) / seconds, pct(0.5), pct(0.99), errors, retried, gave_up);
   curl_global_cleanup();
-  return 0;
+  return gave_up == 0 ? 0 : 1;
 }

@@ -324,6 +324,22 @@ TEST_P(StorageTest, RevocationsSurviveARestartAndMoveTheVersion) {
   EXPECT_EQ(storage_->list_certificates("box-a")->front().serial_hex, "ac") << "newest first";
 }
 
+TEST_P(StorageTest, ARevokedBoxGetsNoRenewedCertificateUntilItIsEnrolledAgain) {
+  ASSERT_TRUE(storage_->add_enrolment_token({"h", "box-a", "s", "k", kNow + 1000}, kNow));
+  ASSERT_TRUE(storage_->complete_enrolment("h", certificate_of("aa", "box-a", kNow), kNow));
+  ASSERT_TRUE(storage_->revoke_device(device("box-a"), "stolen", kNow + 10));
+  // A renewal signed before the revocation but recorded after it (a race): refused, nothing kept.
+  auto renewed = storage_->record_certificate(certificate_of("ab", "box-a", kNow + 20));
+  ASSERT_FALSE(renewed);
+  EXPECT_EQ(renewed.error().code, ErrorCode::revoked);
+  EXPECT_FALSE(*storage_->find_certificate("ab"));
+  EXPECT_TRUE(storage_->revocations()->boxes.at("box-a").issued_since.empty());
+  // A new enrolment lifts the revocation; renewals work again.
+  ASSERT_TRUE(storage_->add_enrolment_token({"h2", "box-a", "s", "k", kNow + 9000}, kNow));
+  ASSERT_TRUE(storage_->complete_enrolment("h2", certificate_of("ac", "box-a", kNow + 30), kNow));
+  EXPECT_TRUE(storage_->record_certificate(certificate_of("ad", "box-a", kNow + 40)));
+}
+
 TEST_P(StorageTest, SelfTestsAreListedNewestFirstUpToTheLimit) {
   for (int i = 0; i < 25; ++i) {
     ASSERT_TRUE(storage_->add_self_test({"box-a", kNow + i, kNow, kNow + 1, "on_demand", i % 2 == 0,
