@@ -46,9 +46,18 @@ class PostgresConnection final : public Connection {
 
   [[nodiscard]] Dialect dialect() const override { return Dialect::postgres; }
 
-  // Opens the connection when there is none, it broke, or the pool saw another connection
-  // break since this one was opened (after a server restart every idle socket is dead, while
-  // libpq still calls it OK).
+  // A statement on a connection that broke while leased fails: its transaction is gone with
+  // it, and reconnecting in the middle would run the rest outside any transaction. The caller
+  // runs the whole transaction again on a fresh lease.
+  Expected<void> connected() {
+    if (conn_ != nullptr) return {};
+    retryable_ = true;
+    return make_error(ErrorCode::unavailable, "PostgreSQL: the connection was lost");
+  }
+
+  // Only when leased (never in the middle of a transaction): opens the connection when there is
+  // none, it broke, or the pool saw another connection break since this one was opened (after a
+  // server restart every idle socket is dead, while libpq still calls it OK).
   Expected<void> ensure_open() {
     if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK && opened_in_ == lost_->load()) {
       return {};
@@ -70,7 +79,7 @@ class PostgresConnection final : public Connection {
   }
 
   Expected<Rows> run(std::string_view sql, std::span<const Param> params) override {
-    CIVICBOX_CHECK(ensure_open());
+    CIVICBOX_CHECK(connected());
     std::vector<Oid> types;
     std::vector<std::string> texts;
     std::vector<const char*> values;
@@ -140,14 +149,14 @@ class PostgresConnection final : public Connection {
   }
 
   Expected<void> script(std::string_view sql) override {
-    CIVICBOX_CHECK(ensure_open());
+    CIVICBOX_CHECK(connected());
     const std::string text(sql);
     Result result(PQexec(conn_, text.c_str()));
     return check(result.get(), "a migration");
   }
 
   Expected<void> begin() override {
-    CIVICBOX_CHECK(ensure_open());
+    CIVICBOX_CHECK(connected());
     return simple("BEGIN");
   }
   Expected<void> commit() override { return simple("COMMIT"); }
