@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "common/error.hpp"
 #include "common/wire.hpp"
 
 namespace civicbox::curl {
@@ -68,6 +69,18 @@ struct Outcome {
   std::string body;
   std::optional<long> retry_after_s;  // a Retry-After header, in seconds
 };
+
+// What a refusal's HTTP status means to a box, when its body names no word of its own: 408,
+// 429 and 5xx are worth trying again later.
+inline ErrorCode error_code_for_status(long status) {
+  if (status == 408 || status == 429 || status >= 500) return ErrorCode::unavailable;
+  if (status == 401) return ErrorCode::unauthenticated;
+  if (status == 403) return ErrorCode::forbidden;
+  if (status == 404) return ErrorCode::not_found;
+  if (status == 409) return ErrorCode::conflict;
+  if (status == 413) return ErrorCode::too_large;
+  return ErrorCode::invalid_argument;
+}
 
 // Performs the exchange; nullopt only when curl cannot make a handle.
 inline std::optional<Outcome> perform(const Exchange& x) {

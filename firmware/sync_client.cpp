@@ -9,20 +9,6 @@
 
 namespace civicbox::firmware {
 
-namespace {
-
-ErrorCode code_for_status(long status) {
-  if (status == 408 || status == 429 || status >= 500) return ErrorCode::unavailable;
-  if (status == 401) return ErrorCode::unauthenticated;
-  if (status == 403) return ErrorCode::forbidden;
-  if (status == 404) return ErrorCode::not_found;
-  if (status == 409) return ErrorCode::conflict;
-  if (status == 413) return ErrorCode::too_large;
-  return ErrorCode::invalid_argument;
-}
-
-}  // namespace
-
 bool is_retryable(const Error& error) {
   return error.code == ErrorCode::unavailable;
 }
@@ -68,7 +54,7 @@ Expected<SyncClient::Reply> SyncClient::call(const char* method, const std::stri
 Expected<std::string> SyncClient::expect_ok(const Reply& reply, const char* what) {
   if (reply.status >= 200 && reply.status < 300) return reply.body;
   std::string detail = "the controller answered " + std::to_string(reply.status);
-  ErrorCode code = code_for_status(reply.status);
+  ErrorCode code = curl::error_code_for_status(reply.status);
   if (auto body = wire::parse_error_body(reply.body)) {
     detail += " " + body->error + ": " + body->message;
     // The one refusal the box acts on by itself: it is out of service until re-enrolled.

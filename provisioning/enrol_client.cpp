@@ -78,13 +78,7 @@ ErrorCode code_for_word(const std::string& word, long status) {
     return ErrorCode::invalid_argument;
   }
   if (word == "same_key") return ErrorCode::conflict;
-  if (status == 408 || status == 429 || status >= 500) return ErrorCode::unavailable;
-  if (status == 401) return ErrorCode::unauthenticated;
-  if (status == 403) return ErrorCode::forbidden;
-  if (status == 404) return ErrorCode::not_found;
-  if (status == 409) return ErrorCode::conflict;
-  if (status == 413) return ErrorCode::too_large;
-  return ErrorCode::invalid_argument;
+  return curl::error_code_for_status(status);
 }
 
 // The body of a 2xx answer, or the refusal as an Error (and in *refusal).
