@@ -17,16 +17,12 @@
 #include "common/ids.hpp"
 #include "common/random.hpp"
 #include "common/wire.hpp"
+#include "tests/bench/bench_curl.hpp"
 
 namespace {
 
 using namespace civicbox;
 using Clock = std::chrono::steady_clock;
-
-std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
 
 struct Box {
   std::string id;
@@ -35,17 +31,7 @@ struct Box {
 };
 
 CURL* box_handle(const Box& box, const std::string& ca, std::string* body) {
-  CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_CAINFO, ca.c_str());
-  curl_easy_setopt(curl, CURLOPT_SSLCERT, box.cert.c_str());
-  curl_easy_setopt(curl, CURLOPT_SSLKEY, box.key.c_str());
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 60000L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
-  return curl;
+  return bench::box_handle(ca, box.cert.string(), box.key.string(), body);
 }
 
 }  // namespace

@@ -21,16 +21,12 @@
 #include "common/ids.hpp"
 #include "common/random.hpp"
 #include "common/wire.hpp"
+#include "tests/bench/bench_curl.hpp"
 
 namespace {
 
 using namespace civicbox;
 using Clock = std::chrono::steady_clock;
-
-std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
 
 struct Box {
   std::string url;
@@ -96,14 +92,7 @@ int main(int argc, char** argv) {
   curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(boxes));
   auto start_request = [&](Box& box) {
     if (box.curl == nullptr) {
-      box.curl = curl_easy_init();
-      curl_easy_setopt(box.curl, CURLOPT_CAINFO, ca.c_str());
-      curl_easy_setopt(box.curl, CURLOPT_SSLCERT, box.cert.c_str());
-      curl_easy_setopt(box.curl, CURLOPT_SSLKEY, box.key.c_str());
-      curl_easy_setopt(box.curl, CURLOPT_NOSIGNAL, 1L);
-      curl_easy_setopt(box.curl, CURLOPT_TIMEOUT_MS, 60000L);
-      curl_easy_setopt(box.curl, CURLOPT_WRITEFUNCTION, collect);
-      curl_easy_setopt(box.curl, CURLOPT_WRITEDATA, &box.answer);
+      box.curl = bench::box_handle(ca, box.cert, box.key, &box.answer);
       curl_easy_setopt(box.curl, CURLOPT_PRIVATE, &box);
       box.headers = curl_slist_append(nullptr, "Content-Type: application/json");
       curl_easy_setopt(box.curl, CURLOPT_HTTPHEADER, box.headers);
