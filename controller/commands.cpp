@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "common/atomic_file.hpp"
@@ -26,6 +27,14 @@ int fail(const std::string& what) {
 }
 
 namespace {
+
+// The command line's changes are in the audit trail as "cli:<user>" (sudo's caller when run by
+// sudo), with the operator's rights: whoever runs it can read the controller's files.
+Actor command_line_actor() {
+  const char* user = std::getenv("SUDO_USER");
+  if (user == nullptr || *user == '\0') user = std::getenv("USER");
+  return {std::string("cli:") + (user != nullptr && *user != '\0' ? user : "unknown"), "operator"};
+}
 
 std::string absolute_text(const std::filesystem::path& path) {
   std::error_code ec;
@@ -122,7 +131,7 @@ int run_token_create(const Config& config, const TokenCreateCommand& command) {
   if (!office) return fail(office.error().describe());
   TokenOrder order{command.site, command.box, command.cabinet,
                    command.hours.value_or(config.token_hours)};
-  auto issued = (*office)->identity->create_token(order);
+  auto issued = (*office)->identity->create_token(order, command_line_actor());
   if (!issued) return fail(issued.error().context("token create").describe());
   if (!command.qr_file.empty()) {
     if (auto written = write_qr_png(command.qr_file, issued->qr_text()); !written) {
@@ -183,7 +192,7 @@ int run_revoke(const Config& config, const std::string& box, const std::string& 
   if (!device) return fail(device.error().context("--box").describe());
   auto office = open_office(config);
   if (!office) return fail(office.error().describe());
-  auto revoked = (*office)->identity->revoke(*device, reason);
+  auto revoked = (*office)->identity->revoke(*device, reason, command_line_actor());
   if (!revoked) return fail(revoked.error().context("revoke").describe());
   std::cout << "box " << device->str() << " revoked: " << *revoked
             << " certificate(s) marked revoked, and every certificate of the box made before "

@@ -134,6 +134,10 @@ Expected<Config> parse_config(std::string_view toml_text, const std::filesystem:
   CIVICBOX_CHECK(backoffice.string("token", config.backoffice_token));
   std::filesystem::path token_file;
   CIVICBOX_CHECK(backoffice.path("token_file", token_file, base));
+  CIVICBOX_CHECK(backoffice.integer("box_offline_after_s", 30, 86400, config.box_offline_after_s));
+  CIVICBOX_CHECK(backoffice.integer("waiting_too_long_days", 1, 365, config.waiting_too_long_days));
+  CIVICBOX_CHECK(
+      backoffice.integer("remote_open_valid_minutes", 1, 1440, config.remote_open_valid_minutes));
   CIVICBOX_CHECK(backoffice.finish());
   if (!token_file.empty()) {
     std::ifstream in(token_file);

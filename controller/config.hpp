@@ -50,7 +50,13 @@ struct Config {
   std::vector<std::string> languages{"ro", "hu", "en", "ca", "es", "pt"};
   std::string default_language;  // empty: the first of `languages`
 
-  std::string backoffice_token;  // bearer token for /v1/backoffice/*
+  std::string backoffice_token;  // bearer token for /v1/backoffice/*, an operator's
+  // A box not heard from for this long is offline (it reports its state every minute).
+  int box_offline_after_s = 180;
+  // A submission not resolved or rejected this long after filing is "waiting too long".
+  int waiting_too_long_days = 14;
+  // A remote open not carried out by then is dropped: a door must not open much later.
+  int remote_open_valid_minutes = 10;
   int pickup_hold_days = 7;
 
   // The fleet CA that signs box certificates (`civicbox-controller ca init`). Empty: data_dir/ca.

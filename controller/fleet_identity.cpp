@@ -68,7 +68,7 @@ FleetIdentity::FleetIdentity(Storage& storage, const Config& config, Random& ran
       clock_(std::move(clock)),
       ca_(std::move(ca)) {}
 
-Expected<IssuedToken> FleetIdentity::create_token(const TokenOrder& order) {
+Expected<IssuedToken> FleetIdentity::create_token(const TokenOrder& order, const Actor& by) {
   auto device = DeviceId::parse(order.device_id);
   if (!device) return device.error().context("box");
   CIVICBOX_CHECK(check_name("site", order.site));
@@ -83,7 +83,7 @@ Expected<IssuedToken> FleetIdentity::create_token(const TokenOrder& order) {
   const std::int64_t now = clock_();
   NewEnrolmentToken stored{sha256_hex(issued.token), device->str(), order.site, order.cabinet,
                            now + std::int64_t{order.valid_hours} * 3'600'000};
-  CIVICBOX_CHECK(storage_.add_enrolment_token(stored, now));
+  CIVICBOX_CHECK(storage_.add_enrolment_token(stored, now, by));
   issued.record = {stored.token_sha256_hex, stored.device_id, stored.site,  stored.cabinet, now,
                    stored.expires_at_ms,    std::nullopt,     std::nullopt, std::nullopt};
   spdlog::info("enrolment token for box {} at site {} (cabinet {}) valid until {} ms",
@@ -269,12 +269,13 @@ wire::EnrolResponse FleetIdentity::response_for(const EnrolmentTokenRecord& toke
   return response;
 }
 
-Expected<int> FleetIdentity::revoke(const DeviceId& device, const std::string& reason) {
+Expected<int> FleetIdentity::revoke(const DeviceId& device, const std::string& reason,
+                                    const Actor& by) {
   if (reason.size() > kMaxReasonBytes) {
     return make_error(ErrorCode::invalid_argument, "the reason is over 200 bytes");
   }
   const std::string why = reason.empty() ? std::string("revoked by the back office") : reason;
-  CIVICBOX_TRY(int revoked, storage_.revoke_device(device, why, clock_()));
+  CIVICBOX_TRY(int revoked, storage_.revoke_device(device, why, clock_(), by));
   spdlog::warn("box {} revoked ({} certificates): {}", device.str(), revoked, why);
   if (auto refreshed = refresh_revocations(); !refreshed) {
     spdlog::error("reloading revocations: {}", refreshed.error().describe());

@@ -88,7 +88,7 @@ class FleetIdentity {
 
   // Errors: invalid_argument naming the field (a device id that is not one, an empty site or
   // cabinet, hours out of 1..720).
-  Expected<IssuedToken> create_token(const TokenOrder& order);
+  Expected<IssuedToken> create_token(const TokenOrder& order, const Actor& by);
 
   // `peer` is the source address, for the log.
   Decision<wire::EnrolResponse> enrol(const wire::EnrolRequest& request, std::string_view peer);
@@ -98,7 +98,7 @@ class FleetIdentity {
                                           const wire::RenewRequest& request, std::string_view peer);
 
   // Returns how many certificates were revoked now. Errors: invalid_argument (reason too long).
-  Expected<int> revoke(const DeviceId& device, const std::string& reason);
+  Expected<int> revoke(const DeviceId& device, const std::string& reason, const Actor& by);
 
   // Why this certificate is refused, or nullopt: the in-memory list, confirmed against a fresh
   // one before refusing.

@@ -16,7 +16,12 @@
 // Schemas are versioned (schema_migrations): each database runs the migrations it has not run
 // yet at start-up, PostgreSQL under an advisory lock so that instances starting together do not
 // race.
+#include <algorithm>
+#include <cmath>
 #include <ctime>
+#include <map>
+
+#include <nlohmann/json.hpp>
 
 #include "common/json_strict.hpp"
 #include "controller/config.hpp"
@@ -132,6 +137,64 @@ CREATE TABLE IF NOT EXISTS self_tests(
   passed INTEGER NOT NULL,
   report TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS self_tests_by_device ON self_tests(device_id, id);
+)SQL"},
+                                           {2, R"SQL(
+ALTER TABLE submissions ADD COLUMN language TEXT NOT NULL DEFAULT '';
+ALTER TABLE submissions ADD COLUMN reference TEXT NOT NULL DEFAULT '';
+CREATE INDEX submissions_by_filed_at ON submissions(filed_at);
+CREATE INDEX events_by_type_at ON events(type, at);
+CREATE TABLE audit(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  role TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  detail TEXT NOT NULL);
+CREATE INDEX audit_by_at ON audit(at);
+CREATE TABLE door_openings(
+  device_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  compartment INTEGER NOT NULL,
+  opened_by TEXT NOT NULL,
+  badge TEXT,
+  command TEXT,
+  ref TEXT,
+  why TEXT NOT NULL,
+  PRIMARY KEY(device_id, seq));
+CREATE INDEX door_openings_by_at ON door_openings(at);
+CREATE TABLE box_status(
+  device_id TEXT PRIMARY KEY,
+  received_at INTEGER NOT NULL,
+  status TEXT NOT NULL);
+CREATE TABLE commands(
+  id TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  compartment INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  issued_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  outcome TEXT,
+  detail TEXT,
+  done_at INTEGER);
+CREATE INDEX commands_by_device ON commands(device_id, created_at);
+CREATE TABLE clerks(
+  badge TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  pin_hash TEXT NOT NULL,
+  active INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL);
+CREATE TABLE staff_counter(id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+INSERT INTO staff_counter(id, value) VALUES (1, 0);
+CREATE TABLE api_tokens(
+  token_sha256 TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER);
 )SQL"}};
 
 constexpr Migration kPostgresMigrations[] = {{1, R"SQL(
@@ -233,6 +296,64 @@ CREATE TABLE IF NOT EXISTS self_tests(
   passed BIGINT NOT NULL,
   report TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS self_tests_by_device ON self_tests(device_id, id);
+)SQL"},
+                                             {2, R"SQL(
+ALTER TABLE submissions ADD COLUMN language TEXT NOT NULL DEFAULT '';
+ALTER TABLE submissions ADD COLUMN reference TEXT NOT NULL DEFAULT '';
+CREATE INDEX submissions_by_filed_at ON submissions(filed_at);
+CREATE INDEX events_by_type_at ON events(type, at);
+CREATE TABLE audit(
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  role TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  detail TEXT NOT NULL);
+CREATE INDEX audit_by_at ON audit(at);
+CREATE TABLE door_openings(
+  device_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  at BIGINT NOT NULL,
+  compartment BIGINT NOT NULL,
+  opened_by TEXT NOT NULL,
+  badge TEXT,
+  command TEXT,
+  ref TEXT,
+  why TEXT NOT NULL,
+  PRIMARY KEY(device_id, seq));
+CREATE INDEX door_openings_by_at ON door_openings(at);
+CREATE TABLE box_status(
+  device_id TEXT PRIMARY KEY,
+  received_at BIGINT NOT NULL,
+  status TEXT NOT NULL);
+CREATE TABLE commands(
+  id TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  compartment BIGINT NOT NULL,
+  reason TEXT NOT NULL,
+  issued_by TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  outcome TEXT,
+  detail TEXT,
+  done_at BIGINT);
+CREATE INDEX commands_by_device ON commands(device_id, created_at);
+CREATE TABLE clerks(
+  badge TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  pin_hash TEXT NOT NULL,
+  active BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL);
+CREATE TABLE staff_counter(id BIGINT PRIMARY KEY CHECK (id = 1), value BIGINT NOT NULL);
+INSERT INTO staff_counter(id, value) VALUES (1, 0);
+CREATE TABLE api_tokens(
+  token_sha256 TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT);
 )SQL"}};
 
 constexpr const char* kTokenColumns =
@@ -241,8 +362,57 @@ constexpr const char* kCertificateColumns =
     "serial, device_id, kind, not_before, not_after, issued_at, pem, key_sha256, revoked_at, "
     "revoked_reason";
 
+constexpr const char* kParcelColumns =
+    "parcel_id, device_id, reference, state, compartment, expires_at";
+constexpr const char* kCommandColumns =
+    "id, device_id, kind, compartment, reason, issued_by, created_at, expires_at, outcome, "
+    "detail, done_at";
+constexpr const char* kApiTokenColumns = "name, role, created_at, revoked_at";
+
 using sql::Connection;
 using sql::Row;
+using Json = nlohmann::json;
+
+ParcelRecord parcel_from(const Row& q) {
+  ParcelRecord r{q.text(0), q.text(1), q.text(2), q.text(3), std::nullopt, q.integer(5)};
+  if (auto c = q.optional_integer(4)) r.compartment = static_cast<int>(*c);
+  return r;
+}
+
+CommandRecord command_from(const Row& q) {
+  return {q.text(0),
+          q.text(1),
+          q.text(2),
+          static_cast<int>(q.integer(3)),
+          q.text(4),
+          q.text(5),
+          q.integer(6),
+          q.integer(7),
+          q.optional_text(8),
+          q.optional_text(9),
+          q.optional_integer(10)};
+}
+
+ApiTokenRecord api_token_from(const Row& q) {
+  return {q.text(0), q.text(1), q.integer(2), q.optional_integer(3)};
+}
+
+// The town hall's local date (TZ, as registry_year), "YYYY-MM-DD".
+std::string local_date(std::int64_t unix_ms) {
+  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char text[16];
+  std::strftime(text, sizeof text, "%Y-%m-%d", &tm);
+  return text;
+}
+
+// The nearest-rank percentile of sorted values (0 < p <= 1).
+double percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
+}
 
 EnrolmentTokenRecord token_from(const Row& q) {
   return {q.text(0),
@@ -358,6 +528,26 @@ class SqlStorage final : public Storage {
         response.cursor = static_cast<std::uint64_t>(q.integer(6));
         response.assignments.push_back(std::move(a));
       }
+      // Commands wait until the box reports them done (command.done) or they expire: a box
+      // that pulls twice before pushing sees one twice and runs it once (its journal decides).
+      CIVICBOX_TRY(auto commands,
+                   db.run("SELECT id, kind, compartment, reason, issued_by, expires_at FROM "
+                          "commands WHERE device_id = ?1 AND done_at IS NULL AND expires_at > ?2 "
+                          "ORDER BY created_at, id LIMIT 100",
+                          {device.str(), now_ms}));
+      for (const Row& q : commands) {
+        response.commands.push_back({q.text(0), q.text(1), static_cast<int>(q.integer(2)),
+                                     q.text(3), q.text(4), q.integer(5)});
+      }
+      CIVICBOX_TRY(auto staff_version, db.run("SELECT value FROM staff_counter WHERE id = 1"));
+      if (!staff_version.empty()) {
+        response.staff.version = static_cast<std::uint64_t>(staff_version[0].integer(0));
+      }
+      CIVICBOX_TRY(auto clerks, db.run("SELECT badge, name, pin_hash FROM clerks WHERE active = 1 "
+                                       "ORDER BY badge LIMIT ?1",
+                                       {static_cast<std::int64_t>(wire::kMaxListItems)}));
+      for (const Row& q : clerks)
+        response.staff.clerks.push_back({q.text(0), q.text(1), q.text(2)});
       return response;
     });
   }
@@ -373,8 +563,11 @@ class SqlStorage final : public Storage {
       if (filter.state) state = std::string(to_string(*filter.state));
       CIVICBOX_TRY(auto rows,
                    db.run("SELECT tracking_code FROM submissions WHERE (?1 IS NULL OR state = ?1) "
-                          "AND (?2 IS NULL OR device_id = ?2) ORDER BY year, number LIMIT ?3",
-                          {state, filter.device_id, static_cast<std::int64_t>(filter.limit)}));
+                          "AND (?2 IS NULL OR device_id = ?2) AND (?3 IS NULL OR kind = ?3) "
+                          "AND (?4 IS NULL OR filed_at >= ?4) AND (?5 IS NULL OR filed_at < ?5) "
+                          "ORDER BY year, number LIMIT ?6",
+                          {state, filter.device_id, filter.kind, filter.filed_from_ms,
+                           filter.filed_before_ms, static_cast<std::int64_t>(filter.limit)}));
       std::vector<SubmissionRecord> out;
       for (const Row& q : rows) {
         CIVICBOX_TRY(auto record, find(db, q.text(0)));
@@ -385,7 +578,7 @@ class SqlStorage final : public Storage {
   }
 
   Expected<SubmissionRecord> move_submission(const TrackingCode& code, SubmissionState to,
-                                             std::int64_t now_ms) override {
+                                             std::int64_t now_ms, const Actor& by) override {
     return transaction([&](Connection& db) -> Expected<SubmissionRecord> {
       // Locks the row first: two back-office moves of one submission happen one after the other.
       CIVICBOX_CHECK(
@@ -402,13 +595,34 @@ class SqlStorage final : public Storage {
       CIVICBOX_CHECK(db.run("UPDATE submissions SET state = ?1 WHERE tracking_code = ?2",
                             {to_string(to), code.str()}));
       CIVICBOX_CHECK(add_history(db, code.str(), to, now_ms));
+      CIVICBOX_CHECK(audit(db, by, now_ms, "submission.move", code.str(),
+                           {{"from", to_string(record->state)}, {"to", to_string(to)}}));
       record->state = to;
       record->history.push_back({to, now_ms});
       return std::move(*record);
     });
   }
 
-  Expected<void> add_parcel(const NewParcel& p, std::int64_t now_ms) override {
+  Expected<SubmissionRecord> set_submission_reference(const TrackingCode& code,
+                                                      const std::string& reference,
+                                                      std::int64_t now_ms,
+                                                      const Actor& by) override {
+    return transaction([&](Connection& db) -> Expected<SubmissionRecord> {
+      CIVICBOX_TRY(auto set,
+                   db.run("UPDATE submissions SET reference = ?1 WHERE tracking_code = ?2",
+                          {reference, code.str()}));
+      if (set.changes == 0) {
+        return make_error(ErrorCode::not_found, "no submission with this tracking code");
+      }
+      CIVICBOX_CHECK(
+          audit(db, by, now_ms, "submission.reference", code.str(), {{"reference", reference}}));
+      CIVICBOX_TRY(auto record, find(db, code.str()));
+      if (!record) return make_error(ErrorCode::internal, "submission vanished");
+      return std::move(*record);
+    });
+  }
+
+  Expected<void> add_parcel(const NewParcel& p, std::int64_t now_ms, const Actor& by) override {
     return transaction([&](Connection& db) -> Expected<void> {
       CIVICBOX_TRY(std::int64_t change, next_change(db));
       auto done = db.run(
@@ -422,34 +636,267 @@ class SqlStorage final : public Storage {
         return make_error(ErrorCode::conflict, "parcel id already used: " + p.parcel_id);
       }
       CIVICBOX_CHECK(done);
-      return {};
+      return audit(
+          db, by, now_ms, "parcel.issue", p.parcel_id,
+          {{"box", p.device_id}, {"reference", p.reference}, {"expires_at_ms", p.expires_at_ms}});
     });
+  }
+
+  Expected<std::optional<ParcelRecord>> find_parcel(const std::string& parcel_id) override {
+    return one(std::string("SELECT ") + kParcelColumns + " FROM parcels WHERE parcel_id = ?1",
+               parcel_id, parcel_from);
   }
 
   Expected<std::vector<ParcelRecord>> list_parcels(
       const std::optional<std::string>& device) override {
-    return read([&](Connection& db) -> Expected<std::vector<ParcelRecord>> {
-      CIVICBOX_TRY(auto rows, db.run("SELECT parcel_id, device_id, reference, state, compartment, "
-                                     "expires_at FROM parcels WHERE (?1 IS NULL OR device_id = "
-                                     "?1) ORDER BY created_at, parcel_id LIMIT 1000",
-                                     {device}));
-      std::vector<ParcelRecord> out;
+    return all(std::string("SELECT ") + kParcelColumns +
+                   " FROM parcels WHERE (?1 IS NULL OR device_id = ?1) "
+                   "ORDER BY created_at, parcel_id LIMIT 1000",
+               device, parcel_from);
+  }
+
+  Expected<ParcelRecord> change_parcel(const std::string& parcel_id, ParcelChange change, int days,
+                                       std::int64_t now_ms, const Actor& by) override {
+    return transaction([&](Connection& db) -> Expected<ParcelRecord> {
+      // Locks the row: a box's parcel.loaded or parcel.collected and this change are ordered.
+      CIVICBOX_CHECK(db.run("UPDATE parcels SET state = state WHERE parcel_id = ?1", {parcel_id}));
+      CIVICBOX_TRY(auto rows, db.run(std::string("SELECT ") + kParcelColumns +
+                                         " FROM parcels WHERE parcel_id = ?1",
+                                     {parcel_id}));
+      if (rows.empty()) return make_error(ErrorCode::not_found, "no parcel " + parcel_id);
+      ParcelRecord p = parcel_from(rows[0]);
+      const bool waiting = p.state == "issued" || p.state == "loaded";
+      std::string action;
+      Json detail = {{"from", p.state}};
+      if (change == ParcelChange::cancel) {
+        if (!waiting) {
+          return make_error(ErrorCode::conflict,
+                            "a parcel that is " + p.state + " cannot be cancelled");
+        }
+        action = "parcel.cancel";
+        p.state = "cancelled";
+      } else if (change == ParcelChange::extend) {
+        if (!waiting) {
+          return make_error(ErrorCode::conflict,
+                            "a parcel that is " + p.state + " cannot be held longer");
+        }
+        action = "parcel.extend";
+        const std::int64_t from = std::max(p.expires_at_ms, now_ms);
+        detail["expires_at_ms_before"] = p.expires_at_ms;
+        p.expires_at_ms = from + std::int64_t{days} * 24 * 3600 * 1000;
+        detail["days"] = days;
+      } else {
+        const bool expired_in_box = p.state == "loaded" && p.expires_at_ms <= now_ms;
+        const bool cancelled_in_box = p.state == "cancelled" && p.compartment.has_value();
+        if (!expired_in_box && !cancelled_in_box) {
+          return make_error(ErrorCode::conflict,
+                            p.state == "loaded" ? "the parcel's hold has not ended: cancel it first"
+                                                : "a parcel that is " + p.state +
+                                                      " is not in a box and cannot be returned");
+        }
+        action = "parcel.return";
+        p.state = "returned";
+      }
+      CIVICBOX_TRY(std::int64_t seq, next_change(db));
+      CIVICBOX_CHECK(
+          db.run("UPDATE parcels SET state = ?1, expires_at = ?2, change_seq = ?3 "
+                 "WHERE parcel_id = ?4",
+                 {p.state, p.expires_at_ms, seq, parcel_id}));
+      detail["to"] = p.state;
+      CIVICBOX_CHECK(audit(db, by, now_ms, action, parcel_id, std::move(detail)));
+      return p;
+    });
+  }
+
+  Expected<void> record_box_status(const DeviceId& device, const wire::BoxStatus& status,
+                                   std::int64_t now_ms) override {
+    return transaction([&](Connection& db) -> Expected<void> {
+      CIVICBOX_CHECK(touch_device(db, device, now_ms));
+      CIVICBOX_CHECK(
+          db.run("INSERT INTO box_status(device_id, received_at, status) "
+                 "VALUES (?1, ?2, ?3) ON CONFLICT(device_id) DO UPDATE SET "
+                 "received_at = ?2, status = ?3",
+                 {device.str(), now_ms, wire::to_json(status)}));
+      return {};
+    });
+  }
+
+  Expected<std::vector<BoxRecord>> list_boxes() override {
+    return read([&](Connection& db) { return boxes(db, std::nullopt); });
+  }
+
+  Expected<std::optional<BoxRecord>> find_box(const DeviceId& device) override {
+    return read([&](Connection& db) -> Expected<std::optional<BoxRecord>> {
+      CIVICBOX_TRY(auto found, boxes(db, device.str()));
+      if (found.empty()) return std::optional<BoxRecord>{};
+      return std::optional<BoxRecord>{std::move(found[0])};
+    });
+  }
+
+  Expected<std::vector<DoorOpeningRecord>> list_door_openings(const DoorFilter& f) override {
+    return read([&](Connection& db) -> Expected<std::vector<DoorOpeningRecord>> {
+      CIVICBOX_TRY(auto rows,
+                   db.run("SELECT device_id, seq, at, compartment, opened_by, badge, command, ref, "
+                          "why FROM door_openings WHERE (?1 IS NULL OR device_id = ?1) AND "
+                          "(?2 IS NULL OR at >= ?2) AND (?3 IS NULL OR at < ?3) "
+                          "ORDER BY at DESC, device_id, seq DESC LIMIT ?4",
+                          {f.device_id, f.from_ms, f.before_ms, std::int64_t{f.limit}}));
+      std::vector<DoorOpeningRecord> out;
       for (const Row& q : rows) {
-        ParcelRecord r{q.text(0), q.text(1), q.text(2), q.text(3), std::nullopt, q.integer(5)};
-        if (auto c = q.optional_integer(4)) r.compartment = static_cast<int>(*c);
-        out.push_back(std::move(r));
+        out.push_back({q.text(0), static_cast<std::uint64_t>(q.integer(1)), q.integer(2),
+                       static_cast<int>(q.integer(3)), q.text(4), q.optional_text(5),
+                       q.optional_text(6), q.optional_text(7), q.text(8)});
       }
       return out;
     });
   }
 
-  Expected<void> add_enrolment_token(const NewEnrolmentToken& t, std::int64_t now_ms) override {
+  Expected<void> add_command(const NewCommand& c, std::int64_t now_ms, const Actor& by) override {
+    return transaction([&](Connection& db) -> Expected<void> {
+      CIVICBOX_TRY(auto known, db.run("SELECT 1 FROM devices WHERE device_id = ?1", {c.device_id}));
+      if (known.empty()) {
+        return make_error(ErrorCode::not_found,
+                          "no box called " + c.device_id + " has ever connected");
+      }
+      auto added = db.run(
+          "INSERT INTO commands(id, device_id, kind, compartment, reason, issued_by, created_at, "
+          "expires_at) VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6, ?7)",
+          {c.id, c.device_id, std::int64_t{c.compartment}, c.reason, by.name, now_ms,
+           c.expires_at_ms});
+      if (!added && added.error().code == ErrorCode::conflict) {
+        return make_error(ErrorCode::conflict, "command id already used: " + c.id);
+      }
+      CIVICBOX_CHECK(added);
+      return audit(db, by, now_ms, "box.open", c.device_id,
+                   {{"command", c.id}, {"compartment", c.compartment}, {"reason", c.reason}});
+    });
+  }
+
+  Expected<std::vector<CommandRecord>> list_commands(const DeviceId& device) override {
+    return all(std::string("SELECT ") + kCommandColumns +
+                   " FROM commands WHERE device_id = ?1 ORDER BY created_at DESC, id LIMIT 100",
+               device.str(), command_from);
+  }
+
+  Expected<void> add_clerk(const std::string& badge, const std::string& name,
+                           const std::string& pin_hash, std::int64_t now_ms,
+                           const Actor& by) override {
+    return transaction([&](Connection& db) -> Expected<void> {
+      CIVICBOX_TRY(auto added,
+                   db.run("INSERT INTO clerks(badge, name, pin_hash, active, updated_at) "
+                          "VALUES (?1, ?2, ?3, 1, ?4) ON CONFLICT(badge) DO UPDATE SET "
+                          "name = ?2, pin_hash = ?3, active = 1, updated_at = ?4 "
+                          "WHERE clerks.active = 0",
+                          {badge, name, pin_hash, now_ms}));
+      if (added.changes == 0) {
+        return make_error(ErrorCode::conflict, "badge " + badge + " is already a clerk's");
+      }
+      CIVICBOX_CHECK(bump_staff_version(db));
+      return audit(db, by, now_ms, "clerk.add", badge, {{"name", name}});
+    });
+  }
+
+  Expected<void> set_clerk_pin(const std::string& badge, const std::string& pin_hash,
+                               std::int64_t now_ms, const Actor& by) override {
+    return change_clerk(badge, now_ms, by, "clerk.pin_reset",
+                        "UPDATE clerks SET pin_hash = ?2, updated_at = ?3 "
+                        "WHERE badge = ?1 AND active = 1",
+                        pin_hash);
+  }
+
+  Expected<void> remove_clerk(const std::string& badge, std::int64_t now_ms,
+                              const Actor& by) override {
+    return change_clerk(badge, now_ms, by, "clerk.remove",
+                        "UPDATE clerks SET active = 0, pin_hash = ?2, updated_at = ?3 "
+                        "WHERE badge = ?1 AND active = 1",
+                        std::string());
+  }
+
+  Expected<std::vector<ClerkRecord>> list_clerks() override {
+    return read([&](Connection& db) -> Expected<std::vector<ClerkRecord>> {
+      CIVICBOX_TRY(auto rows, db.run("SELECT badge, name, updated_at FROM clerks WHERE active = 1 "
+                                     "ORDER BY badge"));
+      std::vector<ClerkRecord> out;
+      for (const Row& q : rows) out.push_back({q.text(0), q.text(1), true, q.integer(2)});
+      return out;
+    });
+  }
+
+  Expected<void> add_api_token(const std::string& token_sha256_hex, const std::string& name,
+                               const std::string& role, std::int64_t now_ms,
+                               const Actor& by) override {
+    return transaction([&](Connection& db) -> Expected<void> {
+      auto added = db.run(
+          "INSERT INTO api_tokens(token_sha256, name, role, created_at) "
+          "VALUES (?1, ?2, ?3, ?4)",
+          {token_sha256_hex, name, role, now_ms});
+      if (!added && added.error().code == ErrorCode::conflict) {
+        return make_error(ErrorCode::conflict, "an API token called " + name + " exists");
+      }
+      CIVICBOX_CHECK(added);
+      return audit(db, by, now_ms, "api_token.create", name, {{"role", role}});
+    });
+  }
+
+  Expected<std::optional<ApiTokenRecord>> find_api_token(
+      const std::string& token_sha256_hex) override {
+    return one(std::string("SELECT ") + kApiTokenColumns +
+                   " FROM api_tokens WHERE token_sha256 = ?1 AND revoked_at IS NULL",
+               token_sha256_hex, api_token_from);
+  }
+
+  Expected<std::vector<ApiTokenRecord>> list_api_tokens() override {
+    return all(std::string("SELECT ") + kApiTokenColumns +
+                   " FROM api_tokens WHERE ?1 IS NULL ORDER BY name",
+               sql::Param(std::optional<std::string>{}), api_token_from);
+  }
+
+  Expected<void> revoke_api_token(const std::string& name, std::int64_t now_ms,
+                                  const Actor& by) override {
+    return transaction([&](Connection& db) -> Expected<void> {
+      CIVICBOX_TRY(auto done, db.run("UPDATE api_tokens SET revoked_at = ?2 WHERE name = ?1 AND "
+                                     "revoked_at IS NULL",
+                                     {name, now_ms}));
+      if (done.changes == 0) {
+        return make_error(ErrorCode::not_found, "no API token called " + name + " in use");
+      }
+      return audit(db, by, now_ms, "api_token.revoke", name, Json::object());
+    });
+  }
+
+  Expected<std::vector<AuditRecord>> list_audit(const AuditFilter& f) override {
+    return read([&](Connection& db) -> Expected<std::vector<AuditRecord>> {
+      CIVICBOX_TRY(auto rows,
+                   db.run("SELECT id, at, actor, role, action, target, detail FROM audit WHERE "
+                          "(?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR target = ?2) AND "
+                          "(?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4) "
+                          "ORDER BY id DESC LIMIT ?5",
+                          {f.actor, f.target, f.from_ms, f.before_ms, std::int64_t{f.limit}}));
+      std::vector<AuditRecord> out;
+      for (const Row& q : rows) {
+        out.push_back(
+            {q.integer(0), q.integer(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6)});
+      }
+      return out;
+    });
+  }
+
+  Expected<Statistics> statistics(std::int64_t now_ms, int days, int waiting_after_days) override {
+    return read([&](Connection& db) -> Expected<Statistics> {
+      return figures(db, now_ms, days, waiting_after_days);
+    });
+  }
+
+  Expected<void> add_enrolment_token(const NewEnrolmentToken& t, std::int64_t now_ms,
+                                     const Actor& by) override {
     return transaction([&](Connection& db) -> Expected<void> {
       CIVICBOX_CHECK(
           db.run("INSERT INTO enrolment_tokens(token_sha256, device_id, site, cabinet, created_at, "
                  "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                  {t.token_sha256_hex, t.device_id, t.site, t.cabinet, now_ms, t.expires_at_ms}));
-      return {};
+      // The token's hash is not in the trail: the trail is readable by auditors.
+      return audit(db, by, now_ms, "enrolment_token.create", t.device_id,
+                   {{"site", t.site}, {"cabinet", t.cabinet}, {"expires_at_ms", t.expires_at_ms}});
     });
   }
 
@@ -522,7 +969,7 @@ class SqlStorage final : public Storage {
   }
 
   Expected<int> revoke_device(const DeviceId& device, const std::string& reason,
-                              std::int64_t now_ms) override {
+                              std::int64_t now_ms, const Actor& by) override {
     return transaction([&](Connection& db) -> Expected<int> {
       CIVICBOX_CHECK(lock_device(db, device.str()));
       CIVICBOX_TRY(auto revoked,
@@ -536,6 +983,8 @@ class SqlStorage final : public Storage {
           "reason = ?3, lifted_at = NULL",
           {device.str(), now_ms, reason}));
       CIVICBOX_CHECK(bump_revocation_version(db));
+      CIVICBOX_CHECK(audit(db, by, now_ms, "box.revoke", device.str(),
+                           {{"reason", reason}, {"certificates", revoked.changes}}));
       return static_cast<int>(revoked.changes);
     });
   }
@@ -768,6 +1217,25 @@ class SqlStorage final : public Storage {
       return move_parcel(db, device, collected->parcel_id, "loaded", "collected",
                          collected->compartment);
     }
+    if (const auto* opened = std::get_if<wire::DoorOpened>(&event.body)) {
+      CIVICBOX_CHECK(db.run(
+          "INSERT INTO door_openings(device_id, seq, at, compartment, opened_by, badge, command, "
+          "ref, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+          {device.str(), static_cast<std::int64_t>(event.seq), event.at_ms,
+           std::int64_t{opened->compartment}, opened->by, opened->badge, opened->command,
+           opened->ref, opened->why}));
+      return std::string("applied");
+    }
+    if (const auto* done = std::get_if<wire::CommandDone>(&event.body)) {
+      CIVICBOX_TRY(auto marked,
+                   db.run("UPDATE commands SET outcome = ?1, detail = ?2, done_at = ?3 WHERE "
+                          "id = ?4 AND device_id = ?5 AND done_at IS NULL",
+                          {done->outcome, done->detail, now_ms, done->command, device.str()}));
+      if (marked.changes == 0) {
+        return std::string("rejected: no command ") + done->command + " waiting for this box";
+      }
+      return std::string("applied");
+    }
     return std::string("recorded");
   }
 
@@ -793,11 +1261,12 @@ class SqlStorage final : public Storage {
     CIVICBOX_CHECK(db.run(
         "INSERT INTO submissions(tracking_code, device_id, kind, compartment, "
         "provisional_number, contact, interrupted, institution, year, number, "
-        "registration_number, state, filed_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'registered', ?12)",
+        "registration_number, state, filed_at, language) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'registered', ?12, ?13)",
         {s.tracking_code.str(), device.str(), s.kind, static_cast<std::int64_t>(s.compartment),
          s.provisional_number, s.contact, static_cast<std::int64_t>(s.interrupted ? 1 : 0),
-         institution_, static_cast<std::int64_t>(year), number, registration, filed_at_ms}));
+         institution_, static_cast<std::int64_t>(year), number, registration, filed_at_ms,
+         s.language.value_or("")}));
     // Received at the box, registered here: two steps in one statement, in that order.
     CIVICBOX_CHECK(
         db.run("INSERT INTO submission_history(tracking_code, state, at) "
@@ -875,7 +1344,8 @@ class SqlStorage final : public Storage {
   Expected<std::optional<SubmissionRecord>> find(Connection& db, const std::string& code) {
     CIVICBOX_TRY(auto rows, db.run("SELECT tracking_code, device_id, kind, compartment, "
                                    "provisional_number, contact, registration_number, state, "
-                                   "filed_at FROM submissions WHERE tracking_code = ?1",
+                                   "filed_at, language, reference FROM submissions "
+                                   "WHERE tracking_code = ?1",
                                    {code}));
     if (rows.empty()) return std::optional<SubmissionRecord>{};
     const Row& q = rows[0];
@@ -889,6 +1359,8 @@ class SqlStorage final : public Storage {
     r.registration_number = q.text(6);
     CIVICBOX_TRY(r.state, parse_submission_state(q.text(7)));
     r.filed_at_ms = q.integer(8);
+    r.language = q.text(9);
+    r.reference = q.text(10);
     CIVICBOX_TRY(auto history, db.run("SELECT state, at FROM submission_history WHERE "
                                       "tracking_code = ?1 ORDER BY rowid",
                                       {code}));
@@ -897,6 +1369,120 @@ class SqlStorage final : public Storage {
       r.history.push_back({state, h.integer(1)});
     }
     return std::optional<SubmissionRecord>{std::move(r)};
+  }
+
+  // Inside the transaction that makes the change it records.
+  Expected<void> audit(Connection& db, const Actor& by, std::int64_t now_ms,
+                       const std::string& action, const std::string& target, Json detail) {
+    CIVICBOX_CHECK(
+        db.run("INSERT INTO audit(at, actor, role, action, target, detail) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+               {now_ms, by.name, by.role, action, target, json::dump(detail)}));
+    return {};
+  }
+
+  Expected<void> bump_staff_version(Connection& db) {
+    CIVICBOX_CHECK(db.run("UPDATE staff_counter SET value = value + 1 WHERE id = 1"));
+    return {};
+  }
+
+  // An update of one active clerk (?1 badge, ?2 value, ?3 now), audited; boxes hear of it at
+  // their next pull.
+  Expected<void> change_clerk(const std::string& badge, std::int64_t now_ms, const Actor& by,
+                              const char* action, const char* update, const std::string& value) {
+    return transaction([&](Connection& db) -> Expected<void> {
+      CIVICBOX_TRY(auto done, db.run(update, {badge, value, now_ms}));
+      if (done.changes == 0)
+        return make_error(ErrorCode::not_found, "no clerk with badge " + badge);
+      CIVICBOX_CHECK(bump_staff_version(db));
+      return audit(db, by, now_ms, action, badge, Json::object());
+    });
+  }
+
+  // Boxes with their last report and their latest alarms; one box or all.
+  Expected<std::vector<BoxRecord>> boxes(Connection& db, const std::optional<std::string>& only) {
+    CIVICBOX_TRY(auto rows,
+                 db.run("SELECT d.device_id, d.first_seen, d.last_seen, d.applied_through, "
+                        "s.received_at, s.status, (SELECT COUNT(*) FROM device_revocations r "
+                        "WHERE r.device_id = d.device_id AND r.lifted_at IS NULL) "
+                        "FROM devices d LEFT JOIN box_status s ON s.device_id = d.device_id "
+                        "WHERE (?1 IS NULL OR d.device_id = ?1) ORDER BY d.device_id LIMIT ?2",
+                        {only, static_cast<std::int64_t>(wire::kMaxListItems)}));
+    std::vector<BoxRecord> out;
+    for (const Row& q : rows) {
+      BoxRecord b;
+      b.device_id = q.text(0);
+      b.first_seen_ms = q.integer(1);
+      b.last_seen_ms = q.integer(2);
+      b.applied_through = static_cast<std::uint64_t>(q.integer(3));
+      b.revoked = q.integer(6) != 0;
+      if (auto status_json = q.optional_text(5)) {
+        // Stored by record_box_status from a parsed report: unreadable only if damaged.
+        CIVICBOX_TRY(auto status, wire::parse_box_status(*status_json));
+        b.status = BoxStatusRecord{q.optional_integer(4).value_or(0), std::move(status)};
+      }
+      CIVICBOX_TRY(auto alarms, db.run("SELECT body FROM events WHERE device_id = ?1 AND "
+                                       "type = 'alarm' ORDER BY seq DESC LIMIT 10",
+                                       {b.device_id}));
+      for (const Row& a : alarms) {
+        CIVICBOX_TRY(auto event, wire::parse_event(a.text(0)));
+        if (const auto* alarm = std::get_if<wire::Alarm>(&event.body)) {
+          b.alarms.push_back({event.at_ms, alarm->what, alarm->detail, alarm->compartment});
+        }
+      }
+      out.push_back(std::move(b));
+    }
+    return out;
+  }
+
+  Expected<Statistics> figures(Connection& db, std::int64_t now_ms, int days,
+                               int waiting_after_days) {
+    constexpr std::int64_t kDay = 24 * 3600 * 1000;
+    const std::int64_t since = now_ms - std::int64_t{days} * kDay;
+    Statistics st;
+    std::map<std::string, DayCount> by_date;
+    for (int d = days - 1; d >= 0; --d) {
+      std::string date = local_date(now_ms - std::int64_t{d} * kDay);
+      by_date.emplace(date, DayCount{date, 0, 0});
+    }
+    CIVICBOX_TRY(auto filed,
+                 db.run("SELECT filed_at FROM submissions WHERE filed_at >= ?1", {since}));
+    for (const Row& q : filed) {
+      if (auto it = by_date.find(local_date(q.integer(0))); it != by_date.end()) ++it->second.filed;
+    }
+    CIVICBOX_TRY(auto collected, db.run("SELECT at FROM events WHERE type = 'parcel.collected' "
+                                        "AND at >= ?1",
+                                        {since}));
+    for (const Row& q : collected) {
+      if (auto it = by_date.find(local_date(q.integer(0))); it != by_date.end()) {
+        ++it->second.collected;
+      }
+    }
+    for (auto& [date, count] : by_date) st.days.push_back(count);
+
+    CIVICBOX_TRY(auto resolved,
+                 db.run("SELECT s.kind, s.filed_at, h.at FROM submission_history h JOIN "
+                        "submissions s ON s.tracking_code = h.tracking_code WHERE h.state IN "
+                        "('resolved', 'rejected') AND h.at >= ?1",
+                        {since}));
+    std::map<std::string, std::vector<double>> hours;
+    for (const Row& q : resolved) {
+      hours[q.text(0)].push_back(static_cast<double>(q.integer(2) - q.integer(1)) / 3.6e6);
+    }
+    for (auto& [kind, values] : hours) {
+      std::sort(values.begin(), values.end());
+      st.resolution.push_back({kind, static_cast<int>(values.size()), percentile(values, 0.5),
+                               percentile(values, 0.9)});
+    }
+    CIVICBOX_TRY(auto waiting,
+                 db.run("SELECT tracking_code FROM submissions WHERE state NOT IN ('resolved', "
+                        "'rejected') AND filed_at < ?1 ORDER BY filed_at LIMIT 100",
+                        {now_ms - std::int64_t{waiting_after_days} * kDay}));
+    for (const Row& q : waiting) {
+      CIVICBOX_TRY(auto record, find(db, q.text(0)));
+      if (record) st.waiting.push_back(std::move(*record));
+    }
+    return st;
   }
 
   std::unique_ptr<sql::Pool> pool_;

@@ -73,7 +73,7 @@ Config bench_config(const Fleet& f) {
 
 std::string request_for(FleetIdentity& identity, int i) {
   const std::string box = "bench-" + std::to_string(i % kKeys);
-  auto token = identity.create_token({"bench-site", box, "kerong-12", 24});
+  auto token = identity.create_token({"bench-site", box, "kerong-12", 24}, {"bench", "operator"});
   return wire::to_json(wire::EnrolRequest{token->token, fleet().csrs[i % kKeys], std::nullopt});
 }
 

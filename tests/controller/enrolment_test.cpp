@@ -417,7 +417,7 @@ TEST_F(EnrolmentTest, ARevocationFromAnotherProcessIsSeenWithoutARestart) {
   // The command line opens the same database and revokes.
   auto other = open_sqlite_storage(dir_.path(), {"cluj", true});
   ASSERT_TRUE(other);
-  ASSERT_TRUE((*other)->revoke_device(device("box-a"), "lost", kStart + 1));
+  ASSERT_TRUE((*other)->revoke_device(device("box-a"), "lost", kStart + 1, {"test", "operator"}));
   EXPECT_FALSE(service_->identity().refusal_in_memory(box_a)) << "nothing polled yet";
   ASSERT_TRUE(service_->identity().refresh_revocations());
   EXPECT_EQ(service_->identity().refusal_in_memory(box_a), "lost");

@@ -89,6 +89,7 @@ class StorageTest : public ::testing::TestWithParam<Backend> {
   }
   testing::TempDir dir_;
   std::string conninfo_;
+  const Actor kOperator_{"test", "operator"};
   SystemRandom random_;
   std::unique_ptr<Storage> storage_;
 };
@@ -206,8 +207,8 @@ TEST_P(StorageTest, ParcelsFlowFromIssuedToLoadedToCollectedAndBoxesSeeOnlyTheir
   PickupCode code = PickupCode::generate(random_);
   NewParcel parcel{"PARCEL1", "box-a", "ref-1", hash_pickup_code(code, random_, 10),
                    kNow + 86'400'000};
-  ASSERT_TRUE(storage_->add_parcel(parcel, kNow));
-  EXPECT_FALSE(storage_->add_parcel(parcel, kNow));  // an id is never reused
+  ASSERT_TRUE(storage_->add_parcel(parcel, kNow, kOperator_));
+  EXPECT_FALSE(storage_->add_parcel(parcel, kNow, kOperator_));  // an id is never reused
 
   auto pulled = storage_->assignments_since(device("box-a"), 0, kNow);
   ASSERT_TRUE(pulled);
@@ -242,15 +243,15 @@ TEST_P(StorageTest, TheBackOfficeMovesSubmissionsOnlyAlongTheAllowedPath) {
   auto e = filed_event(1, random_);
   const auto code = std::get<wire::SubmissionFiled>(e.body).tracking_code;
   ASSERT_TRUE(storage_->apply_events(device("box-a"), {e}, kNow));
-  auto moved = storage_->move_submission(code, SubmissionState::in_progress, kNow + 1);
+  auto moved = storage_->move_submission(code, SubmissionState::in_progress, kNow + 1, kOperator_);
   ASSERT_TRUE(moved);
   EXPECT_EQ(moved->history.size(), 3u);
-  auto back = storage_->move_submission(code, SubmissionState::registered, kNow + 2);
+  auto back = storage_->move_submission(code, SubmissionState::registered, kNow + 2, kOperator_);
   ASSERT_FALSE(back);
   EXPECT_EQ(back.error().code, ErrorCode::conflict);
-  ASSERT_TRUE(storage_->move_submission(code, SubmissionState::resolved, kNow + 3));
+  ASSERT_TRUE(storage_->move_submission(code, SubmissionState::resolved, kNow + 3, kOperator_));
   auto unknown =
-      storage_->move_submission(TrackingCode::generate(random_), SubmissionState::resolved, kNow);
+      storage_->move_submission(TrackingCode::generate(random_), SubmissionState::resolved, kNow, kOperator_);
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, ErrorCode::not_found);
   SubmissionFilter resolved;
@@ -274,9 +275,9 @@ CertificateRecord certificate_of(const std::string& serial, const std::string& b
 
 TEST_P(StorageTest, ATokenEnrolsOnceTheLoserOfARaceChangesNothing) {
   ASSERT_TRUE(
-      storage_->add_enrolment_token({"hash-1", "box-a", "site", "kerong-12", kNow + 1000}, kNow));
+      storage_->add_enrolment_token({"hash-1", "box-a", "site", "kerong-12", kNow + 1000}, kNow, kOperator_));
   EXPECT_EQ(
-      storage_->add_enrolment_token({"hash-1", "box-b", "s", "c", kNow + 1000}, kNow).error().code,
+      storage_->add_enrolment_token({"hash-1", "box-b", "s", "c", kNow + 1000}, kNow, kOperator_).error().code,
       ErrorCode::conflict);
   ASSERT_TRUE(storage_->complete_enrolment("hash-1", certificate_of("aa", "box-a", kNow), kNow));
   auto second = storage_->complete_enrolment("hash-1", certificate_of("bb", "box-a", kNow), kNow);
@@ -290,7 +291,7 @@ TEST_P(StorageTest, ATokenEnrolsOnceTheLoserOfARaceChangesNothing) {
 }
 
 TEST_P(StorageTest, AnExpiredTokenOrOneForAnotherBoxNeverCompletes) {
-  ASSERT_TRUE(storage_->add_enrolment_token({"hash-2", "box-a", "site", "k", kNow + 1000}, kNow));
+  ASSERT_TRUE(storage_->add_enrolment_token({"hash-2", "box-a", "site", "k", kNow + 1000}, kNow, kOperator_));
   EXPECT_FALSE(
       storage_->complete_enrolment("hash-2", certificate_of("cc", "box-a", kNow), kNow + 1000));
   EXPECT_FALSE(storage_->complete_enrolment("hash-2", certificate_of("cc", "box-b", kNow), kNow));
@@ -299,12 +300,12 @@ TEST_P(StorageTest, AnExpiredTokenOrOneForAnotherBoxNeverCompletes) {
 }
 
 TEST_P(StorageTest, RevocationsSurviveARestartAndMoveTheVersion) {
-  ASSERT_TRUE(storage_->add_enrolment_token({"h", "box-a", "s", "k", kNow + 1000}, kNow));
+  ASSERT_TRUE(storage_->add_enrolment_token({"h", "box-a", "s", "k", kNow + 1000}, kNow, kOperator_));
   ASSERT_TRUE(storage_->complete_enrolment("h", certificate_of("aa", "box-a", kNow), kNow));
   ASSERT_TRUE(storage_->record_certificate(certificate_of("ab", "box-a", kNow + 1)));
   const std::int64_t v0 = *storage_->revocation_version();
-  EXPECT_EQ(*storage_->revoke_device(device("box-a"), "stolen", kNow + 10), 2);
-  EXPECT_EQ(*storage_->revoke_device(device("box-a"), "again", kNow + 20), 0)
+  EXPECT_EQ(*storage_->revoke_device(device("box-a"), "stolen", kNow + 10, kOperator_), 2);
+  EXPECT_EQ(*storage_->revoke_device(device("box-a"), "again", kNow + 20, kOperator_), 0)
       << "revoked already: the first reason stays";
   reopen();
   const std::int64_t v1 = *storage_->revocation_version();
@@ -316,7 +317,7 @@ TEST_P(StorageTest, RevocationsSurviveARestartAndMoveTheVersion) {
   EXPECT_TRUE(list.boxes.at("box-a").issued_since.empty());
 
   // Re-enrolment lifts the box's revocation and its new certificate is the only one it holds.
-  ASSERT_TRUE(storage_->add_enrolment_token({"h2", "box-a", "s", "k", kNow + 9000}, kNow));
+  ASSERT_TRUE(storage_->add_enrolment_token({"h2", "box-a", "s", "k", kNow + 9000}, kNow, kOperator_));
   ASSERT_TRUE(storage_->complete_enrolment("h2", certificate_of("ac", "box-a", kNow + 30), kNow));
   EXPECT_GT(*storage_->revocation_version(), v1);
   list = *storage_->revocations();
@@ -325,9 +326,9 @@ TEST_P(StorageTest, RevocationsSurviveARestartAndMoveTheVersion) {
 }
 
 TEST_P(StorageTest, ARevokedBoxGetsNoRenewedCertificateUntilItIsEnrolledAgain) {
-  ASSERT_TRUE(storage_->add_enrolment_token({"h", "box-a", "s", "k", kNow + 1000}, kNow));
+  ASSERT_TRUE(storage_->add_enrolment_token({"h", "box-a", "s", "k", kNow + 1000}, kNow, kOperator_));
   ASSERT_TRUE(storage_->complete_enrolment("h", certificate_of("aa", "box-a", kNow), kNow));
-  ASSERT_TRUE(storage_->revoke_device(device("box-a"), "stolen", kNow + 10));
+  ASSERT_TRUE(storage_->revoke_device(device("box-a"), "stolen", kNow + 10, kOperator_));
   // A renewal signed before the revocation but recorded after it (a race): refused, nothing kept.
   auto renewed = storage_->record_certificate(certificate_of("ab", "box-a", kNow + 20));
   ASSERT_FALSE(renewed);
@@ -335,7 +336,7 @@ TEST_P(StorageTest, ARevokedBoxGetsNoRenewedCertificateUntilItIsEnrolledAgain) {
   EXPECT_FALSE(*storage_->find_certificate("ab"));
   EXPECT_TRUE(storage_->revocations()->boxes.at("box-a").issued_since.empty());
   // A new enrolment lifts the revocation; renewals work again.
-  ASSERT_TRUE(storage_->add_enrolment_token({"h2", "box-a", "s", "k", kNow + 9000}, kNow));
+  ASSERT_TRUE(storage_->add_enrolment_token({"h2", "box-a", "s", "k", kNow + 9000}, kNow, kOperator_));
   ASSERT_TRUE(storage_->complete_enrolment("h2", certificate_of("ac", "box-a", kNow + 30), kNow));
   EXPECT_TRUE(storage_->record_certificate(certificate_of("ad", "box-a", kNow + 40)));
 }
@@ -406,7 +407,7 @@ TEST_F(SharedPostgres, TheSameBatchSentToBothInstancesAtOnceIsAppliedOnce) {
           << "both answers name the same numbers";
     }
   }
-  auto all = instances_[0]->list_submissions({std::nullopt, std::nullopt, 1000});
+  auto all = instances_[0]->list_submissions(SubmissionFilter{.limit = 1000});
   ASSERT_TRUE(all);
   EXPECT_EQ(all->size(), 400u) << "20 rounds x 20 filings, none twice";
 }
