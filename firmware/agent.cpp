@@ -320,7 +320,8 @@ Expected<SyncReport> Agent::sync_now() {
   return syncer_->sync_once();
 }
 
-FlowResult Agent::file(const std::string& kind, const std::optional<std::string>& contact) {
+FlowResult Agent::file(const std::string& kind, const std::optional<std::string>& contact,
+                       const std::optional<std::string>& language) {
   std::lock_guard lock(flow_mutex_);
   if (auto refused = refuse_when_revoked()) return *refused;
   // Known before the compartment opens, and said so: the filing goes on without a receipt.
@@ -331,7 +332,7 @@ FlowResult Agent::file(const std::string& kind, const std::optional<std::string>
                          "the screen will show you.");
   }
   receipt_refused_ = no_receipt.has_value();
-  FlowResult result = run_locked(FileDocument{kind, contact});
+  FlowResult result = run_locked(FileDocument{kind, contact, language});
   receipt_refused_ = false;
   result.no_receipt = no_receipt;
   return result;
@@ -411,9 +412,9 @@ FlowResult Agent::collect(const std::string& typed_code) {
   if (auto refused = refuse_when_revoked()) return *refused;
   return run(CollectParcel{typed_code});
 }
-FlowResult Agent::load(const std::string& parcel_id) {
+FlowResult Agent::load(const std::string& parcel_id, const std::optional<std::string>& badge) {
   if (auto refused = refuse_when_revoked()) return *refused;
-  return run(LoadParcel{parcel_id});
+  return run(LoadParcel{parcel_id, badge});
 }
 
 // A revoked box opens no door for a citizen and takes no new parcel; a clerk may still empty
@@ -427,8 +428,8 @@ std::optional<FlowResult> Agent::refuse_when_revoked() {
   devices_.screen.show(result.refused->message);
   return result;
 }
-FlowResult Agent::empty() {
-  return run(EmptyDropoff{});
+FlowResult Agent::empty(const std::optional<std::string>& badge) {
+  return run(EmptyDropoff{badge});
 }
 
 FlowResult Agent::run(const Input& input) {

@@ -106,10 +106,14 @@ class Agent {
   // every renew_check_s when the box has an enrolled identity ('box.identity').
   Expected<bool> renew_certificate(bool force);
 
-  FlowResult file(const std::string& kind, const std::optional<std::string>& contact);
+  // Every flow journals a door.opened (who, why) before each unlock. `language`: the citizen's UI
+  // language, carried by submission.filed; `badge`: the clerk's, when known.
+  FlowResult file(const std::string& kind, const std::optional<std::string>& contact,
+                  const std::optional<std::string>& language = std::nullopt);
   FlowResult collect(const std::string& typed_code);
-  FlowResult load(const std::string& parcel_id);
-  FlowResult empty();
+  FlowResult load(const std::string& parcel_id,
+                  const std::optional<std::string>& badge = std::nullopt);
+  FlowResult empty(const std::optional<std::string>& badge = std::nullopt);
   // Waits up to `wait` for the scanner to read a code, then acts on it: a pickup code collects,
   // anything else is refused with a message. nullopt when nothing was scanned (or no scanner).
   std::optional<FlowResult> scan(std::chrono::milliseconds wait);

@@ -75,6 +75,8 @@ std::string intent_payload(const Intent& i) {
          {"provisional_counter", i.provisional_counter},
          {"tracking_codes", i.tracking_codes}};
   if (i.contact) j["contact"] = *i.contact;
+  if (i.language) j["language"] = *i.language;
+  if (i.badge) j["badge"] = *i.badge;
   return civicbox::json::dump(j);
 }
 
@@ -95,6 +97,8 @@ Expected<Intent> read_intent(const sqlite::Statement& row) {
     i.provisional_number = payload.value("provisional_number", "");
     i.provisional_counter = payload.value("provisional_counter", std::int64_t{0});
     if (payload.contains("contact")) i.contact = payload["contact"].get<std::string>();
+    if (payload.contains("language")) i.language = payload["language"].get<std::string>();
+    if (payload.contains("badge")) i.badge = payload["badge"].get<std::string>();
     if (payload.contains("tracking_codes")) {
       i.tracking_codes = payload["tracking_codes"].get<std::vector<std::string>>();
     }

@@ -158,16 +158,21 @@ std::vector<ui::Row> self_test_rows(const std::vector<SelfTestLine>& lines);
 struct StartFiling {
   std::string kind;
   std::optional<std::string> contact;
+  std::string language{};  // on screen: the receipt's language
 };
 struct StartCollect {
   std::string code;  // typed or scanned; a secret, never logged
 };
 struct StartLoad {
   std::string parcel_id;
+  std::string badge{};  // the clerk logged in
 };
-struct StartEmpty {};
+struct StartEmpty {
+  std::string badge{};  // the clerk logged in
+};
 struct StartSelfTest {
   std::string reason = "on_demand";  // or "provisioning"
+  std::string badge{};               // the technician logged in ("": none, after enrolment)
 };
 struct StartEnrol {
   std::string token;  // a secret until used: never logged

@@ -10,6 +10,7 @@
 
 #include "hardware/sim/log_screen.hpp"
 #include "hardware/sim/receipt_file.hpp"
+#include "tests/support/flow_events.hpp"
 #include "tests/support/seeded_random.hpp"
 #include "tests/support/sim_lockers.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -67,8 +68,14 @@ TEST_F(AgentTest, ADoorThatDidNotOpenInTimeIsNeverHandedOutAgainAndALateFilingIs
   ASSERT_EQ(unfinished->size(), 1u);
   EXPECT_EQ((*unfinished)[0].compartment, 1);
   EXPECT_EQ((*unfinished)[0].stage, IntentStage::unlock_requested);
+  // The opening was journaled before the unlock (who and why), then the alarm.
   auto recorded = events(*agent);
-  const auto* alarm = std::get_if<wire::Alarm>(&recorded.at(0));
+  ASSERT_EQ(recorded.size(), 2u);
+  const auto* opened = std::get_if<wire::DoorOpened>(&recorded.at(0));
+  ASSERT_NE(opened, nullptr);
+  EXPECT_EQ(opened->compartment, 1);
+  EXPECT_EQ(opened->why, "filing");
+  const auto* alarm = std::get_if<wire::Alarm>(&recorded.at(1));
   ASSERT_NE(alarm, nullptr);
   EXPECT_EQ(alarm->what, "door_not_opened");
   EXPECT_EQ(alarm->compartment, 1);
@@ -78,7 +85,7 @@ TEST_F(AgentTest, ADoorThatDidNotOpenInTimeIsNeverHandedOutAgainAndALateFilingIs
   auto second = agent->file("request", std::nullopt);
   ASSERT_FALSE(second.refused.has_value()) << second.refused->message;
   ASSERT_FALSE(second.events.empty());
-  EXPECT_EQ(std::get<wire::SubmissionFiled>(second.events.at(0)).compartment, 2);
+  EXPECT_EQ(testing::first_of<wire::SubmissionFiled>(second.events).compartment, 2);
   // Both compartments taken: no third filing, even though door 1 reads closed.
   auto third = agent->file("request", std::nullopt);
   ASSERT_TRUE(third.refused.has_value());

@@ -293,6 +293,7 @@ TEST_F(SessionTest, ACitizenFilesWithAContactAndSeesTheReceiptWithTheTrackingCod
   ASSERT_NE(filing, nullptr);
   EXPECT_EQ(filing->kind, "request");
   EXPECT_EQ(filing->contact, std::optional<std::string>("+40 722 123 456"));
+  EXPECT_EQ(filing->language, view().language) << "the receipt's language is the screen's";
   EXPECT_EQ(view().screen, ScreenId::working);
   EXPECT_TRUE(session().flow_running());
 
@@ -771,6 +772,7 @@ TEST_F(SessionTest, AClerkLoadsAParcelByScanningItsLabel) {
   const auto* load = first<StartLoad>(started);
   ASSERT_NE(load, nullptr);
   EXPECT_EQ(load->parcel_id, tracking.str());
+  EXPECT_EQ(load->badge, "CLERK-0001") << "the opening is journaled with the clerk's badge";
 
   door(6);
   EXPECT_EQ(view().body_key, "door.load");
@@ -807,6 +809,7 @@ TEST_F(SessionTest, EmptyShowsTheCountConfirmed) {
   log_in("CLERK-0001", kClerkPin);
   auto started = touch("clerk:empty");
   EXPECT_EQ(count<StartEmpty>(started), 1);
+  EXPECT_EQ(first<StartEmpty>(started)->badge, "CLERK-0001");
   EXPECT_EQ(count<StartEmpty>(touch("clerk:empty")), 0);
   door(1);
   EXPECT_EQ(view().body_key, "door.empty");
@@ -1017,7 +1020,9 @@ TEST_F(SessionTest, WithoutEnrolConfiguredTheTechnicianScreenSaysToUseTheCommand
 
 TEST_F(SessionTest, CancellingTheSelfTestIsTheOneTouchThatActsWhileItRuns) {
   log_in("TECH-07", kTechnicianPin);
-  touch("self_test");
+  auto started = touch("self_test");
+  ASSERT_EQ(count<StartSelfTest>(started), 1);
+  EXPECT_EQ(first<StartSelfTest>(started)->badge, "TECH-07") << "who opens the doors";
   EXPECT_EQ(count<CancelSelfTest>(touch("self_test_cancel")), 1);
   EXPECT_EQ(view().body_key, "self_test.cancelling");
   SelfTestProgress progress;
