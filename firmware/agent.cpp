@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -31,8 +32,10 @@ Agent::Agent(AgentConfig config, Devices devices, Random& random, std::unique_pt
   syncer_ = std::make_unique<Syncer>(
       *journal_, client_,
       SyncerOptions{std::chrono::seconds(config_.interval_s),
-                    static_cast<std::size_t>(config_.batch)},
+                    static_cast<std::size_t>(config_.batch), std::chrono::milliseconds(500),
+                    std::chrono::seconds(60), std::chrono::seconds(config_.status_every_s)},
       [this] { return now_ms(); }, random_);
+  syncer_->set_status_source([this] { return box_status(); });
 }
 
 Agent::~Agent() {
@@ -573,6 +576,104 @@ void Agent::print(const PrintReceipt& action, FlowResult& result) {
     return;
   }
   result.receipt_for = action.tracking_code;
+}
+
+std::optional<wire::BoxStatus> Agent::box_status() {
+  wire::BoxStatus s;
+  s.at_ms = now_ms();
+#ifdef CIVICBOX_VERSION
+  s.version = CIVICBOX_VERSION;
+#endif
+  auto state = journal_->box_state();
+  if (!state) {
+    spdlog::error("the box's status: {}", state.error().describe());
+    return std::nullopt;
+  }
+  std::set<int> occupied;
+  for (const auto& sub : state->submissions) occupied.insert(sub.compartment);
+  for (const auto& p : state->parcels) {
+    if (p.compartment && !p.collected) occupied.insert(*p.compartment);
+  }
+  std::set<int> open;
+  for (const auto& intent : state->unfinished) {
+    open.insert(intent.compartment);
+    s.faults.push_back(
+        {"flow_unfinished", "compartment " + std::to_string(intent.compartment) + ": the " +
+                                std::string(to_string(intent.flow)) + " " + intent.id +
+                                " did not finish (its door was not seen opened and shut)"});
+  }
+  std::set<int> faulty;
+  {
+    std::lock_guard lock(doors_mutex_);
+    open.insert(in_flight_.begin(), in_flight_.end());
+    faulty = health_.out_of_service();
+    for (int c : faulty) {
+      const std::string fault = health_.fault_of(c);
+      if (!fault.empty()) {
+        s.faults.push_back({"board_fault", "compartment " + std::to_string(c) + ": " + fault});
+      } else {
+        s.faults.push_back({"door_open", "compartment " + std::to_string(c) +
+                                             ": opened with no unlock, or left open, and not "
+                                             "shut yet"});
+      }
+    }
+  }
+  auto add = [&](int number, std::string_view use) {
+    wire::CompartmentStatus c;
+    c.number = number;
+    c.use = std::string(use);
+    c.size = "M";  // the profile's size, below; a test's bare layout has none
+    for (const auto& p : config_.cabinet.compartments) {
+      if (p.number == number) c.size = std::string(lockers::to_string(p.size));
+    }
+    c.state = faulty.contains(number)     ? "fault"
+              : open.contains(number)     ? "open"
+              : occupied.contains(number) ? "occupied"
+                                          : "free";
+    s.compartments.push_back(std::move(c));
+  };
+  for (int c : config_.dropoff) add(c, "dropoff");
+  for (int c : config_.pickup) add(c, "pickup");
+  std::sort(s.compartments.begin(), s.compartments.end(),
+            [](const auto& a, const auto& b) { return a.number < b.number; });
+
+  std::optional<drivers::PrinterStatus> printer;
+  {
+    std::lock_guard lock(printer_mutex_);
+    printer = printer_status_;
+  }
+  s.paper = "unknown";
+  if (devices_.has_printer && printer) {
+    switch (*printer) {
+      case drivers::PrinterStatus::ready:
+        s.paper = "ok";
+        break;
+      case drivers::PrinterStatus::paper_low:
+        s.paper = "low";
+        break;
+      case drivers::PrinterStatus::paper_out:
+        s.paper = "out";
+        s.faults.push_back({"printer_paper_out", "the receipt printer is out of paper"});
+        break;
+      case drivers::PrinterStatus::cover_open:
+      case drivers::PrinterStatus::offline:
+        s.faults.push_back({"printer_" + std::string(drivers::to_string(*printer)),
+                            "the receipt printer cannot print: it is " +
+                                std::string(drivers::to_string(*printer))});
+        break;
+      default:
+        break;
+    }
+  }
+  if (config_.cabinet.scanner && scanner_.load() == nullptr) {
+    s.faults.push_back({"scanner_missing", "the cabinet's QR scanner was not found"});
+  }
+  if (s.compartments.size() > wire::kMaxListItems) s.compartments.resize(wire::kMaxListItems);
+  if (s.faults.size() > wire::kMaxListItems) s.faults.resize(wire::kMaxListItems);
+  for (auto& f : s.faults) {
+    if (f.detail.size() > 4 * wire::kMaxTextBytes) f.detail.resize(4 * wire::kMaxTextBytes);
+  }
+  return s;
 }
 
 Expected<AgentStatus> Agent::status() {

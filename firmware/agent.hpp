@@ -126,6 +126,14 @@ class Agent {
   SelfTestResult self_test(const SelfTestRun& run);
 
   Expected<AgentStatus> status();
+  // The snapshot sent to the controller (POST /v1/device/status): every compartment's size, use
+  // and state (fault > open > occupied > free), the paper as the printer check last saw it, the
+  // faults the agent knows now. Never waits for a flow. nullopt when the journal cannot be read.
+  std::optional<wire::BoxStatus> box_status();
+  // The last status the controller took (this run).
+  [[nodiscard]] std::optional<wire::BoxStatus> last_status_sent() const {
+    return syncer_->last_status_sent();
+  }
   // The agent's notion of now: the system clock, never earlier than the latest time the journal
   // saw (a box whose clock restarts in 1970), plus an offset (tests of expiry move it). The floor
   // is kept in system-clock time so that an offset lives only as long as the process.
