@@ -36,6 +36,7 @@ Agent::Agent(AgentConfig config, Devices devices, Random& random, std::unique_pt
                     std::chrono::seconds(60), std::chrono::seconds(config_.status_every_s)},
       [this] { return now_ms(); }, random_);
   syncer_->set_status_source([this] { return box_status(); });
+  syncer_->set_command_sink([this](std::vector<wire::Command> c) { queue_commands(std::move(c)); });
 }
 
 Agent::~Agent() {
@@ -88,8 +89,111 @@ void Agent::raise_time_floor() {
 
 Expected<std::vector<RecoveredIntent>> Agent::recover() {
   std::lock_guard lock(flow_mutex_);
-  return firmware::recover(
-      *journal_, devices_.lockers, [this] { return now_ms(); }, random_);
+  CIVICBOX_TRY(auto recovered,
+               firmware::recover(
+                   *journal_, devices_.lockers, [this] { return now_ms(); }, random_));
+  CIVICBOX_CHECK(finish_interrupted_commands_locked());
+  return recovered;
+}
+
+Expected<int> Agent::finish_interrupted_commands() {
+  std::lock_guard lock(flow_mutex_);
+  return finish_interrupted_commands_locked();
+}
+
+Expected<int> Agent::finish_interrupted_commands_locked() {
+  CIVICBOX_TRY(auto commands, journal_->interrupted_commands());
+  for (const auto& [id, compartment] : commands) {
+    spdlog::warn(
+        "the remote opening {} of compartment {} was interrupted by a restart; it is "
+        "not done again",
+        id, compartment);
+    CIVICBOX_CHECK(
+        journal_->append(wire::CommandDone{id, "opened", "interrupted"}, now_ms(), random_));
+  }
+  return static_cast<int>(commands.size());
+}
+
+void Agent::queue_commands(std::vector<wire::Command> commands) {
+  {
+    std::lock_guard lock(commands_mutex_);
+    for (auto& c : commands) commands_.push_back(std::move(c));
+  }
+  watch_wake_.notify_all();
+}
+
+Expected<std::vector<wire::CommandDone>> Agent::run_remote_commands() {
+  std::lock_guard lock(flow_mutex_);
+  return run_remote_commands_locked();
+}
+
+Expected<std::vector<wire::CommandDone>> Agent::run_remote_commands_locked() {
+  std::vector<wire::Command> todo;
+  {
+    std::lock_guard lock(commands_mutex_);
+    todo.swap(commands_);
+  }
+  std::vector<wire::CommandDone> done;
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    auto outcome = run_remote_command(todo[i]);
+    if (!outcome) {
+      // Journal first: the rest waits for the next pull (they are sent again until done).
+      std::lock_guard lock(commands_mutex_);
+      commands_.insert(commands_.begin(), todo.begin() + static_cast<std::ptrdiff_t>(i),
+                       todo.end());
+      return outcome.error().context("remote command " + todo[i].id);
+    }
+    if (!outcome->command.empty()) done.push_back(std::move(*outcome));
+  }
+  if (!done.empty()) syncer_->request();
+  return done;
+}
+
+// An empty command id in the answer: nothing journaled (executed before, or a duplicate).
+Expected<wire::CommandDone> Agent::run_remote_command(const wire::Command& command) {
+  CIVICBOX_TRY(auto record, journal_->remote_command(command.id));
+  if (record.done) return wire::CommandDone{};
+  wire::CommandDone done{command.id, "", ""};
+  const int c = command.compartment;
+  if (record.door_opened) {
+    // Its door.opened is journaled and its outcome is not: the unlock may have gone out.
+    done.outcome = "opened";
+    done.detail = "interrupted";
+  } else if (command.expires_at_ms < now_ms()) {
+    done.outcome = "expired";
+    done.detail = "expired before the box got it";
+  } else if (std::find(config_.dropoff.begin(), config_.dropoff.end(), c) ==
+                 config_.dropoff.end() &&
+             std::find(config_.pickup.begin(), config_.pickup.end(), c) == config_.pickup.end()) {
+    done.outcome = "refused";
+    done.detail = "this box has no compartment " + std::to_string(c);
+  } else {
+    wire::DoorOpened opened;
+    opened.compartment = c;
+    opened.by = "remote";
+    opened.command = command.id;
+    opened.why = command.reason.substr(0, wire::kMaxTextBytes);
+    if (opened.why.empty()) opened.why = "remote";
+    CIVICBOX_CHECK(journal_->append(opened, now_ms(), random_));
+    {
+      std::lock_guard lock(doors_mutex_);
+      ++unlocks_[c];
+      remote_doors_[c] = RemoteDoor{false, std::chrono::steady_clock::now()};
+    }
+    auto unlocked = devices_.lockers.unlock(c);
+    if (unlocked) {
+      done.outcome = "opened";
+    } else {
+      std::lock_guard lock(doors_mutex_);
+      remote_doors_.erase(c);
+      done.outcome = "failed";
+      done.detail = unlocked.error().describe().substr(0, wire::kMaxTextBytes);
+    }
+  }
+  spdlog::info("remote command {} (compartment {}, by {}): {}{}", command.id, c, command.by,
+               done.outcome, done.detail.empty() ? "" : " (" + done.detail + ")");
+  CIVICBOX_CHECK(journal_->append(done, now_ms(), random_));
+  return done;
 }
 
 void Agent::start_sync() {
@@ -199,6 +303,9 @@ void Agent::watch_loop() {
     if (auto watched = watch_doors_locked(); !watched) {
       spdlog::error("watching doors: {}", watched.error().describe());
     }
+    if (auto ran = run_remote_commands_locked(); !ran) {
+      spdlog::error("{}", ran.error().describe());
+    }
     if (std::chrono::steady_clock::now() >= next_floor) {
       raise_time_floor();
       next_floor = std::chrono::steady_clock::now() + std::chrono::minutes(1);
@@ -245,6 +352,7 @@ Expected<std::vector<wire::Alarm>> Agent::sweep() {
     std::lock_guard lock(doors_mutex_);
     expected = in_flight_;
     unlocks_before = unlocks_;
+    for (const auto& [c, door] : remote_doors_) expected.insert(c);
   }
   CIVICBOX_TRY(auto unfinished, journal_->unfinished_intents());
   for (const auto& intent : unfinished) expected.insert(intent.compartment);
@@ -261,6 +369,16 @@ Expected<std::vector<wire::Alarm>> Agent::sweep() {
     for (const auto& r : readings) {
       if (r.door == DoorState::open && in_flight_.contains(r.compartment)) {
         seen_open_in_flight_.insert(r.compartment);
+      }
+      // A door a remote command opened is ours until it is shut again.
+      auto remote = remote_doors_.find(r.compartment);
+      if (remote == remote_doors_.end()) continue;
+      if (r.door == DoorState::open) {
+        remote->second.seen_open = true;
+      } else if (r.door == DoorState::closed &&
+                 (remote->second.seen_open ||
+                  std::chrono::steady_clock::now() - remote->second.unlocked_at > door_open_wait)) {
+        remote_doors_.erase(remote);
       }
     }
   }

@@ -126,6 +126,16 @@ class Agent {
   SelfTestResult self_test(const SelfTestRun& run);
 
   Expected<AgentStatus> status();
+  // Remote commands from a pull, executed by the door watch (between flows, never during one).
+  void queue_commands(std::vector<wire::Command> commands);
+  // Executes the queued commands now (waiting for a flow to end). For each one the journal
+  // does not know yet: command.done "expired" when expires_at is past on the box's clock,
+  // "refused" when the compartment does not exist; else door.opened {by remote}, the unlock,
+  // then command.done "opened" (or "failed" when the board refused). Returns what was journaled.
+  Expected<std::vector<wire::CommandDone>> run_remote_commands();
+  // A remote opening a crash cut between its door.opened and its command.done is never redone:
+  // journals command.done "opened" with detail "interrupted". recover() calls it.
+  Expected<int> finish_interrupted_commands();
   // The snapshot sent to the controller (POST /v1/device/status): every compartment's size, use
   // and state (fault > open > occupied > free), the paper as the printer check last saw it, the
   // faults the agent knows now. Never waits for a flow. nullopt when the journal cannot be read.
@@ -165,6 +175,9 @@ class Agent {
   SelfTestLine test_printer(const std::string& code, bool& printed);
   SelfTestLine test_scanner(const std::string& code, const SelfTestRun& run);
   Expected<int> watch_doors_locked();
+  Expected<std::vector<wire::CommandDone>> run_remote_commands_locked();  // flow_mutex_ held
+  Expected<wire::CommandDone> run_remote_command(const wire::Command& command);
+  Expected<int> finish_interrupted_commands_locked();  // flow_mutex_ held
   void watch_loop();
   void sweep_loop();
   // Runs `pass` every `period` until stop_sync(); the background threads' loop.
@@ -204,7 +217,16 @@ class Agent {
   // (a door opened and shut between the flow's own reads still opened).
   std::set<int> seen_open_in_flight_;
   std::map<int, std::uint64_t> unlocks_;  // unlocks sent per compartment since start
-  std::mutex sweep_mutex_;                // one sweep at a time
+  // Doors a remote command unlocked: expected open (no tamper alarm) until seen shut after
+  // being open, or not seen open within door_open_wait.
+  struct RemoteDoor {
+    bool seen_open = false;
+    std::chrono::steady_clock::time_point unlocked_at;
+  };
+  std::map<int, RemoteDoor> remote_doors_;
+  std::mutex commands_mutex_;            // guards the one below
+  std::vector<wire::Command> commands_;  // received, not looked at yet
+  std::mutex sweep_mutex_;               // one sweep at a time
   std::atomic<std::chrono::steady_clock::time_point> last_sweep_{};
   std::mutex printer_mutex_;                              // guards the two below
   std::optional<drivers::PrinterStatus> printer_status_;  // as last seen

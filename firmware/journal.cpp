@@ -371,6 +371,40 @@ Expected<std::vector<wire::Event>> Journal::events_after(std::uint64_t seq, std:
   return out;
 }
 
+Expected<Journal::CommandRecord> Journal::remote_command(std::string_view command_id) {
+  std::lock_guard lock(mutex_);
+  CIVICBOX_TRY(auto stmt,
+               db_.prepare("SELECT type FROM events WHERE type IN ('door.opened', 'command.done') "
+                           "AND json_extract(json, '$.data.command') = ?1"));
+  stmt.bind(1, command_id);
+  CommandRecord record;
+  for (;;) {
+    CIVICBOX_TRY(bool row, stmt.step());
+    if (!row) break;
+    if (stmt.text(0) == "door.opened") record.door_opened = true;
+    if (stmt.text(0) == "command.done") record.done = true;
+  }
+  return record;
+}
+
+Expected<std::vector<std::pair<std::string, int>>> Journal::interrupted_commands() {
+  std::lock_guard lock(mutex_);
+  CIVICBOX_TRY(auto stmt, db_.prepare("SELECT json_extract(json, '$.data.command'), "
+                                      "json_extract(json, '$.data.compartment') FROM events "
+                                      "WHERE type = 'door.opened' "
+                                      "AND json_extract(json, '$.data.command') IS NOT NULL "
+                                      "AND json_extract(json, '$.data.command') NOT IN "
+                                      "(SELECT json_extract(json, '$.data.command') FROM events "
+                                      "WHERE type = 'command.done') ORDER BY seq"));
+  std::vector<std::pair<std::string, int>> out;
+  for (;;) {
+    CIVICBOX_TRY(bool row, stmt.step());
+    if (!row) break;
+    out.emplace_back(stmt.text(0), static_cast<int>(stmt.integer(1)));
+  }
+  return out;
+}
+
 Expected<std::vector<wire::Event>> Journal::pending(std::size_t limit) {
   CIVICBOX_TRY(auto state, sync_state());
   return events_after(state.acked_through, limit);

@@ -151,7 +151,9 @@ Expected<void> Syncer::push_all() {
 Expected<void> Syncer::pull() {
   CIVICBOX_TRY(auto state, journal_.sync_state());
   CIVICBOX_TRY(auto response, client_.pull(state.pull_cursor));
-  return journal_.apply_pull(response);
+  CIVICBOX_CHECK(journal_.apply_pull(response));
+  if (command_sink_ && !response.commands.empty()) command_sink_(std::move(response.commands));
+  return {};
 }
 
 Expected<SyncReport> Syncer::sync_once() {

@@ -96,6 +96,11 @@ class Syncer {
   // became of the others.
   Expected<void> deliver_self_test_reports(std::chrono::milliseconds budget,
                                            ReportsDelivered& delivered);
+  // Gets the remote commands of every successful pull (the box decides which it has not
+  // executed yet). Set before start().
+  void set_command_sink(std::function<void(std::vector<wire::Command>)> sink) {
+    command_sink_ = std::move(sink);
+  }
   // What the box's status is now; nullopt: nothing to report. Set before start().
   void set_status_source(std::function<std::optional<wire::BoxStatus>()> source) {
     status_source_ = std::move(source);
@@ -148,6 +153,7 @@ class Syncer {
   std::optional<std::string> last_alarm_;
   std::string last_report_failure_;  // sync_mutex_: logged once per distinct cause
   std::function<std::optional<wire::BoxStatus>()> status_source_;
+  std::function<void(std::vector<wire::Command>)> command_sink_;
   // sync_mutex_: what was last offered (its content without `at`) and when.
   std::string status_content_;
   std::optional<std::chrono::steady_clock::time_point> status_offered_;

@@ -145,5 +145,145 @@ TEST_F(AgentTest, AClockThatRestartsInThePastDoesNotGoBehindTheJournal) {
   EXPECT_LT(agent->now_ms(), floor + 120'000);
 }
 
+// ---- remote commands ---------------------------------------------------------------------------
+
+wire::Command open_command(const std::string& id, int compartment, std::int64_t expires_at_ms) {
+  wire::Command c;
+  c.id = id;
+  c.compartment = compartment;
+  c.reason = "citizen forgot a bag";
+  c.by = "Ana Pop";
+  c.expires_at_ms = expires_at_ms;
+  return c;
+}
+
+TEST_F(AgentTest, ARemoteOpenIsJournaledWithWhyThenUnlockedOnceEver) {
+  auto agent = open_agent();
+  const auto later = agent->now_ms() + 600'000;
+  agent->queue_commands({open_command("cmd-1", 5, later)});
+  auto done = agent->run_remote_commands();
+  ASSERT_TRUE(done.has_value()) << done.error().describe();
+  ASSERT_EQ(done->size(), 1u);
+  EXPECT_EQ((*done)[0].outcome, "opened");
+  EXPECT_EQ(cabinet_.cabinet->unlocks_received(5), 1);
+
+  auto recorded = events(*agent);
+  ASSERT_EQ(recorded.size(), 2u);
+  const auto& opened = std::get<wire::DoorOpened>(recorded[0]);
+  EXPECT_EQ(opened.compartment, 5);
+  EXPECT_EQ(opened.by, "remote");
+  EXPECT_EQ(opened.command, "cmd-1");
+  EXPECT_EQ(opened.why, "citizen forgot a bag");
+  EXPECT_FALSE(opened.badge.has_value());
+  const auto& finished = std::get<wire::CommandDone>(recorded[1]);
+  EXPECT_EQ(finished.command, "cmd-1");
+  EXPECT_EQ(finished.outcome, "opened");
+
+  // The controller sends it again (the answer was lost, or the pull came before the push):
+  // nothing happens, also after a restart.
+  agent->queue_commands({open_command("cmd-1", 5, later)});
+  EXPECT_TRUE(agent->run_remote_commands()->empty());
+  agent.reset();
+  agent = open_agent();
+  ASSERT_TRUE(agent->recover().has_value());
+  agent->queue_commands({open_command("cmd-1", 5, later)});
+  EXPECT_TRUE(agent->run_remote_commands()->empty());
+  EXPECT_EQ(cabinet_.cabinet->unlocks_received(5), 1);
+  EXPECT_EQ(events(*agent).size(), 2u);
+}
+
+TEST_F(AgentTest, AnExpiredRemoteOpenOrOneForNoSuchCompartmentOpensNothing) {
+  auto agent = open_agent();
+  const auto now = agent->now_ms();
+  agent->queue_commands(
+      {open_command("cmd-old", 5, now - 1000), open_command("cmd-99", 99, now + 600'000)});
+  auto done = agent->run_remote_commands();
+  ASSERT_TRUE(done.has_value()) << done.error().describe();
+  ASSERT_EQ(done->size(), 2u);
+  EXPECT_EQ((*done)[0].command, "cmd-old");
+  EXPECT_EQ((*done)[0].outcome, "expired");
+  EXPECT_EQ((*done)[1].command, "cmd-99");
+  EXPECT_EQ((*done)[1].outcome, "refused");
+  EXPECT_NE((*done)[1].detail.find("99"), std::string::npos) << (*done)[1].detail;
+  for (int c : {1, 2, 5, 6}) EXPECT_EQ(cabinet_.cabinet->unlocks_received(c), 0) << c;
+  auto recorded = events(*agent);
+  EXPECT_EQ(testing::count_of<wire::DoorOpened>(recorded), 0u);
+  EXPECT_EQ(testing::count_of<wire::CommandDone>(recorded), 2u);
+}
+
+// The simulated cabinet, with a bus that refuses every unlock (a serial link that broke).
+class RefusingLockers final : public drivers::Lockers {
+ public:
+  explicit RefusingLockers(drivers::Lockers& real) : real_(real) {}
+  Expected<void> unlock(int compartment) override {
+    return make_error(ErrorCode::io, "compartment " + std::to_string(compartment) +
+                                         ": writing to the lock board failed");
+  }
+  Expected<drivers::DoorState> door(int compartment) override { return real_.door(compartment); }
+  [[nodiscard]] std::vector<int> compartments() const override { return real_.compartments(); }
+
+ private:
+  drivers::Lockers& real_;
+};
+
+TEST_F(AgentTest, ARemoteOpenTheBoardRefusesIsJournaledAsFailed) {
+  RefusingLockers refusing(*cabinet_.lockers);
+  auto opened_agent = Agent::open(config_, Devices{refusing, printer_, screen_}, random_);
+  ASSERT_TRUE(opened_agent.has_value()) << opened_agent.error().describe();
+  auto& agent = *opened_agent;
+  agent->queue_commands({open_command("cmd-2", 6, agent->now_ms() + 600'000)});
+  auto done = agent->run_remote_commands();
+  ASSERT_TRUE(done.has_value()) << done.error().describe();
+  ASSERT_EQ(done->size(), 1u);
+  EXPECT_EQ((*done)[0].outcome, "failed");
+  EXPECT_NE((*done)[0].detail.find("lock board"), std::string::npos) << (*done)[0].detail;
+  auto recorded = events(*agent);
+  ASSERT_EQ(recorded.size(), 2u);
+  EXPECT_EQ(std::get<wire::DoorOpened>(recorded[0]).command, "cmd-2");
+  // Failed is an outcome: the command is not tried again.
+  agent->queue_commands({open_command("cmd-2", 6, agent->now_ms() + 600'000)});
+  EXPECT_TRUE(agent->run_remote_commands()->empty());
+}
+
+TEST_F(AgentTest, ACrashBetweenARemoteOpeningAndItsOutcomeNeverOpensTheDoorAgain) {
+  const std::int64_t later = [&] {
+    auto agent = open_agent();
+    // What a crash right after the journal write (before or after the unlock) leaves.
+    wire::DoorOpened opened{5, "remote", std::nullopt, std::string("cmd-3"), std::nullopt, "why"};
+    EXPECT_TRUE(agent->journal().append(opened, agent->now_ms(), random_).has_value());
+    return agent->now_ms() + 600'000;
+  }();
+  auto agent = open_agent();
+  ASSERT_TRUE(agent->recover().has_value());
+  auto recorded = events(*agent);
+  ASSERT_EQ(recorded.size(), 2u);
+  const auto& finished = std::get<wire::CommandDone>(recorded[1]);
+  EXPECT_EQ(finished.command, "cmd-3");
+  EXPECT_EQ(finished.outcome, "opened");
+  EXPECT_EQ(finished.detail, "interrupted");
+  agent->queue_commands({open_command("cmd-3", 5, later)});
+  EXPECT_TRUE(agent->run_remote_commands()->empty());
+  EXPECT_EQ(cabinet_.cabinet->unlocks_received(5), 0);
+}
+
+TEST_F(AgentTest, ADoorARemoteCommandOpenedIsNoTamperAlarm) {
+  auto agent = open_agent();
+  ASSERT_TRUE(agent->sweep().has_value());
+  agent->queue_commands({open_command("cmd-4", 2, agent->now_ms() + 600'000)});
+  ASSERT_TRUE(agent->run_remote_commands().has_value());
+  cabinet_.command("open 2");
+  auto swept = agent->sweep();
+  ASSERT_TRUE(swept.has_value());
+  EXPECT_TRUE(swept->empty()) << swept->front().what;
+  EXPECT_TRUE(agent->faulty_compartments().empty());
+  cabinet_.command("close 2");
+  ASSERT_TRUE(agent->sweep().has_value());
+  // Shut again: opened by hand now, it is tampering.
+  cabinet_.command("open 2");
+  auto tampered = agent->sweep();
+  ASSERT_TRUE(tampered.has_value());
+  EXPECT_FALSE(tampered->empty());
+}
+
 }  // namespace
 }  // namespace civicbox::firmware

@@ -270,6 +270,7 @@ class StatusReportTest : public SyncClientTest {
           }
           wire::PullResponse pull;
           pull.config = wire::BoxConfig{"Town hall", {"request"}, "https://t.example/t/"};
+          pull.commands = commands_;
           return test::HttpResponse{200, wire::to_json(pull)};
         });
     AgentConfig config;
@@ -304,6 +305,7 @@ class StatusReportTest : public SyncClientTest {
     return "missing";
   }
 
+  std::vector<wire::Command> commands_;  // what every pull carries
   std::unique_ptr<test::TlsServer> server_;
   testing::SimLockers cabinet_;
   std::unique_ptr<sim::ReceiptFilePrinter> printer_;
@@ -378,6 +380,35 @@ TEST_F(StatusReportTest, ACompartmentBehindABoardThatStoppedAnsweringIsAFault) {
   bool board_fault = false;
   for (const auto& f : sent[0].faults) board_fault = board_fault || f.what == "board_fault";
   EXPECT_TRUE(board_fault);
+}
+
+TEST_F(StatusReportTest, ARemoteOpenFromAPullIsExecutedOnceAndItsOutcomeReachesTheController) {
+  wire::Command command;
+  command.id = "cmd-77";
+  command.compartment = 2;
+  command.reason = "maintenance visit";
+  command.by = "Ana Pop";
+  command.expires_at_ms = kNow * 10;
+  commands_ = {command};
+  start(200);
+  ASSERT_TRUE(agent_->sync_now().has_value());
+  auto done = agent_->run_remote_commands();
+  ASSERT_TRUE(done.has_value()) << done.error().describe();
+  ASSERT_EQ(done->size(), 1u);
+  EXPECT_EQ((*done)[0].outcome, "opened");
+  EXPECT_EQ(cabinet_.cabinet->unlocks_received(2), 1);
+  // Pulled again with every sync: executed once.
+  ASSERT_TRUE(agent_->sync_now().has_value());
+  EXPECT_TRUE(agent_->run_remote_commands()->empty());
+  EXPECT_EQ(cabinet_.cabinet->unlocks_received(2), 1);
+  std::vector<std::string> pushed;
+  for (const auto& r : server_->requests()) {
+    if (r.target != "/v1/device/events") continue;
+    auto push = wire::parse_push_request(r.body);
+    ASSERT_TRUE(push) << push.error().describe();
+    for (const auto& e : push->events) pushed.emplace_back(wire::event_type(e.body));
+  }
+  EXPECT_EQ(pushed, (std::vector<std::string>{"door.opened", "command.done"}));
 }
 
 }  // namespace
