@@ -77,6 +77,9 @@ struct AgentStatus {
   bool revoked = false;  // the controller revoked this box's certificate: out of service
   std::optional<std::int64_t> last_sync_ms;       // when a sync last succeeded (this run)
   std::optional<drivers::PrinterStatus> printer;  // as the printer check last saw it
+  // The clerks the controller manages (the last list pulled), with PIN hashes that read; they
+  // log in like agent.toml's [[staff]] clerks, which win on a badge clash.
+  std::vector<StaffMember> controller_clerks;
 };
 
 class Agent {

@@ -62,6 +62,11 @@ CREATE TABLE IF NOT EXISTS counters (
   name TEXT PRIMARY KEY,
   value INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS controller_staff (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  version INTEGER NOT NULL,
+  clerks TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS self_test_reports (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   started_ms INTEGER NOT NULL,
@@ -498,7 +503,44 @@ Expected<void> Journal::apply_pull(const wire::PullResponse& pull) {
                                        "WHERE one = 1"));
   state.bind(1, static_cast<std::int64_t>(pull.cursor)).bind(2, civicbox::json::dump(config));
   CIVICBOX_CHECK(state.run());
+  // The whole list, every pull: the latest one replaces what was kept.
+  json clerks = json::array();
+  for (const auto& k : pull.staff.clerks) {
+    clerks.push_back({{"badge", k.badge}, {"name", k.name}, {"pin_hash", k.pin_hash}});
+  }
+  CIVICBOX_TRY(auto staff, db_.prepare("INSERT INTO controller_staff (one, version, clerks) "
+                                       "VALUES (1, ?1, ?2) ON CONFLICT(one) DO UPDATE SET "
+                                       "version = excluded.version, clerks = excluded.clerks"));
+  staff.bind(1, static_cast<std::int64_t>(pull.staff.version))
+      .bind(2, civicbox::json::dump(clerks));
+  CIVICBOX_CHECK(staff.run());
   return tx.commit();
+}
+
+Expected<wire::StaffList> Journal::controller_staff() {
+  std::lock_guard lock(mutex_);
+  CIVICBOX_TRY(auto stmt,
+               db_.prepare("SELECT version, clerks FROM controller_staff WHERE one = 1"));
+  CIVICBOX_TRY(bool row, stmt.step());
+  wire::StaffList list;
+  if (!row) return list;
+  list.version = static_cast<std::uint64_t>(stmt.integer(0));
+  auto clerks = json::parse(stmt.text(1), nullptr, false);
+  if (!clerks.is_array()) {
+    return make_error(ErrorCode::parse,
+                      "the journal's list of the controller's clerks is unreadable");
+  }
+  try {
+    for (const auto& k : clerks) {
+      list.clerks.push_back(wire::StaffClerk{k.at("badge").get<std::string>(),
+                                             k.at("name").get<std::string>(),
+                                             k.at("pin_hash").get<std::string>()});
+    }
+  } catch (const json::exception& e) {
+    return make_error(ErrorCode::parse,
+                      std::string("the journal's list of the controller's clerks: ") + e.what());
+  }
+  return list;
 }
 
 Expected<BoxState> Journal::box_state() {

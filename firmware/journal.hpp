@@ -107,6 +107,9 @@ class Journal {
   // After a pull: assignments (what the box did with them is kept), configuration, cursor.
   // An assignment over kMaxPickupHashIterations is ignored with a warning.
   Expected<void> apply_pull(const wire::PullResponse& pull);
+  // The clerks the controller manages, as the last pull gave them (version 0 and none before
+  // the first pull): they log in offline with the last list received.
+  Expected<wire::StaffList> controller_staff();
 
   // What the kiosk's rules need; the default configuration until the first pull.
   Expected<BoxState> box_state();

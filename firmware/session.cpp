@@ -266,6 +266,9 @@ const StaffMember* Session::find_staff(std::string_view badge) const {
   for (const auto& member : settings_.staff) {
     if (member.badge == badge) return &member;
   }
+  for (const auto& member : facts_.controller_clerks) {
+    if (member.badge == badge && member.role == StaffRole::clerk) return &member;
+  }
   return nullptr;
 }
 

@@ -76,6 +76,9 @@ struct BoxFacts {
   std::vector<ui::Row> devices;  // the technician screen's rows, already worded
   std::string track_url;         // the tracking page's base, from the controller ("": not yet)
   bool can_enrol = false;        // [enrol] is configured: a technician may enrol it again here
+  // The clerks the controller manages (settings' [[staff]] win on a badge clash; never
+  // technicians): a clerk no longer on the list can no longer log in.
+  std::vector<StaffMember> controller_clerks;
 };
 
 struct SessionSettings {

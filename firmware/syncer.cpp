@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "firmware/staff.hpp"
+
 namespace civicbox::firmware {
 
 Syncer::Syncer(Journal& journal, Uplink& client, SyncerOptions options,
@@ -152,6 +154,17 @@ Expected<void> Syncer::pull() {
   CIVICBOX_TRY(auto state, journal_.sync_state());
   CIVICBOX_TRY(auto response, client_.pull(state.pull_cursor));
   CIVICBOX_CHECK(journal_.apply_pull(response));
+  if (!staff_checked_ || *staff_checked_ != response.staff.version) {
+    // Said once per list: a clerk whose PIN hash does not read cannot log in.
+    staff_checked_ = response.staff.version;
+    for (const auto& clerk : response.staff.clerks) {
+      if (auto pin = parse_pin_hash(clerk.pin_hash); !pin) {
+        spdlog::warn("the controller's clerk {} cannot log in here: {}", clerk.badge,
+                     pin.error().message);
+      }
+    }
+  }
+
   if (command_sink_ && !response.commands.empty()) command_sink_(std::move(response.commands));
   return {};
 }

@@ -154,6 +154,7 @@ class Syncer {
   std::string last_report_failure_;  // sync_mutex_: logged once per distinct cause
   std::function<std::optional<wire::BoxStatus>()> status_source_;
   std::function<void(std::vector<wire::Command>)> command_sink_;
+  std::optional<std::uint64_t> staff_checked_;  // sync_mutex_: the staff list version checked
   // sync_mutex_: what was last offered (its content without `at`) and when.
   std::string status_content_;
   std::optional<std::chrono::steady_clock::time_point> status_offered_;

@@ -105,6 +105,7 @@ BoxFacts box_facts(const AgentStatus& status, const AgentConfig& config, bool sc
   f.has_scanner = config.cabinet.scanner.has_value();
   f.scanner_ok = f.has_scanner && scanner_ok;
   f.track_url = status.track_url;
+  f.controller_clerks = status.controller_clerks;
   f.controller_online = status.online;
   f.revoked = status.revoked;
   f.can_enrol = !config.enrol_url.empty() && !config.identity_dir.empty();

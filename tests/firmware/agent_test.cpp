@@ -285,5 +285,24 @@ TEST_F(AgentTest, ADoorARemoteCommandOpenedIsNoTamperAlarm) {
   EXPECT_FALSE(tampered->empty());
 }
 
+TEST_F(AgentTest, TheControllersClerksWithAReadablePinHashCanLogInOffline) {
+  auto agent = open_agent();
+  wire::PullResponse pull;
+  pull.config = default_box_config();
+  pull.staff.version = 2;
+  pull.staff.clerks = {{"CLERK-0042", "Ioana Rus", hash_pin("5521", random_, 1000)},
+                       {"CLERK-0043", "Broken Hash", "pbkdf2-sha256$x$y$z"}};
+  ASSERT_TRUE(agent->journal().apply_pull(pull));
+  auto status = agent->status();
+  ASSERT_TRUE(status.has_value()) << status.error().describe();
+  ASSERT_EQ(status->controller_clerks.size(), 1u);
+  const auto& clerk = status->controller_clerks[0];
+  EXPECT_EQ(clerk.badge, "CLERK-0042");
+  EXPECT_EQ(clerk.name, "Ioana Rus");
+  EXPECT_EQ(clerk.role, StaffRole::clerk);
+  EXPECT_TRUE(*pin_matches("5521", clerk.pin));
+  EXPECT_FALSE(*pin_matches("5522", clerk.pin));
+}
+
 }  // namespace
 }  // namespace civicbox::firmware

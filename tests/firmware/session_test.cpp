@@ -1381,5 +1381,43 @@ TEST_F(SessionTest, TheViewNeverNamesACatalogueKeyThatEnglishLacks) {
   }
 }
 
+TEST_F(SessionTest, AClerkTheControllerManagesLogsInLikeALocalOneUntilRemovedFromTheList) {
+  facts.controller_clerks = {member("CLERK-0042", "Ioana Rus", StaffRole::clerk, "5521"),
+                             // A clash with agent.toml's CLERK-0001: the local entry wins.
+                             member("CLERK-0001", "Someone Else", StaffRole::clerk, "1111")};
+  log_in("CLERK-0042", "5521");
+  ASSERT_EQ(view().screen, ScreenId::clerk_menu);
+  EXPECT_EQ(session().staff_badge(), "CLERK-0042");
+  EXPECT_EQ(view().args.at("name"), "Ioana Rus");
+  auto started = touch("clerk:empty");
+  ASSERT_EQ(count<StartEmpty>(started), 1);
+  EXPECT_EQ(first<StartEmpty>(started)->badge, "CLERK-0042");
+  FlowResult emptied;
+  finish(emptied);
+  touch("logout");
+
+  log_in("CLERK-0001", "1111");
+  EXPECT_NE(view().screen, ScreenId::clerk_menu) << "the controller's PIN for a local badge";
+  touch("ok");
+  log_in("CLERK-0001", kClerkPin);
+  ASSERT_EQ(view().screen, ScreenId::clerk_menu);
+  EXPECT_EQ(view().args.at("name"), "Ana Pop");
+  touch("logout");
+
+  // Removed from the list (the next pull): the badge is not known any more.
+  facts.controller_clerks.erase(facts.controller_clerks.begin());
+  run(FactsChanged{facts});
+  scan("CBX-BADGE:CLERK-0042");
+  EXPECT_NE(view().screen, ScreenId::staff_pin);
+  EXPECT_EQ(view().body_key, "staff.unknown_badge");
+}
+
+TEST_F(SessionTest, TheControllerNeverMakesATechnician) {
+  facts.controller_clerks = {member("TECH-99", "Kiss Anna", StaffRole::technician, "2468")};
+  scan("CBX-BADGE:TECH-99");
+  EXPECT_NE(view().screen, ScreenId::staff_pin);
+  EXPECT_EQ(view().body_key, "staff.unknown_badge");
+}
+
 }  // namespace
 }  // namespace civicbox::firmware
