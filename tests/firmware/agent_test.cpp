@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "hardware/sim/log_screen.hpp"
 #include "hardware/sim/receipt_file.hpp"
@@ -165,7 +166,7 @@ TEST_F(AgentTest, ARemoteOpenIsJournaledWithWhyThenUnlockedOnceEver) {
   ASSERT_TRUE(done.has_value()) << done.error().describe();
   ASSERT_EQ(done->size(), 1u);
   EXPECT_EQ((*done)[0].outcome, "opened");
-  EXPECT_EQ(cabinet_.cabinet->unlocks_received(5), 1);
+  EXPECT_EQ(cabinet_.unlocks_settled(5, 1), 1);
 
   auto recorded = events(*agent);
   ASSERT_EQ(recorded.size(), 2u);
@@ -188,6 +189,7 @@ TEST_F(AgentTest, ARemoteOpenIsJournaledWithWhyThenUnlockedOnceEver) {
   ASSERT_TRUE(agent->recover().has_value());
   agent->queue_commands({open_command("cmd-1", 5, later)});
   EXPECT_TRUE(agent->run_remote_commands()->empty());
+  std::this_thread::sleep_for(200ms);  // an unlock sent now would have arrived
   EXPECT_EQ(cabinet_.cabinet->unlocks_received(5), 1);
   EXPECT_EQ(events(*agent).size(), 2u);
 }
@@ -205,6 +207,7 @@ TEST_F(AgentTest, AnExpiredRemoteOpenOrOneForNoSuchCompartmentOpensNothing) {
   EXPECT_EQ((*done)[1].command, "cmd-99");
   EXPECT_EQ((*done)[1].outcome, "refused");
   EXPECT_NE((*done)[1].detail.find("99"), std::string::npos) << (*done)[1].detail;
+  std::this_thread::sleep_for(200ms);  // an unlock sent now would have arrived
   for (int c : {1, 2, 5, 6}) EXPECT_EQ(cabinet_.cabinet->unlocks_received(c), 0) << c;
   auto recorded = events(*agent);
   EXPECT_EQ(testing::count_of<wire::DoorOpened>(recorded), 0u);
@@ -263,6 +266,7 @@ TEST_F(AgentTest, ACrashBetweenARemoteOpeningAndItsOutcomeNeverOpensTheDoorAgain
   EXPECT_EQ(finished.detail, "interrupted");
   agent->queue_commands({open_command("cmd-3", 5, later)});
   EXPECT_TRUE(agent->run_remote_commands()->empty());
+  std::this_thread::sleep_for(200ms);  // an unlock sent now would have arrived
   EXPECT_EQ(cabinet_.cabinet->unlocks_received(5), 0);
 }
 

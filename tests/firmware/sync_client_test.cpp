@@ -396,10 +396,11 @@ TEST_F(StatusReportTest, ARemoteOpenFromAPullIsExecutedOnceAndItsOutcomeReachesT
   ASSERT_TRUE(done.has_value()) << done.error().describe();
   ASSERT_EQ(done->size(), 1u);
   EXPECT_EQ((*done)[0].outcome, "opened");
-  EXPECT_EQ(cabinet_.cabinet->unlocks_received(2), 1);
+  EXPECT_EQ(cabinet_.unlocks_settled(2, 1), 1);
   // Pulled again with every sync: executed once.
   ASSERT_TRUE(agent_->sync_now().has_value());
   EXPECT_TRUE(agent_->run_remote_commands()->empty());
+  std::this_thread::sleep_for(200ms);  // an unlock sent now would have arrived
   EXPECT_EQ(cabinet_.cabinet->unlocks_received(2), 1);
   std::vector<std::string> pushed;
   for (const auto& r : server_->requests()) {
