@@ -1,5 +1,7 @@
 #include "common/wire.hpp"
 
+#include <initializer_list>
+
 #include "common/json_strict.hpp"
 
 namespace civicbox::wire {
@@ -28,17 +30,64 @@ Expected<int> read_compartment(ObjectReader& r) {
   return static_cast<int>(c);
 }
 
+// A string field that must be one of `words`.
+Expected<std::string> read_word(ObjectReader& r, std::string_view key,
+                                std::initializer_list<std::string_view> words) {
+  CIVICBOX_TRY(auto text, r.string(key, 64));
+  for (auto word : words) {
+    if (text == word) return text;
+  }
+  std::string list;
+  for (auto word : words) list += (list.empty() ? "\"" : ", \"") + std::string(word) + "\"";
+  return make_error(ErrorCode::parse, "'" + r.path_of(key) + "' must be one of " + list);
+}
+
+// A string field of min..max bytes.
+Expected<std::string> read_sized(ObjectReader& r, std::string_view key, std::size_t min,
+                                 std::size_t max) {
+  CIVICBOX_TRY(auto text, r.string(key, max));
+  if (text.size() < min) {
+    return make_error(ErrorCode::parse, "'" + r.path_of(key) + "' is shorter than " +
+                                            std::to_string(min) + " characters");
+  }
+  return text;
+}
+
+Expected<std::optional<std::string>> read_optional_sized(ObjectReader& r, std::string_view key,
+                                                         std::size_t min, std::size_t max) {
+  CIVICBOX_TRY(auto text, r.optional_string(key, max));
+  if (text && text->size() < min) {
+    return make_error(ErrorCode::parse, "'" + r.path_of(key) + "' is shorter than " +
+                                            std::to_string(min) + " characters");
+  }
+  return text;
+}
+
+// A UI language code: 2..16 of a-z and '-'.
+Expected<std::optional<std::string>> read_language(ObjectReader& r) {
+  CIVICBOX_TRY(auto text, r.optional_string("language", 16));
+  if (!text) return text;
+  bool ok = text->size() >= 2;
+  for (char c : *text) ok = ok && ((c >= 'a' && c <= 'z') || c == '-');
+  if (!ok) {
+    return make_error(ErrorCode::parse,
+                      "'" + r.path_of("language") + "' must be 2 to 16 of a-z and -");
+  }
+  return text;
+}
+
 Expected<EventBody> parse_body(std::string_view type, const json& data, const std::string& path) {
   CIVICBOX_TRY(auto r, ObjectReader::open(data, path));
   EventBody body;
   if (type == "submission.filed") {
     CIVICBOX_TRY(auto code, read_tracking(r, "tracking_code"));
-    SubmissionFiled s{std::move(code), {}, 0, {}, {}, false};
+    SubmissionFiled s{std::move(code), {}, 0, {}, {}, false, {}};
     CIVICBOX_TRY(s.kind, r.string("kind", kMaxTextBytes));
     CIVICBOX_TRY(s.compartment, read_compartment(r));
     CIVICBOX_TRY(s.provisional_number, r.string("provisional_number", kMaxTextBytes));
     CIVICBOX_TRY(s.contact, r.optional_string("contact", kMaxTextBytes));
     CIVICBOX_TRY(s.interrupted, r.optional_boolean("interrupted", false));
+    CIVICBOX_TRY(s.language, read_language(r));
     if (s.kind.empty()) return make_error(ErrorCode::parse, "'" + r.path_of("kind") + "' is empty");
     body = std::move(s);
   } else if (type == "parcel.loaded") {
@@ -71,6 +120,22 @@ Expected<EventBody> parse_body(std::string_view type, const json& data, const st
     CIVICBOX_TRY(auto c, r.optional_integer("compartment", 1, kMaxCompartment));
     if (c) a.compartment = static_cast<int>(*c);
     body = std::move(a);
+  } else if (type == "door.opened") {
+    DoorOpened d;
+    CIVICBOX_TRY(d.compartment, read_compartment(r));
+    CIVICBOX_TRY(d.by,
+                 read_word(r, "by", {"citizen", "clerk", "technician", "remote", "self_test"}));
+    CIVICBOX_TRY(d.badge, read_optional_sized(r, "badge", 1, 32));
+    CIVICBOX_TRY(d.command, read_optional_sized(r, "command", 1, 64));
+    CIVICBOX_TRY(d.ref, read_optional_sized(r, "ref", 1, 64));
+    CIVICBOX_TRY(d.why, r.string("why", kMaxTextBytes));
+    body = std::move(d);
+  } else if (type == "command.done") {
+    CommandDone c;
+    CIVICBOX_TRY(c.command, read_sized(r, "command", 1, 64));
+    CIVICBOX_TRY(c.outcome, read_word(r, "outcome", {"opened", "refused", "expired", "failed"}));
+    CIVICBOX_TRY(c.detail, r.string("detail", kMaxTextBytes));
+    body = std::move(c);
   } else {
     return make_error(ErrorCode::parse,
                       "unknown event type '" + std::string(type).substr(0, 64) + "'");
@@ -105,6 +170,7 @@ json body_json(const EventBody& body) {
              {"provisional_number", s.provisional_number}};
       if (s.contact) j["contact"] = *s.contact;
       if (s.interrupted) j["interrupted"] = true;
+      if (s.language) j["language"] = *s.language;
       return j;
     }
     json operator()(const ParcelLoaded& p) const {
@@ -122,6 +188,16 @@ json body_json(const EventBody& body) {
       json j{{"what", a.what}, {"detail", a.detail}};
       if (a.compartment) j["compartment"] = *a.compartment;
       return j;
+    }
+    json operator()(const DoorOpened& d) const {
+      json j{{"compartment", d.compartment}, {"by", d.by}, {"why", d.why}};
+      if (d.badge) j["badge"] = *d.badge;
+      if (d.command) j["command"] = *d.command;
+      if (d.ref) j["ref"] = *d.ref;
+      return j;
+    }
+    json operator()(const CommandDone& c) const {
+      return json{{"command", c.command}, {"outcome", c.outcome}, {"detail", c.detail}};
     }
   };
   return std::visit(Visitor{}, body);
@@ -148,6 +224,8 @@ std::string_view event_type(const EventBody& body) {
     std::string_view operator()(const ParcelCollected&) const { return "parcel.collected"; }
     std::string_view operator()(const DropoffEmptied&) const { return "dropoff.emptied"; }
     std::string_view operator()(const Alarm&) const { return "alarm"; }
+    std::string_view operator()(const DoorOpened&) const { return "door.opened"; }
+    std::string_view operator()(const CommandDone&) const { return "command.done"; }
   };
   return std::visit(Visitor{}, body);
 }
@@ -219,6 +297,8 @@ Expected<PullResponse> parse_pull_response(std::string_view text) {
   CIVICBOX_TRY(resp.cursor, r.unsigned_integer("cursor", kMaxSeq));
   CIVICBOX_TRY(const json* items, r.array("assignments", kMaxListItems));
   CIVICBOX_TRY(const json* config, r.object("config"));
+  CIVICBOX_TRY(const json* commands, r.array("commands", kMaxCommands));
+  CIVICBOX_TRY(const json* staff, r.object("staff"));
   CIVICBOX_CHECK(r.finish());
   for (std::size_t i = 0; i < items->size(); ++i) {
     CIVICBOX_TRY(auto ar, ObjectReader::open((*items)[i], item_path("assignments", i)));
@@ -243,6 +323,31 @@ Expected<PullResponse> parse_pull_response(std::string_view text) {
                                 (*kinds)[i], item_path("config.document_kinds", i), kMaxTextBytes));
     resp.config.document_kinds.push_back(std::move(kind));
   }
+  for (std::size_t i = 0; i < commands->size(); ++i) {
+    CIVICBOX_TRY(auto cmd, ObjectReader::open((*commands)[i], item_path("commands", i)));
+    Command c;
+    CIVICBOX_TRY(c.id, read_sized(cmd, "id", 1, 64));
+    CIVICBOX_TRY(c.kind, read_word(cmd, "kind", {"open"}));
+    CIVICBOX_TRY(c.compartment, read_compartment(cmd));
+    CIVICBOX_TRY(c.reason, cmd.string("reason", kMaxTextBytes));
+    CIVICBOX_TRY(c.by, cmd.string("by", 64));
+    CIVICBOX_TRY(c.expires_at_ms, cmd.integer("expires_at", 0, kMaxTimeMs));
+    CIVICBOX_CHECK(cmd.finish());
+    resp.commands.push_back(std::move(c));
+  }
+  CIVICBOX_TRY(auto sr, ObjectReader::open(*staff, "staff"));
+  CIVICBOX_TRY(resp.staff.version, sr.unsigned_integer("version", kMaxSeq));
+  CIVICBOX_TRY(const json* clerks, sr.array("clerks", kMaxListItems));
+  CIVICBOX_CHECK(sr.finish());
+  for (std::size_t i = 0; i < clerks->size(); ++i) {
+    CIVICBOX_TRY(auto kr, ObjectReader::open((*clerks)[i], item_path("staff.clerks", i)));
+    StaffClerk k;
+    CIVICBOX_TRY(k.badge, read_sized(kr, "badge", 1, 32));
+    CIVICBOX_TRY(k.name, kr.string("name", kMaxTextBytes));
+    CIVICBOX_TRY(k.pin_hash, read_sized(kr, "pin_hash", 1, kMaxTextBytes));
+    CIVICBOX_CHECK(kr.finish());
+    resp.staff.clerks.push_back(std::move(k));
+  }
   return resp;
 }
 
@@ -259,8 +364,25 @@ std::string to_json(const PullResponse& value) {
   json config{{"institution", value.config.institution},
               {"document_kinds", value.config.document_kinds},
               {"track_url", value.config.track_url}};
+  json commands = json::array();
+  for (const auto& c : value.commands) {
+    commands.push_back({{"id", c.id},
+                        {"kind", c.kind},
+                        {"compartment", c.compartment},
+                        {"reason", c.reason},
+                        {"by", c.by},
+                        {"expires_at", c.expires_at_ms}});
+  }
+  json clerks = json::array();
+  for (const auto& k : value.staff.clerks) {
+    clerks.push_back({{"badge", k.badge}, {"name", k.name}, {"pin_hash", k.pin_hash}});
+  }
   return civicbox::json::dump(
-      json{{"cursor", value.cursor}, {"assignments", items}, {"config", config}});
+      json{{"cursor", value.cursor},
+           {"assignments", items},
+           {"config", config},
+           {"commands", commands},
+           {"staff", {{"version", value.staff.version}, {"clerks", clerks}}}});
 }
 
 Expected<ErrorBody> parse_error_body(std::string_view text) {
@@ -275,6 +397,53 @@ Expected<ErrorBody> parse_error_body(std::string_view text) {
 
 std::string to_json(const ErrorBody& value) {
   return civicbox::json::dump(json{{"error", value.error}, {"message", value.message}});
+}
+
+Expected<BoxStatus> parse_box_status(std::string_view text) {
+  CIVICBOX_TRY(auto root, parse_root(text));
+  CIVICBOX_TRY(auto r, ObjectReader::open(root, ""));
+  BoxStatus s;
+  CIVICBOX_TRY(s.at_ms, r.integer("at", 0, kMaxTimeMs));
+  CIVICBOX_TRY(const json* compartments, r.array("compartments", kMaxListItems));
+  CIVICBOX_TRY(s.paper, read_word(r, "paper", {"ok", "low", "out", "unknown"}));
+  CIVICBOX_TRY(const json* faults, r.array("faults", kMaxListItems));
+  CIVICBOX_TRY(s.version, r.string("version", 64));
+  CIVICBOX_CHECK(r.finish());
+  for (std::size_t i = 0; i < compartments->size(); ++i) {
+    CIVICBOX_TRY(auto cr, ObjectReader::open((*compartments)[i], item_path("compartments", i)));
+    CompartmentStatus c;
+    CIVICBOX_TRY(auto number, cr.integer("number", 1, kMaxCompartment));
+    c.number = static_cast<int>(number);
+    CIVICBOX_TRY(c.size, read_word(cr, "size", {"S", "M", "L"}));
+    CIVICBOX_TRY(c.use, read_word(cr, "use", {"dropoff", "pickup"}));
+    CIVICBOX_TRY(c.state, read_word(cr, "state", {"free", "occupied", "open", "fault"}));
+    CIVICBOX_CHECK(cr.finish());
+    s.compartments.push_back(std::move(c));
+  }
+  for (std::size_t i = 0; i < faults->size(); ++i) {
+    CIVICBOX_TRY(auto fr, ObjectReader::open((*faults)[i], item_path("faults", i)));
+    BoxFault f;
+    CIVICBOX_TRY(f.what, read_sized(fr, "what", 1, 64));
+    CIVICBOX_TRY(f.detail, fr.string("detail", kMaxTextBytes * 4));
+    CIVICBOX_CHECK(fr.finish());
+    s.faults.push_back(std::move(f));
+  }
+  return s;
+}
+
+std::string to_json(const BoxStatus& value) {
+  json compartments = json::array();
+  for (const auto& c : value.compartments) {
+    compartments.push_back(
+        {{"number", c.number}, {"size", c.size}, {"use", c.use}, {"state", c.state}});
+  }
+  json faults = json::array();
+  for (const auto& f : value.faults) faults.push_back({{"what", f.what}, {"detail", f.detail}});
+  return civicbox::json::dump(json{{"at", value.at_ms},
+                                   {"compartments", compartments},
+                                   {"paper", value.paper},
+                                   {"faults", faults},
+                                   {"version", value.version}});
 }
 
 }  // namespace civicbox::wire

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -31,8 +32,11 @@ Agent::Agent(AgentConfig config, Devices devices, Random& random, std::unique_pt
   syncer_ = std::make_unique<Syncer>(
       *journal_, client_,
       SyncerOptions{std::chrono::seconds(config_.interval_s),
-                    static_cast<std::size_t>(config_.batch)},
+                    static_cast<std::size_t>(config_.batch), std::chrono::milliseconds(500),
+                    std::chrono::seconds(60), std::chrono::seconds(config_.status_every_s)},
       [this] { return now_ms(); }, random_);
+  syncer_->set_status_source([this] { return box_status(); });
+  syncer_->set_command_sink([this](std::vector<wire::Command> c) { queue_commands(std::move(c)); });
 }
 
 Agent::~Agent() {
@@ -85,8 +89,111 @@ void Agent::raise_time_floor() {
 
 Expected<std::vector<RecoveredIntent>> Agent::recover() {
   std::lock_guard lock(flow_mutex_);
-  return firmware::recover(
-      *journal_, devices_.lockers, [this] { return now_ms(); }, random_);
+  CIVICBOX_TRY(auto recovered,
+               firmware::recover(
+                   *journal_, devices_.lockers, [this] { return now_ms(); }, random_));
+  CIVICBOX_CHECK(finish_interrupted_commands_locked());
+  return recovered;
+}
+
+Expected<int> Agent::finish_interrupted_commands() {
+  std::lock_guard lock(flow_mutex_);
+  return finish_interrupted_commands_locked();
+}
+
+Expected<int> Agent::finish_interrupted_commands_locked() {
+  CIVICBOX_TRY(auto commands, journal_->interrupted_commands());
+  for (const auto& [id, compartment] : commands) {
+    spdlog::warn(
+        "the remote opening {} of compartment {} was interrupted by a restart; it is "
+        "not done again",
+        id, compartment);
+    CIVICBOX_CHECK(
+        journal_->append(wire::CommandDone{id, "opened", "interrupted"}, now_ms(), random_));
+  }
+  return static_cast<int>(commands.size());
+}
+
+void Agent::queue_commands(std::vector<wire::Command> commands) {
+  {
+    std::lock_guard lock(commands_mutex_);
+    for (auto& c : commands) commands_.push_back(std::move(c));
+  }
+  watch_wake_.notify_all();
+}
+
+Expected<std::vector<wire::CommandDone>> Agent::run_remote_commands() {
+  std::lock_guard lock(flow_mutex_);
+  return run_remote_commands_locked();
+}
+
+Expected<std::vector<wire::CommandDone>> Agent::run_remote_commands_locked() {
+  std::vector<wire::Command> todo;
+  {
+    std::lock_guard lock(commands_mutex_);
+    todo.swap(commands_);
+  }
+  std::vector<wire::CommandDone> done;
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    auto outcome = run_remote_command(todo[i]);
+    if (!outcome) {
+      // Journal first: the rest waits for the next pull (they are sent again until done).
+      std::lock_guard lock(commands_mutex_);
+      commands_.insert(commands_.begin(), todo.begin() + static_cast<std::ptrdiff_t>(i),
+                       todo.end());
+      return outcome.error().context("remote command " + todo[i].id);
+    }
+    if (!outcome->command.empty()) done.push_back(std::move(*outcome));
+  }
+  if (!done.empty()) syncer_->request();
+  return done;
+}
+
+// An empty command id in the answer: nothing journaled (executed before, or a duplicate).
+Expected<wire::CommandDone> Agent::run_remote_command(const wire::Command& command) {
+  CIVICBOX_TRY(auto record, journal_->remote_command(command.id));
+  if (record.done) return wire::CommandDone{};
+  wire::CommandDone done{command.id, "", ""};
+  const int c = command.compartment;
+  if (record.door_opened) {
+    // Its door.opened is journaled and its outcome is not: the unlock may have gone out.
+    done.outcome = "opened";
+    done.detail = "interrupted";
+  } else if (command.expires_at_ms < now_ms()) {
+    done.outcome = "expired";
+    done.detail = "expired before the box got it";
+  } else if (std::find(config_.dropoff.begin(), config_.dropoff.end(), c) ==
+                 config_.dropoff.end() &&
+             std::find(config_.pickup.begin(), config_.pickup.end(), c) == config_.pickup.end()) {
+    done.outcome = "refused";
+    done.detail = "this box has no compartment " + std::to_string(c);
+  } else {
+    wire::DoorOpened opened;
+    opened.compartment = c;
+    opened.by = "remote";
+    opened.command = command.id;
+    opened.why = command.reason.substr(0, wire::kMaxTextBytes);
+    if (opened.why.empty()) opened.why = "remote";
+    CIVICBOX_CHECK(journal_->append(opened, now_ms(), random_));
+    {
+      std::lock_guard lock(doors_mutex_);
+      ++unlocks_[c];
+      remote_doors_[c] = RemoteDoor{false, std::chrono::steady_clock::now()};
+    }
+    auto unlocked = devices_.lockers.unlock(c);
+    if (unlocked) {
+      done.outcome = "opened";
+    } else {
+      std::lock_guard lock(doors_mutex_);
+      remote_doors_.erase(c);
+      done.outcome = "failed";
+      done.detail = unlocked.error().describe().substr(0, wire::kMaxTextBytes);
+    }
+  }
+  spdlog::info("remote command {} (compartment {}, by {}): {}{}", command.id, c, command.by,
+               done.outcome, done.detail.empty() ? "" : " (" + done.detail + ")");
+  CIVICBOX_CHECK(journal_->append(done, now_ms(), random_));
+  return done;
 }
 
 void Agent::start_sync() {
@@ -196,6 +303,9 @@ void Agent::watch_loop() {
     if (auto watched = watch_doors_locked(); !watched) {
       spdlog::error("watching doors: {}", watched.error().describe());
     }
+    if (auto ran = run_remote_commands_locked(); !ran) {
+      spdlog::error("{}", ran.error().describe());
+    }
     if (std::chrono::steady_clock::now() >= next_floor) {
       raise_time_floor();
       next_floor = std::chrono::steady_clock::now() + std::chrono::minutes(1);
@@ -242,6 +352,7 @@ Expected<std::vector<wire::Alarm>> Agent::sweep() {
     std::lock_guard lock(doors_mutex_);
     expected = in_flight_;
     unlocks_before = unlocks_;
+    for (const auto& [c, door] : remote_doors_) expected.insert(c);
   }
   CIVICBOX_TRY(auto unfinished, journal_->unfinished_intents());
   for (const auto& intent : unfinished) expected.insert(intent.compartment);
@@ -258,6 +369,16 @@ Expected<std::vector<wire::Alarm>> Agent::sweep() {
     for (const auto& r : readings) {
       if (r.door == DoorState::open && in_flight_.contains(r.compartment)) {
         seen_open_in_flight_.insert(r.compartment);
+      }
+      // A door a remote command opened is ours until it is shut again.
+      auto remote = remote_doors_.find(r.compartment);
+      if (remote == remote_doors_.end()) continue;
+      if (r.door == DoorState::open) {
+        remote->second.seen_open = true;
+      } else if (r.door == DoorState::closed &&
+                 (remote->second.seen_open ||
+                  std::chrono::steady_clock::now() - remote->second.unlocked_at > door_open_wait)) {
+        remote_doors_.erase(remote);
       }
     }
   }
@@ -320,7 +441,8 @@ Expected<SyncReport> Agent::sync_now() {
   return syncer_->sync_once();
 }
 
-FlowResult Agent::file(const std::string& kind, const std::optional<std::string>& contact) {
+FlowResult Agent::file(const std::string& kind, const std::optional<std::string>& contact,
+                       const std::optional<std::string>& language) {
   std::lock_guard lock(flow_mutex_);
   if (auto refused = refuse_when_revoked()) return *refused;
   // Known before the compartment opens, and said so: the filing goes on without a receipt.
@@ -331,7 +453,7 @@ FlowResult Agent::file(const std::string& kind, const std::optional<std::string>
                          "the screen will show you.");
   }
   receipt_refused_ = no_receipt.has_value();
-  FlowResult result = run_locked(FileDocument{kind, contact});
+  FlowResult result = run_locked(FileDocument{kind, contact, language});
   receipt_refused_ = false;
   result.no_receipt = no_receipt;
   return result;
@@ -411,9 +533,9 @@ FlowResult Agent::collect(const std::string& typed_code) {
   if (auto refused = refuse_when_revoked()) return *refused;
   return run(CollectParcel{typed_code});
 }
-FlowResult Agent::load(const std::string& parcel_id) {
+FlowResult Agent::load(const std::string& parcel_id, const std::optional<std::string>& badge) {
   if (auto refused = refuse_when_revoked()) return *refused;
-  return run(LoadParcel{parcel_id});
+  return run(LoadParcel{parcel_id, badge});
 }
 
 // A revoked box opens no door for a citizen and takes no new parcel; a clerk may still empty
@@ -427,8 +549,8 @@ std::optional<FlowResult> Agent::refuse_when_revoked() {
   devices_.screen.show(result.refused->message);
   return result;
 }
-FlowResult Agent::empty() {
-  return run(EmptyDropoff{});
+FlowResult Agent::empty(const std::optional<std::string>& badge) {
+  return run(EmptyDropoff{badge});
 }
 
 FlowResult Agent::run(const Input& input) {
@@ -574,6 +696,104 @@ void Agent::print(const PrintReceipt& action, FlowResult& result) {
   result.receipt_for = action.tracking_code;
 }
 
+std::optional<wire::BoxStatus> Agent::box_status() {
+  wire::BoxStatus s;
+  s.at_ms = now_ms();
+#ifdef CIVICBOX_VERSION
+  s.version = CIVICBOX_VERSION;
+#endif
+  auto state = journal_->box_state();
+  if (!state) {
+    spdlog::error("the box's status: {}", state.error().describe());
+    return std::nullopt;
+  }
+  std::set<int> occupied;
+  for (const auto& sub : state->submissions) occupied.insert(sub.compartment);
+  for (const auto& p : state->parcels) {
+    if (p.compartment && !p.collected) occupied.insert(*p.compartment);
+  }
+  std::set<int> open;
+  for (const auto& intent : state->unfinished) {
+    open.insert(intent.compartment);
+    s.faults.push_back(
+        {"flow_unfinished", "compartment " + std::to_string(intent.compartment) + ": the " +
+                                std::string(to_string(intent.flow)) + " " + intent.id +
+                                " did not finish (its door was not seen opened and shut)"});
+  }
+  std::set<int> faulty;
+  {
+    std::lock_guard lock(doors_mutex_);
+    open.insert(in_flight_.begin(), in_flight_.end());
+    faulty = health_.out_of_service();
+    for (int c : faulty) {
+      const std::string fault = health_.fault_of(c);
+      if (!fault.empty()) {
+        s.faults.push_back({"board_fault", "compartment " + std::to_string(c) + ": " + fault});
+      } else {
+        s.faults.push_back({"door_open", "compartment " + std::to_string(c) +
+                                             ": opened with no unlock, or left open, and not "
+                                             "shut yet"});
+      }
+    }
+  }
+  auto add = [&](int number, std::string_view use) {
+    wire::CompartmentStatus c;
+    c.number = number;
+    c.use = std::string(use);
+    c.size = "M";  // the profile's size, below; a test's bare layout has none
+    for (const auto& p : config_.cabinet.compartments) {
+      if (p.number == number) c.size = std::string(lockers::to_string(p.size));
+    }
+    c.state = faulty.contains(number)     ? "fault"
+              : open.contains(number)     ? "open"
+              : occupied.contains(number) ? "occupied"
+                                          : "free";
+    s.compartments.push_back(std::move(c));
+  };
+  for (int c : config_.dropoff) add(c, "dropoff");
+  for (int c : config_.pickup) add(c, "pickup");
+  std::sort(s.compartments.begin(), s.compartments.end(),
+            [](const auto& a, const auto& b) { return a.number < b.number; });
+
+  std::optional<drivers::PrinterStatus> printer;
+  {
+    std::lock_guard lock(printer_mutex_);
+    printer = printer_status_;
+  }
+  s.paper = "unknown";
+  if (devices_.has_printer && printer) {
+    switch (*printer) {
+      case drivers::PrinterStatus::ready:
+        s.paper = "ok";
+        break;
+      case drivers::PrinterStatus::paper_low:
+        s.paper = "low";
+        break;
+      case drivers::PrinterStatus::paper_out:
+        s.paper = "out";
+        s.faults.push_back({"printer_paper_out", "the receipt printer is out of paper"});
+        break;
+      case drivers::PrinterStatus::cover_open:
+      case drivers::PrinterStatus::offline:
+        s.faults.push_back({"printer_" + std::string(drivers::to_string(*printer)),
+                            "the receipt printer cannot print: it is " +
+                                std::string(drivers::to_string(*printer))});
+        break;
+      default:
+        break;
+    }
+  }
+  if (config_.cabinet.scanner && scanner_.load() == nullptr) {
+    s.faults.push_back({"scanner_missing", "the cabinet's QR scanner was not found"});
+  }
+  if (s.compartments.size() > wire::kMaxListItems) s.compartments.resize(wire::kMaxListItems);
+  if (s.faults.size() > wire::kMaxListItems) s.faults.resize(wire::kMaxListItems);
+  for (auto& f : s.faults) {
+    if (f.detail.size() > 4 * wire::kMaxTextBytes) f.detail.resize(4 * wire::kMaxTextBytes);
+  }
+  return s;
+}
+
 Expected<AgentStatus> Agent::status() {
   std::lock_guard lock(flow_mutex_);
   AgentStatus s;
@@ -596,6 +816,14 @@ Expected<AgentStatus> Agent::status() {
   {
     std::lock_guard printer_lock(printer_mutex_);
     s.printer = printer_status_;
+  }
+  // An unreadable list costs only the controller's clerks their login, not the box its status.
+  auto staff = journal_->controller_staff();
+  if (!staff) spdlog::error("{}", staff.error().describe());
+  for (const auto& clerk : staff ? staff->clerks : std::vector<wire::StaffClerk>{}) {
+    auto pin = parse_pin_hash(clerk.pin_hash);
+    if (!pin) continue;  // said at the pull; such a clerk cannot log in
+    s.controller_clerks.push_back(StaffMember{clerk.badge, clerk.name, StaffRole::clerk, *pin});
   }
   return s;
 }

@@ -77,6 +77,9 @@ struct AgentStatus {
   bool revoked = false;  // the controller revoked this box's certificate: out of service
   std::optional<std::int64_t> last_sync_ms;       // when a sync last succeeded (this run)
   std::optional<drivers::PrinterStatus> printer;  // as the printer check last saw it
+  // The clerks the controller manages (the last list pulled), with PIN hashes that read; they
+  // log in like agent.toml's [[staff]] clerks, which win on a badge clash.
+  std::vector<StaffMember> controller_clerks;
 };
 
 class Agent {
@@ -106,10 +109,14 @@ class Agent {
   // every renew_check_s when the box has an enrolled identity ('box.identity').
   Expected<bool> renew_certificate(bool force);
 
-  FlowResult file(const std::string& kind, const std::optional<std::string>& contact);
+  // Every flow journals a door.opened (who, why) before each unlock. `language`: the citizen's UI
+  // language, carried by submission.filed; `badge`: the clerk's, when known.
+  FlowResult file(const std::string& kind, const std::optional<std::string>& contact,
+                  const std::optional<std::string>& language = std::nullopt);
   FlowResult collect(const std::string& typed_code);
-  FlowResult load(const std::string& parcel_id);
-  FlowResult empty();
+  FlowResult load(const std::string& parcel_id,
+                  const std::optional<std::string>& badge = std::nullopt);
+  FlowResult empty(const std::optional<std::string>& badge = std::nullopt);
   // Waits up to `wait` for the scanner to read a code, then acts on it: a pickup code collects,
   // anything else is refused with a message. nullopt when nothing was scanned (or no scanner).
   std::optional<FlowResult> scan(std::chrono::milliseconds wait);
@@ -122,6 +129,24 @@ class Agent {
   SelfTestResult self_test(const SelfTestRun& run);
 
   Expected<AgentStatus> status();
+  // Remote commands from a pull, executed by the door watch (between flows, never during one).
+  void queue_commands(std::vector<wire::Command> commands);
+  // Executes the queued commands now (waiting for a flow to end). For each one the journal
+  // does not know yet: command.done "expired" when expires_at is past on the box's clock,
+  // "refused" when the compartment does not exist; else door.opened {by remote}, the unlock,
+  // then command.done "opened" (or "failed" when the board refused). Returns what was journaled.
+  Expected<std::vector<wire::CommandDone>> run_remote_commands();
+  // A remote opening a crash cut between its door.opened and its command.done is never redone:
+  // journals command.done "opened" with detail "interrupted". recover() calls it.
+  Expected<int> finish_interrupted_commands();
+  // The snapshot sent to the controller (POST /v1/device/status): every compartment's size, use
+  // and state (fault > open > occupied > free), the paper as the printer check last saw it, the
+  // faults the agent knows now. Never waits for a flow. nullopt when the journal cannot be read.
+  std::optional<wire::BoxStatus> box_status();
+  // The last status the controller took (this run).
+  [[nodiscard]] std::optional<wire::BoxStatus> last_status_sent() const {
+    return syncer_->last_status_sent();
+  }
   // The agent's notion of now: the system clock, never earlier than the latest time the journal
   // saw (a box whose clock restarts in 1970), plus an offset (tests of expiry move it). The floor
   // is kept in system-clock time so that an offset lives only as long as the process.
@@ -153,6 +178,9 @@ class Agent {
   SelfTestLine test_printer(const std::string& code, bool& printed);
   SelfTestLine test_scanner(const std::string& code, const SelfTestRun& run);
   Expected<int> watch_doors_locked();
+  Expected<std::vector<wire::CommandDone>> run_remote_commands_locked();  // flow_mutex_ held
+  Expected<wire::CommandDone> run_remote_command(const wire::Command& command);
+  Expected<int> finish_interrupted_commands_locked();  // flow_mutex_ held
   void watch_loop();
   void sweep_loop();
   // Runs `pass` every `period` until stop_sync(); the background threads' loop.
@@ -192,7 +220,16 @@ class Agent {
   // (a door opened and shut between the flow's own reads still opened).
   std::set<int> seen_open_in_flight_;
   std::map<int, std::uint64_t> unlocks_;  // unlocks sent per compartment since start
-  std::mutex sweep_mutex_;                // one sweep at a time
+  // Doors a remote command unlocked: expected open (no tamper alarm) until seen shut after
+  // being open, or not seen open within door_open_wait.
+  struct RemoteDoor {
+    bool seen_open = false;
+    std::chrono::steady_clock::time_point unlocked_at;
+  };
+  std::map<int, RemoteDoor> remote_doors_;
+  std::mutex commands_mutex_;            // guards the one below
+  std::vector<wire::Command> commands_;  // received, not looked at yet
+  std::mutex sweep_mutex_;               // one sweep at a time
   std::atomic<std::chrono::steady_clock::time_point> last_sweep_{};
   std::mutex printer_mutex_;                              // guards the two below
   std::optional<drivers::PrinterStatus> printer_status_;  // as last seen

@@ -209,6 +209,7 @@ Expected<AgentConfig> parse_agent_config(std::string_view toml_text,
   CIVICBOX_CHECK(
       sync.integer("batch", 1, static_cast<std::int64_t>(wire::kMaxBatchEvents), c.batch));
   CIVICBOX_CHECK(sync.integer("renew_check_s", 1, 86'400, c.renew_check_s));
+  CIVICBOX_CHECK(sync.integer("status_every", 1, 86'400, c.status_every_s));
   CIVICBOX_CHECK(sync.number("renew_at", 0.0001, 0.95, c.renew_at));
   CIVICBOX_CHECK(sync.finish());
 

@@ -15,7 +15,8 @@
 //                from its touchscreen (firmware/setup.hpp); [cabinet] profile is then required
 //   [sync]       interval_s, batch, renew_check_s (how often the identity folder is looked at: a
 //                renewal due, a re-enrolment done by a technician),
-//                renew_at (the fraction of its validity after which it is renewed; 2/3)
+//                renew_at (the fraction of its validity after which it is renewed; 2/3),
+//                status_every (seconds; the box's status is sent at least this often; 60)
 //   [cabinet]    profile (default with an identity: profiles_dir/<the identity's cabinet>.toml),
 //                profiles_dir (default: the build's hardware/cabinets), sweep_ms (how often the
 //                sensors are swept between flows), open_wait_s (how long a person has to pull a
@@ -68,6 +69,7 @@ struct AgentConfig {
   int interval_s = 5;
   int batch = 100;
   int renew_check_s = 60;
+  int status_every_s = 60;  // [sync] status_every: the longest wait between status reports
   double renew_at = 2.0 / 3.0;
   std::filesystem::path cabinet_profile;
   std::filesystem::path cabinet_profiles_dir;  // empty: the build's hardware/cabinets

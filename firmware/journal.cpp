@@ -62,6 +62,11 @@ CREATE TABLE IF NOT EXISTS counters (
   name TEXT PRIMARY KEY,
   value INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS controller_staff (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  version INTEGER NOT NULL,
+  clerks TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS self_test_reports (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   started_ms INTEGER NOT NULL,
@@ -75,6 +80,8 @@ std::string intent_payload(const Intent& i) {
          {"provisional_counter", i.provisional_counter},
          {"tracking_codes", i.tracking_codes}};
   if (i.contact) j["contact"] = *i.contact;
+  if (i.language) j["language"] = *i.language;
+  if (i.badge) j["badge"] = *i.badge;
   return civicbox::json::dump(j);
 }
 
@@ -95,6 +102,8 @@ Expected<Intent> read_intent(const sqlite::Statement& row) {
     i.provisional_number = payload.value("provisional_number", "");
     i.provisional_counter = payload.value("provisional_counter", std::int64_t{0});
     if (payload.contains("contact")) i.contact = payload["contact"].get<std::string>();
+    if (payload.contains("language")) i.language = payload["language"].get<std::string>();
+    if (payload.contains("badge")) i.badge = payload["badge"].get<std::string>();
     if (payload.contains("tracking_codes")) {
       i.tracking_codes = payload["tracking_codes"].get<std::vector<std::string>>();
     }
@@ -367,6 +376,40 @@ Expected<std::vector<wire::Event>> Journal::events_after(std::uint64_t seq, std:
   return out;
 }
 
+Expected<Journal::CommandRecord> Journal::remote_command(std::string_view command_id) {
+  std::lock_guard lock(mutex_);
+  CIVICBOX_TRY(auto stmt,
+               db_.prepare("SELECT type FROM events WHERE type IN ('door.opened', 'command.done') "
+                           "AND json_extract(json, '$.data.command') = ?1"));
+  stmt.bind(1, command_id);
+  CommandRecord record;
+  for (;;) {
+    CIVICBOX_TRY(bool row, stmt.step());
+    if (!row) break;
+    if (stmt.text(0) == "door.opened") record.door_opened = true;
+    if (stmt.text(0) == "command.done") record.done = true;
+  }
+  return record;
+}
+
+Expected<std::vector<std::pair<std::string, int>>> Journal::interrupted_commands() {
+  std::lock_guard lock(mutex_);
+  CIVICBOX_TRY(auto stmt, db_.prepare("SELECT json_extract(json, '$.data.command'), "
+                                      "json_extract(json, '$.data.compartment') FROM events "
+                                      "WHERE type = 'door.opened' "
+                                      "AND json_extract(json, '$.data.command') IS NOT NULL "
+                                      "AND json_extract(json, '$.data.command') NOT IN "
+                                      "(SELECT json_extract(json, '$.data.command') FROM events "
+                                      "WHERE type = 'command.done') ORDER BY seq"));
+  std::vector<std::pair<std::string, int>> out;
+  for (;;) {
+    CIVICBOX_TRY(bool row, stmt.step());
+    if (!row) break;
+    out.emplace_back(stmt.text(0), static_cast<int>(stmt.integer(1)));
+  }
+  return out;
+}
+
 Expected<std::vector<wire::Event>> Journal::pending(std::size_t limit) {
   CIVICBOX_TRY(auto state, sync_state());
   return events_after(state.acked_through, limit);
@@ -460,7 +503,44 @@ Expected<void> Journal::apply_pull(const wire::PullResponse& pull) {
                                        "WHERE one = 1"));
   state.bind(1, static_cast<std::int64_t>(pull.cursor)).bind(2, civicbox::json::dump(config));
   CIVICBOX_CHECK(state.run());
+  // The whole list, every pull: the latest one replaces what was kept.
+  json clerks = json::array();
+  for (const auto& k : pull.staff.clerks) {
+    clerks.push_back({{"badge", k.badge}, {"name", k.name}, {"pin_hash", k.pin_hash}});
+  }
+  CIVICBOX_TRY(auto staff, db_.prepare("INSERT INTO controller_staff (one, version, clerks) "
+                                       "VALUES (1, ?1, ?2) ON CONFLICT(one) DO UPDATE SET "
+                                       "version = excluded.version, clerks = excluded.clerks"));
+  staff.bind(1, static_cast<std::int64_t>(pull.staff.version))
+      .bind(2, civicbox::json::dump(clerks));
+  CIVICBOX_CHECK(staff.run());
   return tx.commit();
+}
+
+Expected<wire::StaffList> Journal::controller_staff() {
+  std::lock_guard lock(mutex_);
+  CIVICBOX_TRY(auto stmt,
+               db_.prepare("SELECT version, clerks FROM controller_staff WHERE one = 1"));
+  CIVICBOX_TRY(bool row, stmt.step());
+  wire::StaffList list;
+  if (!row) return list;
+  list.version = static_cast<std::uint64_t>(stmt.integer(0));
+  auto clerks = json::parse(stmt.text(1), nullptr, false);
+  if (!clerks.is_array()) {
+    return make_error(ErrorCode::parse,
+                      "the journal's list of the controller's clerks is unreadable");
+  }
+  try {
+    for (const auto& k : clerks) {
+      list.clerks.push_back(wire::StaffClerk{k.at("badge").get<std::string>(),
+                                             k.at("name").get<std::string>(),
+                                             k.at("pin_hash").get<std::string>()});
+    }
+  } catch (const json::exception& e) {
+    return make_error(ErrorCode::parse,
+                      std::string("the journal's list of the controller's clerks: ") + e.what());
+  }
+  return list;
 }
 
 Expected<BoxState> Journal::box_state() {

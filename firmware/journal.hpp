@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/error.hpp"
@@ -85,6 +86,16 @@ class Journal {
   // Events with seq > acked_through, in order, at most `limit`.
   Expected<std::vector<wire::Event>> pending(std::size_t limit);
   Expected<std::vector<wire::Event>> events_after(std::uint64_t seq, std::size_t limit);
+  // What the journal holds of a remote command (the journal is the record: a command id is
+  // executed at most once per box, ever): its door.opened, its command.done.
+  struct CommandRecord {
+    bool door_opened = false;
+    bool done = false;
+  };
+  Expected<CommandRecord> remote_command(std::string_view command_id);
+  // Remote commands with a door.opened and no command.done (a crash between the two), oldest
+  // first: (command id, compartment).
+  Expected<std::vector<std::pair<std::string, int>>> interrupted_commands();
   Expected<SyncState> sync_state();
   // After a push: acked_through = applied_through (capped at the last seq), and the registration
   // numbers the controller gave, in one transaction. Assignments that are over and have no event
@@ -96,6 +107,9 @@ class Journal {
   // After a pull: assignments (what the box did with them is kept), configuration, cursor.
   // An assignment over kMaxPickupHashIterations is ignored with a warning.
   Expected<void> apply_pull(const wire::PullResponse& pull);
+  // The clerks the controller manages, as the last pull gave them (version 0 and none before
+  // the first pull): they log in offline with the last list received.
+  Expected<wire::StaffList> controller_staff();
 
   // What the kiosk's rules need; the default configuration until the first pull.
   Expected<BoxState> box_state();

@@ -86,6 +86,12 @@ std::string_view to_string(RefuseReason reason) {
   return "door_not_opened";
 }
 
+bool valid_language(std::string_view code) {
+  if (code.size() < 2 || code.size() > 16) return false;
+  return std::all_of(code.begin(), code.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || c == '-'; });
+}
+
 bool valid_utf8(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {
@@ -149,7 +155,7 @@ std::vector<Action> Kiosk::handle(const Input& input, std::int64_t now_ms, Rando
       return k.collect(in, now_ms, random);
     }
     std::vector<Action> operator()(const LoadParcel& in) { return k.load(in, now_ms, random); }
-    std::vector<Action> operator()(const EmptyDropoff&) { return k.empty(now_ms, random); }
+    std::vector<Action> operator()(const EmptyDropoff& in) { return k.empty(in, now_ms, random); }
     std::vector<Action> operator()(const DoorOpened& in) { return k.opened(in); }
     std::vector<Action> operator()(const DoorClosed& in) { return k.closed(in, now_ms); }
     std::vector<Action> operator()(const DoorNotOpened& in) { return k.not_opened(in); }
@@ -212,10 +218,45 @@ Parcel* Kiosk::find_parcel(std::string_view parcel_id) {
   return nullptr;
 }
 
+namespace {
+// Who opens the door of this intent, and why: the door.opened event journaled before the unlock.
+wire::DoorOpened door_opened(const Intent& intent) {
+  wire::DoorOpened d;
+  d.compartment = intent.compartment;
+  switch (intent.flow) {
+    case Flow::filing:
+      d.by = "citizen";
+      d.why = "filing";
+      d.ref = intent.subject;
+      break;
+    case Flow::pickup:
+      d.by = "citizen";
+      d.why = "pickup";
+      d.ref = intent.subject;
+      break;
+    case Flow::load:
+      d.by = "clerk";
+      d.why = "loading";
+      d.ref = intent.subject;
+      d.badge = intent.badge;
+      break;
+    case Flow::empty:
+      d.by = "clerk";
+      d.why = "emptying";
+      d.badge = intent.badge;
+      break;
+  }
+  if (d.ref && (d.ref->empty() || d.ref->size() > 64)) d.ref.reset();
+  if (d.badge && (d.badge->empty() || d.badge->size() > 32)) d.badge.reset();
+  return d;
+}
+}  // namespace
+
 std::vector<Action> Kiosk::begin(Intent intent, std::string message) {
   std::vector<Action> out;
   int compartment = intent.compartment;
   out.emplace_back(RecordIntent{intent});
+  out.emplace_back(RecordEvents{{door_opened(intent)}, std::nullopt});
   out.emplace_back(Show{std::move(message)});
   out.emplace_back(Unlock{compartment});
   running_ = Running{std::move(intent), false, {}};
@@ -278,6 +319,7 @@ std::vector<Action> Kiosk::file(const FileDocument& in, std::int64_t now_ms, Ran
   Intent intent = new_intent(Flow::filing, *compartment, code.str(), now_ms, random);
   intent.kind = in.kind;
   if (in.contact && !in.contact->empty()) intent.contact = *in.contact;
+  if (in.language && valid_language(*in.language)) intent.language = *in.language;
   intent.provisional_counter = state_.provisional_counter + 1;
   intent.provisional_number = provisional_number(layout_.box_id, intent.provisional_counter);
   state_.provisional_counter = intent.provisional_counter;
@@ -423,17 +465,19 @@ std::vector<Action> Kiosk::load(const LoadParcel& in, std::int64_t now_ms, Rando
   if (!compartment) {
     return refuse(RefuseReason::no_free_compartment, "All pickup compartments are in use.");
   }
-  return begin(new_intent(Flow::load, *compartment, in.parcel_id, now_ms, random),
-               "Compartment " + std::to_string(*compartment) +
-                   " is open. Put the parcel in and close the door.");
+  Intent intent = new_intent(Flow::load, *compartment, in.parcel_id, now_ms, random);
+  intent.badge = in.badge;
+  return begin(std::move(intent), "Compartment " + std::to_string(*compartment) +
+                                      " is open. Put the parcel in and close the door.");
 }
 
-std::vector<Action> Kiosk::empty(std::int64_t now_ms, Random& random) {
+std::vector<Action> Kiosk::empty(const EmptyDropoff& in, std::int64_t now_ms, Random& random) {
   if (busy()) return refuse(RefuseReason::busy, kBusy);
   std::deque<Intent> todo;
   for (int c : layout_.dropoff) {
     if (out_of_service(c)) continue;  // the technician deals with it first
     Intent intent = new_intent(Flow::empty, c, "", now_ms, random);
+    intent.badge = in.badge;
     for (const auto& s : state_.submissions) {
       if (s.compartment == c) intent.tracking_codes.push_back(s.tracking_code);
     }
@@ -499,7 +543,7 @@ std::vector<Action> Kiosk::closed(const DoorClosed& in, std::int64_t now_ms) {
     case Flow::filing: {
       auto code = TrackingCode::parse(i.subject);
       wire::SubmissionFiled filed{*code,     i.kind, i.compartment, i.provisional_number,
-                                  i.contact, false};
+                                  i.contact, false,  i.language};
       out.emplace_back(RecordEvents{{filed}, i.id});
       state_.submissions.push_back(
           Submission{i.subject, i.provisional_number, std::nullopt, i.compartment});

@@ -2,7 +2,8 @@
 // what the agent must do about it. No I/O, no clock, no randomness of its own: every call gets
 // `now_ms` and a Random, and answers with a list of Actions that the agent carries out in order.
 //
-// Journal first: every flow that opens a door answers RecordIntent before Unlock, so the intent
+// Journal first: every flow that opens a door answers RecordIntent, then RecordEvents with a
+// door.opened (who and why: the controller's audit trail of openings), before Unlock, so the intent
 // is on disk before the lock moves; the outcome (RecordEvents) comes after the door sensor
 // reported the door closed. A wrong, mistyped, expired, used or foreign pickup code never yields
 // an Unlock. Ten failed codes in a row lock the keypad for 15 minutes; only a completed pickup
@@ -45,6 +46,8 @@ inline constexpr std::size_t kUsedCodeMemoryParcels = 20;
 
 // Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
 bool valid_utf8(std::string_view text);
+// Whether `code` is a UI language code as submission.filed carries it: 2..16 of a-z and '-'.
+bool valid_language(std::string_view code);
 
 enum class Flow { filing, pickup, load, empty };
 std::string_view to_string(Flow flow);
@@ -69,8 +72,11 @@ struct Intent {
   std::optional<std::string> contact;
   std::string provisional_number;
   std::int64_t provisional_counter = 0;
+  std::optional<std::string> language{};  // the citizen's UI language, for the receipt
   // empty: the submissions in the compartment
   std::vector<std::string> tracking_codes;
+  // load, empty: the clerk's badge, when known (journaled in door.opened)
+  std::optional<std::string> badge{};
 };
 
 // A parcel the controller assigned to this box, and what the box did with it.
@@ -120,14 +126,18 @@ wire::BoxConfig default_box_config();
 struct FileDocument {
   std::string kind;
   std::optional<std::string> contact;
+  std::optional<std::string> language{};  // the UI language of the receipt (submission.filed)
 };
 struct CollectParcel {
   std::string typed_code;
 };
 struct LoadParcel {
   std::string parcel_id;
+  std::optional<std::string> badge{};  // the clerk's
 };
-struct EmptyDropoff {};
+struct EmptyDropoff {
+  std::optional<std::string> badge{};  // the clerk's
+};
 struct DoorOpened {
   int compartment = 0;
 };
@@ -234,7 +244,7 @@ class Kiosk {
   std::vector<Action> file(const FileDocument& in, std::int64_t now_ms, Random& random);
   std::vector<Action> collect(const CollectParcel& in, std::int64_t now_ms, Random& random);
   std::vector<Action> load(const LoadParcel& in, std::int64_t now_ms, Random& random);
-  std::vector<Action> empty(std::int64_t now_ms, Random& random);
+  std::vector<Action> empty(const EmptyDropoff& in, std::int64_t now_ms, Random& random);
   std::vector<Action> opened(const DoorOpened& in);
   std::vector<Action> closed(const DoorClosed& in, std::int64_t now_ms);
   std::vector<Action> not_opened(const DoorNotOpened& in);

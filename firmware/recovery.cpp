@@ -17,7 +17,7 @@ std::vector<wire::EventBody> interrupted_events(const Intent& i, bool door_close
       auto code = TrackingCode::parse(i.subject);
       if (code) {
         out.emplace_back(wire::SubmissionFiled{*code, i.kind, i.compartment, i.provisional_number,
-                                               i.contact, true});
+                                               i.contact, true, i.language});
       }
       detail = "the filing of " + i.subject + " in " + where +
                " was interrupted by a restart; a document may be inside and no receipt may have "

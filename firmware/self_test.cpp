@@ -398,6 +398,15 @@ SelfTestLine Agent::test_compartment(int c, const SelfTestRun& run) {
     int compartment;
     ~InFlight() { agent.unlock_in_flight(compartment, false); }
   } in_flight{*this, c};
+  // Journal first: who opened it and why is on disk before the unlock.
+  wire::DoorOpened opened{
+      c,          run.badge ? "technician" : "self_test", run.badge, std::nullopt, std::nullopt,
+      "self_test"};
+  if (auto journaled = journal_->append(opened, now_ms(), random_); !journaled) {
+    return compartment_line(
+        c, Finding::no_answer, false,
+        "not opened: the journal could not be written (" + journaled.error().message + ")");
+  }
   unlock_in_flight(c, true);
   if (auto unlocked = devices_.lockers.unlock(c); !unlocked) {
     return compartment_line(c, Finding::no_answer, false,

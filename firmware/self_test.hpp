@@ -115,6 +115,9 @@ struct SelfTestRun {
   // What reads the test receipt's QR: the agent's scanner (headless) or what the touchscreen's
   // scan loop passes on. nullptr: the cabinet's scanner is missing (reported not ok).
   drivers::Scanner* scanner = nullptr;
+  // The technician who started it from their badge login; none: run right after enrolment or
+  // from the command line. Journaled in each door.opened (by "technician" or "self_test").
+  std::optional<std::string> badge{};
 };
 
 // "CBX-TEST:" and 16 characters of Crockford base32 (80 bits): what the test receipt's QR holds.

@@ -266,6 +266,9 @@ const StaffMember* Session::find_staff(std::string_view badge) const {
   for (const auto& member : settings_.staff) {
     if (member.badge == badge) return &member;
   }
+  for (const auto& member : facts_.controller_clerks) {
+    if (member.badge == badge && member.role == StaffRole::clerk) return &member;
+  }
   return nullptr;
 }
 
@@ -496,9 +499,11 @@ std::vector<Command> Session::touched(const std::string& action, std::int64_t no
 
     case ScreenId::file_consent:
       if (action == "agree" && contact_) {
-        return start(StartFiling{kind_, contact_}, Running::filing);
+        return start(StartFiling{kind_, contact_, view_.language}, Running::filing);
       }
-      if (action == "disagree") return start(StartFiling{kind_, std::nullopt}, Running::filing);
+      if (action == "disagree") {
+        return start(StartFiling{kind_, std::nullopt, view_.language}, Running::filing);
+      }
       if (action == "back") {
         typed_ = contact_.value_or("");
         contact_.reset();
@@ -566,7 +571,7 @@ std::vector<Command> Session::on_file_contact(const std::string& action) {
     return {PlaySound{ui::Cue::tap}};
   }
   if (action == "skip" || (action == "next" && trimmed(typed_).empty())) {
-    return start(StartFiling{kind_, std::nullopt}, Running::filing);
+    return start(StartFiling{kind_, std::nullopt, view_.language}, Running::filing);
   }
   if (action == "next") {
     std::string contact = trimmed(typed_);
@@ -714,7 +719,7 @@ std::vector<Command> Session::on_staff_screen(const std::string& action) {
     loading_parcel_.clear();
     show_clerk_load();
   } else if (action == "clerk:empty") {
-    return start(StartEmpty{}, Running::empty);
+    return start(StartEmpty{staff_badge_}, Running::empty);
   } else if (action == "clerk:faulty") {
     show_clerk_faulty();
   } else if (action == "back" && view_.screen != ScreenId::clerk_menu) {
@@ -751,7 +756,7 @@ std::vector<Command> Session::scanned(const std::string& text, std::int64_t now_
     if (parsed) {
       if (const auto* label = std::get_if<ParcelLabel>(&*parsed)) {
         loading_parcel_ = label->parcel.str();
-        return start(StartLoad{loading_parcel_}, Running::load);
+        return start(StartLoad{loading_parcel_, staff_badge_}, Running::load);
       }
     }
     show_clerk_load();
@@ -1163,7 +1168,7 @@ std::vector<Command> Session::enrol_finished(const EnrolFinished& finished) {
 }
 
 std::vector<Command> Session::start_self_test(const std::string& reason) {
-  auto commands = start(StartSelfTest{reason}, Running::self_test);
+  auto commands = start(StartSelfTest{reason, staff_badge_}, Running::self_test);
   self_test_rows_.clear();
   self_test_cancelling_ = false;
   show_technician();

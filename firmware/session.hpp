@@ -76,6 +76,9 @@ struct BoxFacts {
   std::vector<ui::Row> devices;  // the technician screen's rows, already worded
   std::string track_url;         // the tracking page's base, from the controller ("": not yet)
   bool can_enrol = false;        // [enrol] is configured: a technician may enrol it again here
+  // The clerks the controller manages (settings' [[staff]] win on a badge clash; never
+  // technicians): a clerk no longer on the list can no longer log in.
+  std::vector<StaffMember> controller_clerks;
 };
 
 struct SessionSettings {
@@ -158,16 +161,21 @@ std::vector<ui::Row> self_test_rows(const std::vector<SelfTestLine>& lines);
 struct StartFiling {
   std::string kind;
   std::optional<std::string> contact;
+  std::string language{};  // on screen: the receipt's language
 };
 struct StartCollect {
   std::string code;  // typed or scanned; a secret, never logged
 };
 struct StartLoad {
   std::string parcel_id;
+  std::string badge{};  // the clerk logged in
 };
-struct StartEmpty {};
+struct StartEmpty {
+  std::string badge{};  // the clerk logged in
+};
 struct StartSelfTest {
   std::string reason = "on_demand";  // or "provisioning"
+  std::string badge{};               // the technician logged in ("": none, after enrolment)
 };
 struct StartEnrol {
   std::string token;  // a secret until used: never logged

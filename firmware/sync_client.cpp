@@ -108,4 +108,21 @@ Expected<void> SyncClient::report_self_test(const wire::SelfTestReport& report) 
   return {};
 }
 
+Expected<void> SyncClient::report_status(const wire::BoxStatus& status) {
+  std::string body = wire::to_json(status);
+  CIVICBOX_TRY(auto reply, call("POST", "/v1/device/status", &body, options_.timeout_ms));
+  CIVICBOX_TRY(auto text, expect_ok(reply, "sending the box's status"));
+  // {"status": "ok"}, strictly.
+  auto answer = [&]() -> Expected<void> {
+    CIVICBOX_TRY(auto root, civicbox::json::parse(text, 4096));
+    CIVICBOX_TRY(auto r, civicbox::json::ObjectReader::open(root, ""));
+    CIVICBOX_TRY(auto word, r.string("status", 64));
+    CIVICBOX_CHECK(r.finish());
+    if (word != "ok") return make_error(ErrorCode::parse, "'status' is not \"ok\"");
+    return {};
+  }();
+  if (!answer) return answer.error().context("the controller's answer to a status report");
+  return {};
+}
+
 }  // namespace civicbox::firmware

@@ -5,6 +5,7 @@
 //   POST {url}/v1/device/events        PushRequest -> PushResponse
 //   GET  {url}/v1/device/sync?cursor=N              -> PullResponse
 //   POST {url}/v1/device/selftest      SelfTestReport -> {"recorded": true}
+//   POST {url}/v1/device/status        BoxStatus      -> {"status": "ok"}
 //
 // Every answer is parsed strictly. Errors: unavailable (transport failure, timeout, 408, 429,
 // 5xx: retrying may help); otherwise a non-retryable category (unauthenticated, forbidden,
@@ -42,6 +43,12 @@ class Uplink {
   // A self-test's report, recorded by the controller. Errors as push(): unavailable may pass on
   // a retry; not_found is a controller that does not know the route yet.
   virtual Expected<void> report_self_test(const wire::SelfTestReport& report) = 0;
+  // The box's status snapshot. Errors as report_self_test(). Not every uplink sends one: by
+  // default a controller that does not know the route.
+  virtual Expected<void> report_status(const wire::BoxStatus& status) {
+    (void)status;
+    return make_error(ErrorCode::not_found, "this uplink sends no status");
+  }
   // A push that gives up after `timeout` (a filing waiting for its receipt).
   virtual Expected<wire::PushResponse> push_within(const wire::PushRequest& request,
                                                    std::chrono::milliseconds timeout) {
@@ -57,6 +64,7 @@ class SyncClient final : public Uplink {
   Expected<wire::PushResponse> push(const wire::PushRequest& request) override;
   Expected<wire::PullResponse> pull(std::uint64_t cursor) override;
   Expected<void> report_self_test(const wire::SelfTestReport& report) override;
+  Expected<void> report_status(const wire::BoxStatus& status) override;
   Expected<wire::PushResponse> push_within(const wire::PushRequest& request,
                                            std::chrono::milliseconds timeout) override;
   // After a renewal: the next request uses the new generation's files (a request under way

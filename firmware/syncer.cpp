@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "firmware/staff.hpp"
+
 namespace civicbox::firmware {
 
 Syncer::Syncer(Journal& journal, Uplink& client, SyncerOptions options,
@@ -151,7 +153,20 @@ Expected<void> Syncer::push_all() {
 Expected<void> Syncer::pull() {
   CIVICBOX_TRY(auto state, journal_.sync_state());
   CIVICBOX_TRY(auto response, client_.pull(state.pull_cursor));
-  return journal_.apply_pull(response);
+  CIVICBOX_CHECK(journal_.apply_pull(response));
+  if (!staff_checked_ || *staff_checked_ != response.staff.version) {
+    // Said once per list: a clerk whose PIN hash does not read cannot log in.
+    staff_checked_ = response.staff.version;
+    for (const auto& clerk : response.staff.clerks) {
+      if (auto pin = parse_pin_hash(clerk.pin_hash); !pin) {
+        spdlog::warn("the controller's clerk {} cannot log in here: {}", clerk.badge,
+                     pin.error().message);
+      }
+    }
+  }
+
+  if (command_sink_ && !response.commands.empty()) command_sink_(std::move(response.commands));
+  return {};
 }
 
 Expected<SyncReport> Syncer::sync_once() {
@@ -179,12 +194,57 @@ Expected<SyncReport> Syncer::sync_once() {
     }
     last_report_failure_ = sent.error().message;
   }
+  send_status();
   SyncReport report;
   CIVICBOX_TRY(auto state, journal_.sync_state());
   report.applied_through = state.acked_through;
   report.pending = state.pending();
   CIVICBOX_TRY(report.assignments, journal_.active_assignments());
   return report;
+}
+
+void Syncer::send_status() {
+  if (!status_source_) return;
+  std::optional<wire::BoxStatus> status = status_source_();
+  if (!status) return;
+  wire::BoxStatus timeless = *status;
+  timeless.at_ms = 0;
+  std::string content = wire::to_json(timeless);
+  const auto now = std::chrono::steady_clock::now();
+  const bool due = !status_offered_ || content != status_content_ ||
+                   now - *status_offered_ >= options_.status_every;
+  if (!due) return;
+  auto sent = client_.report_status(*status);
+  if (sent) {
+    status_content_ = std::move(content);
+    status_offered_ = now;
+    last_status_failure_.clear();
+    if (status_unsupported_logged_) spdlog::info("the controller now takes status reports");
+    status_unsupported_logged_ = false;
+    std::lock_guard lock(status_mutex_);
+    status_taken_ = std::move(*status);
+    return;
+  }
+  if (sent.error().code == ErrorCode::not_found) {
+    // A controller from before status reports: asked again only when due, and said once.
+    if (!status_unsupported_logged_) {
+      spdlog::info("the controller does not take status reports yet ({})", sent.error().message);
+      status_unsupported_logged_ = true;
+    }
+    status_content_ = std::move(content);
+    status_offered_ = now;
+    return;
+  }
+  // Tried again at the next sync; said once per distinct cause.
+  if (sent.error().message != last_status_failure_) {
+    spdlog::warn("the box's status waits for the next sync: {}", sent.error().describe());
+  }
+  last_status_failure_ = sent.error().message;
+}
+
+std::optional<wire::BoxStatus> Syncer::last_status_sent() const {
+  std::lock_guard lock(status_mutex_);
+  return status_taken_;
 }
 
 Expected<void> Syncer::deliver_self_test_reports(std::chrono::milliseconds budget,

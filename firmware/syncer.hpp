@@ -20,6 +20,12 @@
 // too_large, conflict) is dropped, with a self_test_report_refused alarm that reaches the
 // controller as an event. A report whose answer was lost is sent again: the controller may get
 // it twice (started_ms tells them apart).
+//
+// The box's status (set_status_source()) is a snapshot, not journaled: after a sync succeeded it
+// is sent when it differs from the last one the controller took, or when `status_every` passed
+// since then (also the first time after a start). Offline it is simply sent later. A controller
+// that does not know the route (not_found) is told again only at status_every or on a change, and
+// logged once; other failures are retried at the next sync.
 #pragma once
 
 #include <atomic>
@@ -50,6 +56,7 @@ struct SyncerOptions {
   std::size_t batch = wire::kMaxBatchEvents;
   std::chrono::milliseconds backoff_base{500};
   std::chrono::milliseconds backoff_cap{std::chrono::seconds(60)};
+  std::chrono::seconds status_every{60};
 };
 
 struct SyncReport {
@@ -89,6 +96,17 @@ class Syncer {
   // became of the others.
   Expected<void> deliver_self_test_reports(std::chrono::milliseconds budget,
                                            ReportsDelivered& delivered);
+  // Gets the remote commands of every successful pull (the box decides which it has not
+  // executed yet). Set before start().
+  void set_command_sink(std::function<void(std::vector<wire::Command>)> sink) {
+    command_sink_ = std::move(sink);
+  }
+  // What the box's status is now; nullopt: nothing to report. Set before start().
+  void set_status_source(std::function<std::optional<wire::BoxStatus>()> source) {
+    status_source_ = std::move(source);
+  }
+  // Whether the controller took a status report (this run), and the last one it took.
+  [[nodiscard]] std::optional<wire::BoxStatus> last_status_sent() const;
   // Whether the last sync reached the controller, and when one last did (0: not yet).
   [[nodiscard]] bool online() const { return online_; }
   // Whether the controller said this box's certificate is revoked (until a sync succeeds again,
@@ -110,6 +128,7 @@ class Syncer {
   Expected<void> push_all();
   Expected<void> pull();
   Expected<void> send_self_test_reports(ReportsDelivered& delivered);  // sync_mutex_ held
+  void send_status();                                                  // sync_mutex_ held
   void run();
   void raise_alarm(const Error& error);
   // Counts answers that refuse the batch's first event; the kSyncRefusedAfter-th raises an alarm.
@@ -133,6 +152,16 @@ class Syncer {
   bool requested_ = false;
   std::optional<std::string> last_alarm_;
   std::string last_report_failure_;  // sync_mutex_: logged once per distinct cause
+  std::function<std::optional<wire::BoxStatus>()> status_source_;
+  std::function<void(std::vector<wire::Command>)> command_sink_;
+  std::optional<std::uint64_t> staff_checked_;  // sync_mutex_: the staff list version checked
+  // sync_mutex_: what was last offered (its content without `at`) and when.
+  std::string status_content_;
+  std::optional<std::chrono::steady_clock::time_point> status_offered_;
+  bool status_unsupported_logged_ = false;
+  std::string last_status_failure_;
+  mutable std::mutex status_mutex_;              // guards the one below
+  std::optional<wire::BoxStatus> status_taken_;  // the last one the controller took
   std::thread thread_;
   std::atomic<bool> online_{false};
   std::atomic<bool> revoked_{false};

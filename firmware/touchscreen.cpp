@@ -16,6 +16,11 @@
 namespace civicbox::firmware {
 namespace {
 
+std::optional<std::string> non_empty(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  return text;
+}
+
 std::string local_hhmm(std::int64_t ms) {
   const std::time_t t = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
@@ -100,6 +105,7 @@ BoxFacts box_facts(const AgentStatus& status, const AgentConfig& config, bool sc
   f.has_scanner = config.cabinet.scanner.has_value();
   f.scanner_ok = f.has_scanner && scanner_ok;
   f.track_url = status.track_url;
+  f.controller_clerks = status.controller_clerks;
   f.controller_online = status.online;
   f.revoked = status.revoked;
   f.can_enrol = !config.enrol_url.empty() && !config.identity_dir.empty();
@@ -248,15 +254,15 @@ struct Touchscreen::Impl {
                Command& command) {
     FlowResult result;
     if (auto* f = std::get_if<StartFiling>(&command)) {
-      result = agent.file(f->kind, f->contact);
+      result = agent.file(f->kind, f->contact, non_empty(f->language));
     } else if (auto* c = std::get_if<StartCollect>(&command)) {
       result = agent.collect(c->code);
     } else if (auto* l = std::get_if<StartLoad>(&command)) {
-      result = agent.load(l->parcel_id);
-    } else if (std::holds_alternative<StartEmpty>(command)) {
-      result = agent.empty();
+      result = agent.load(l->parcel_id, non_empty(l->badge));
+    } else if (auto* m = std::get_if<StartEmpty>(&command)) {
+      result = agent.empty(non_empty(m->badge));
     } else if (auto* t = std::get_if<StartSelfTest>(&command)) {
-      post(SelfTestFinished{self_test(agent, t->reason, scanner_ok)});
+      post(SelfTestFinished{self_test(agent, t->reason, non_empty(t->badge), scanner_ok)});
       refresh(agent, config, scanner_ok);
       return;
     } else if (auto* e = std::get_if<StartEnrol>(&command)) {
@@ -280,6 +286,7 @@ struct Touchscreen::Impl {
   // The technician's self-test, on the worker: its progress posted to the session, the test QR
   // read from what the scan loop passes on, cancelled by CancelSelfTest.
   SelfTestResult self_test(Agent& agent, const std::string& reason,
+                           const std::optional<std::string>& badge,
                            const std::function<bool()>& scanner_ok) {
     std::stop_source stop;
     {
@@ -289,6 +296,7 @@ struct Touchscreen::Impl {
     scans_for_self_test.open();
     SelfTestRun run;
     run.reason = reason;
+    run.badge = badge;
     run.stop = stop.get_token();
     run.scanner = scanner_ok() ? &scans_for_self_test : nullptr;
     run.progress = [this](const SelfTestProgress& progress) { post(SelfTestUnderWay{progress}); };

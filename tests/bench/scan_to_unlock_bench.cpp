@@ -359,7 +359,11 @@ PassResult run_pass(std::uint32_t iterations, int pickups, std::uint64_t seed) {
              : loaded.error ? loaded.error->describe()
                             : "no events"));
       }
-      const auto* event = std::get_if<wire::ParcelLoaded>(&loaded.events.front());
+      // The flow journals a door.opened before the unlock: look for the outcome.
+      const wire::ParcelLoaded* event = nullptr;
+      for (const auto& e : loaded.events) {
+        if (event == nullptr) event = std::get_if<wire::ParcelLoaded>(&e);
+      }
       if (event == nullptr) die("loading parcel " + p.parcel_id + ": no parcel.loaded event");
       p.compartment = event->compartment;
     }

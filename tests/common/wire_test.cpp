@@ -34,9 +34,10 @@ PushRequest all_kinds() {
   PushRequest req;
   req.events.push_back(
       make_event(1, SubmissionFiled{tracking(1), "building permit", 7, "P-box-0001-000007",
-                                    std::string("+40 721 000 000"), false}));
-  req.events.push_back(make_event(2, SubmissionFiled{tracking(2), "cerere \xc8\x99i \"formular\"",
-                                                     8, "P-box-0001-000008", std::nullopt, true}));
+                                    std::string("+40 721 000 000"), false, std::string("ro")}));
+  req.events.push_back(
+      make_event(2, SubmissionFiled{tracking(2), "cerere \xc8\x99i \"formular\"", 8,
+                                    "P-box-0001-000008", std::nullopt, true, std::nullopt}));
   req.events.push_back(make_event(3, ParcelLoaded{"parcel-42", 12}));
   req.events.push_back(make_event(4, ParcelCollected{"parcel-42", 12, false}));
   req.events.push_back(make_event(5, ParcelCollected{"parcel-43", 13, true}));
@@ -44,6 +45,14 @@ PushRequest all_kinds() {
   req.events.push_back(make_event(7, DropoffEmptied{9, {}}));
   req.events.push_back(make_event(8, Alarm{"door_left_open", "door 7 open for 120 s", 7}));
   req.events.push_back(make_event(9, Alarm{"keypad_locked", "5 wrong codes", std::nullopt}));
+  req.events.push_back(make_event(
+      10, DoorOpened{7, "citizen", std::nullopt, std::nullopt, tracking(1).str(), "filing"}));
+  req.events.push_back(make_event(11, DoorOpened{12, "clerk", std::string("CLERK-7"), std::nullopt,
+                                                 std::string("parcel-42"), "loading"}));
+  req.events.push_back(make_event(12, DoorOpened{3, "remote", std::nullopt, std::string("cmd-1"),
+                                                 std::nullopt, "citizen forgot a bag"}));
+  req.events.push_back(make_event(13, CommandDone{"cmd-1", "opened", ""}));
+  req.events.push_back(make_event(14, CommandDone{"cmd-2", "refused", "no compartment 99"}));
   return req;
 }
 
@@ -57,6 +66,7 @@ void expect_same(const EventBody& a, const EventBody& b) {
     EXPECT_EQ(x->provisional_number, y.provisional_number);
     EXPECT_EQ(x->contact, y.contact);
     EXPECT_EQ(x->interrupted, y.interrupted);
+    EXPECT_EQ(x->language, y.language);
   } else if (const auto* x = std::get_if<ParcelLoaded>(&a)) {
     const auto& y = std::get<ParcelLoaded>(b);
     EXPECT_EQ(x->parcel_id, y.parcel_id);
@@ -70,6 +80,19 @@ void expect_same(const EventBody& a, const EventBody& b) {
     const auto& y = std::get<DropoffEmptied>(b);
     EXPECT_EQ(x->compartment, y.compartment);
     EXPECT_EQ(x->tracking_codes, y.tracking_codes);
+  } else if (const auto* x = std::get_if<DoorOpened>(&a)) {
+    const auto& y = std::get<DoorOpened>(b);
+    EXPECT_EQ(x->compartment, y.compartment);
+    EXPECT_EQ(x->by, y.by);
+    EXPECT_EQ(x->badge, y.badge);
+    EXPECT_EQ(x->command, y.command);
+    EXPECT_EQ(x->ref, y.ref);
+    EXPECT_EQ(x->why, y.why);
+  } else if (const auto* x = std::get_if<CommandDone>(&a)) {
+    const auto& y = std::get<CommandDone>(b);
+    EXPECT_EQ(x->command, y.command);
+    EXPECT_EQ(x->outcome, y.outcome);
+    EXPECT_EQ(x->detail, y.detail);
   } else {
     const auto& alarm_a = std::get<Alarm>(a);
     const auto& alarm_b = std::get<Alarm>(b);
@@ -106,6 +129,8 @@ TEST(common_wire, EventTypesHaveTheirDocumentedNames) {
   EXPECT_EQ(event_type(req.events[3].body), "parcel.collected");
   EXPECT_EQ(event_type(req.events[5].body), "dropoff.emptied");
   EXPECT_EQ(event_type(req.events[7].body), "alarm");
+  EXPECT_EQ(event_type(req.events[9].body), "door.opened");
+  EXPECT_EQ(event_type(req.events[12].body), "command.done");
   EXPECT_EQ(event_type(EventBody{}), "alarm");
 }
 
@@ -144,6 +169,13 @@ PullResponse sample_pull() {
       Assignment{"parcel-2", std::string(32, 'c'), 1, std::string(64, 'd'), 0, false});
   sent.config = BoxConfig{
       "Primăria Cluj-Napoca", {"building permit", "cerere"}, "https://primarie.example/track/"};
+  sent.commands.push_back(
+      Command{"cmd-1", "open", 3, "citizen forgot a bag", "Ana Pop", kT0 + 600'000});
+  sent.commands.push_back(Command{std::string(64, 'c'), "open", kMaxCompartment, "", "", 0});
+  sent.staff.version = 4;
+  sent.staff.clerks.push_back(
+      StaffClerk{"CLERK-9", "Ioana",
+                 "pbkdf2-sha256$100000$" + std::string(32, 'a') + "$" + std::string(64, 'b')});
   return sent;
 }
 
@@ -166,6 +198,28 @@ TEST(common_wire, APullResponseReadsBackTheSame) {
   EXPECT_EQ(received->config.institution, sent.config.institution);
   EXPECT_EQ(received->config.document_kinds, sent.config.document_kinds);
   EXPECT_EQ(received->config.track_url, sent.config.track_url);
+  ASSERT_EQ(received->commands.size(), sent.commands.size());
+  for (std::size_t i = 0; i < sent.commands.size(); ++i) {
+    const auto& a = received->commands[i];
+    const auto& b = sent.commands[i];
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.kind, b.kind);
+    EXPECT_EQ(a.compartment, b.compartment);
+    EXPECT_EQ(a.reason, b.reason);
+    EXPECT_EQ(a.by, b.by);
+    EXPECT_EQ(a.expires_at_ms, b.expires_at_ms);
+  }
+  EXPECT_EQ(received->staff.version, 4u);
+  ASSERT_EQ(received->staff.clerks.size(), 1u);
+  EXPECT_EQ(received->staff.clerks[0].badge, "CLERK-9");
+  EXPECT_EQ(received->staff.clerks[0].name, "Ioana");
+  EXPECT_EQ(received->staff.clerks[0].pin_hash, sent.staff.clerks[0].pin_hash);
+
+  auto empty = parse_pull_response(to_json(PullResponse{}));
+  ASSERT_TRUE(empty) << empty.error().describe();
+  EXPECT_TRUE(empty->commands.empty());
+  EXPECT_EQ(empty->staff.version, 0u);
+  EXPECT_TRUE(empty->staff.clerks.empty());
 }
 
 TEST(common_wire, AnErrorBodyReadsBackTheSame) {
@@ -484,6 +538,220 @@ TEST(common_wire, AnErrorBodyIsReadStrictly) {
             ErrorCode::unknown_field);
   EXPECT_EQ(parse_error_body(R"({"error": 1, "message": "m"})").error().code,
             ErrorCode::wrong_type);
+}
+
+// ---- the back office: commands, staff, status, door openings ----------------------------------
+
+BoxStatus sample_status() {
+  BoxStatus s;
+  s.at_ms = kT0 + 5000;
+  s.compartments = {{1, "S", "dropoff", "free"},
+                    {2, "M", "dropoff", "occupied"},
+                    {3, "L", "pickup", "open"},
+                    {4, "M", "pickup", "fault"}};
+  s.paper = "low";
+  s.faults = {{"board_silent", "board 2 on bus 0 did not answer in 1500 ms"},
+              {"door_left_open", "door 3 open for 120 s"}};
+  s.version = "1.4.0";
+  return s;
+}
+
+TEST(common_wire, ABoxStatusReadsBackTheSame) {
+  auto sent = sample_status();
+  auto received = parse_box_status(to_json(sent));
+  ASSERT_TRUE(received) << received.error().describe();
+  EXPECT_EQ(received->at_ms, sent.at_ms);
+  ASSERT_EQ(received->compartments.size(), sent.compartments.size());
+  for (std::size_t i = 0; i < sent.compartments.size(); ++i) {
+    EXPECT_EQ(received->compartments[i].number, sent.compartments[i].number);
+    EXPECT_EQ(received->compartments[i].size, sent.compartments[i].size);
+    EXPECT_EQ(received->compartments[i].use, sent.compartments[i].use);
+    EXPECT_EQ(received->compartments[i].state, sent.compartments[i].state);
+  }
+  EXPECT_EQ(received->paper, "low");
+  ASSERT_EQ(received->faults.size(), 2u);
+  EXPECT_EQ(received->faults[1].what, "door_left_open");
+  EXPECT_EQ(received->faults[1].detail, "door 3 open for 120 s");
+  EXPECT_EQ(received->version, "1.4.0");
+  EXPECT_EQ(to_json(*received), to_json(sent));
+
+  BoxStatus bare;
+  bare.paper = "unknown";
+  EXPECT_TRUE(parse_box_status(to_json(bare)));
+}
+
+// Parses `text` with `parse` and checks the error's code and that its message names `path`.
+template <typename Parse>
+void expect_refused_by(Parse parse, const json& body, ErrorCode code, const std::string& path) {
+  auto result = parse(body.dump());
+  ASSERT_FALSE(result) << "accepted: " << body.dump().substr(0, 300);
+  EXPECT_EQ(result.error().code, code) << result.error().describe();
+  EXPECT_NE(result.error().message.find(path), std::string::npos)
+      << "message does not name '" << path << "': " << result.error().message;
+}
+
+TEST(common_wire, ABoxStatusIsReadStrictly) {
+  auto parse = [](std::string_view t) { return parse_box_status(t); };
+  auto base = json::parse(to_json(sample_status()));
+
+  auto body = base;
+  body["paper"] = "empty";
+  expect_refused_by(parse, body, ErrorCode::parse, "'paper'");
+  body = base;
+  body["compartments"][1]["state"] = "broken";
+  expect_refused_by(parse, body, ErrorCode::parse, "'compartments[1].state'");
+  body = base;
+  body["compartments"][0]["size"] = "XL";
+  expect_refused_by(parse, body, ErrorCode::parse, "'compartments[0].size'");
+  body = base;
+  body["compartments"][0]["use"] = "storage";
+  expect_refused_by(parse, body, ErrorCode::parse, "'compartments[0].use'");
+  body = base;
+  body["compartments"][2]["number"] = 0;
+  expect_refused_by(parse, body, ErrorCode::too_large, "'compartments[2].number'");
+  body = base;
+  body["compartments"][2]["colour"] = "red";
+  expect_refused_by(parse, body, ErrorCode::unknown_field, "'compartments[2].colour'");
+  body = base;
+  body["faults"][0].erase("detail");
+  expect_refused_by(parse, body, ErrorCode::missing_field, "'faults[0].detail'");
+  body = base;
+  body["faults"][0]["what"] = "";
+  expect_refused_by(parse, body, ErrorCode::parse, "'faults[0].what'");
+  body = base;
+  body.erase("version");
+  expect_refused_by(parse, body, ErrorCode::missing_field, "'version'");
+  body = base;
+  body["uptime"] = 5;
+  expect_refused_by(parse, body, ErrorCode::unknown_field, "'uptime'");
+  body = base;
+  body["at"] = "now";
+  expect_refused_by(parse, body, ErrorCode::wrong_type, "'at'");
+
+  const std::string text = to_json(sample_status());
+  for (std::size_t size = 0; size < text.size(); ++size) {
+    auto refused = parse_box_status(std::string_view(text).substr(0, size));
+    ASSERT_FALSE(refused) << "accepted the first " << size << " bytes";
+    ASSERT_EQ(refused.error().code, ErrorCode::parse) << size;
+  }
+}
+
+TEST(common_wire, CommandsAndStaffAreRequiredAndReadStrictly) {
+  auto parse = [](std::string_view t) { return parse_pull_response(t); };
+  auto base = json::parse(to_json(sample_pull()));
+
+  auto body = base;
+  body.erase("commands");
+  expect_refused_by(parse, body, ErrorCode::missing_field, "'commands'");
+  body = base;
+  body.erase("staff");
+  expect_refused_by(parse, body, ErrorCode::missing_field, "'staff'");
+  body = base;
+  body["commands"][0]["kind"] = "reboot";
+  expect_refused_by(parse, body, ErrorCode::parse, "'commands[0].kind'");
+  body = base;
+  body["commands"][0]["id"] = "";
+  expect_refused_by(parse, body, ErrorCode::parse, "'commands[0].id'");
+  body = base;
+  body["commands"][0]["id"] = std::string(65, 'x');
+  expect_refused_by(parse, body, ErrorCode::too_large, "'commands[0].id'");
+  body = base;
+  body["commands"][1]["compartment"] = 0;
+  expect_refused_by(parse, body, ErrorCode::too_large, "'commands[1].compartment'");
+  body = base;
+  body["commands"][0]["by"] = std::string(65, 'o');
+  expect_refused_by(parse, body, ErrorCode::too_large, "'commands[0].by'");
+  body = base;
+  body["commands"][0].erase("expires_at");
+  expect_refused_by(parse, body, ErrorCode::missing_field, "'commands[0].expires_at'");
+  body = base;
+  body["commands"][0]["priority"] = 1;
+  expect_refused_by(parse, body, ErrorCode::unknown_field, "'commands[0].priority'");
+  body = base;
+  body["commands"] = json::array();
+  for (std::size_t i = 0; i <= kMaxCommands; ++i) body["commands"].push_back(base["commands"][0]);
+  expect_refused_by(parse, body, ErrorCode::too_large, "'commands'");
+
+  body = base;
+  body["staff"].erase("version");
+  expect_refused_by(parse, body, ErrorCode::missing_field, "'staff.version'");
+  body = base;
+  body["staff"]["version"] = -1;
+  expect_refused_by(parse, body, ErrorCode::wrong_type, "'staff.version'");
+  body = base;
+  body["staff"]["clerks"][0]["badge"] = std::string(33, 'B');
+  expect_refused_by(parse, body, ErrorCode::too_large, "'staff.clerks[0].badge'");
+  body = base;
+  body["staff"]["clerks"][0]["badge"] = "";
+  expect_refused_by(parse, body, ErrorCode::parse, "'staff.clerks[0].badge'");
+  body = base;
+  body["staff"]["clerks"][0].erase("pin_hash");
+  expect_refused_by(parse, body, ErrorCode::missing_field, "'staff.clerks[0].pin_hash'");
+  body = base;
+  body["staff"]["clerks"][0]["role"] = "technician";
+  expect_refused_by(parse, body, ErrorCode::unknown_field, "'staff.clerks[0].role'");
+  body = base;
+  body["staff"]["technicians"] = json::array();
+  expect_refused_by(parse, body, ErrorCode::unknown_field, "'staff.technicians'");
+}
+
+TEST(common_wire, TheNewEventsAreReadStrictly) {
+  auto body = valid_body();
+  body["events"][9]["data"]["by"] = "janitor";
+  expect_refused(body, ErrorCode::parse, "'events[9].data.by'");
+  body = valid_body();
+  body["events"][9]["data"].erase("why");
+  expect_refused(body, ErrorCode::missing_field, "'events[9].data.why'");
+  body = valid_body();
+  body["events"][9]["data"]["why"] = std::string(kMaxTextBytes + 1, 'w');
+  expect_refused(body, ErrorCode::too_large, "'events[9].data.why'");
+  body = valid_body();
+  body["events"][10]["data"]["badge"] = std::string(33, 'B');
+  expect_refused(body, ErrorCode::too_large, "'events[10].data.badge'");
+  body = valid_body();
+  body["events"][11]["data"]["command"] = std::string(65, 'c');
+  expect_refused(body, ErrorCode::too_large, "'events[11].data.command'");
+  body = valid_body();
+  body["events"][10]["data"]["ref"] = std::string(65, 'r');
+  expect_refused(body, ErrorCode::too_large, "'events[10].data.ref'");
+  body = valid_body();
+  body["events"][9]["data"]["compartment"] = 0;
+  expect_refused(body, ErrorCode::too_large, "'events[9].data.compartment'");
+  body = valid_body();
+  body["events"][9]["data"]["door"] = 7;
+  expect_refused(body, ErrorCode::unknown_field, "'events[9].data.door'");
+
+  body = valid_body();
+  body["events"][12]["data"]["outcome"] = "done";
+  expect_refused(body, ErrorCode::parse, "'events[12].data.outcome'");
+  body = valid_body();
+  body["events"][12]["data"].erase("detail");
+  expect_refused(body, ErrorCode::missing_field, "'events[12].data.detail'");
+  body = valid_body();
+  body["events"][12]["data"]["command"] = "";
+  expect_refused(body, ErrorCode::parse, "'events[12].data.command'");
+}
+
+TEST(common_wire, AReceiptLanguageIsALanguageCode) {
+  for (const char* good : {"ro", "hu", "pt-br", "abcdefghijklmnop"}) {
+    auto body = valid_body();
+    body["events"][0]["data"]["language"] = good;
+    auto req = parse_push_request(body.dump());
+    ASSERT_TRUE(req) << good << ": " << req.error().describe();
+    EXPECT_EQ(std::get<SubmissionFiled>(req->events[0].body).language, std::string(good));
+  }
+  for (const char* bad : {"", "r", "RO", "ro_RO", "ro ", "é", "1a"}) {
+    auto body = valid_body();
+    body["events"][0]["data"]["language"] = bad;
+    SCOPED_TRACE(bad);
+    expect_refused(body, ErrorCode::parse, "'events[0].data.language'");
+  }
+  auto body = valid_body();
+  body["events"][0]["data"]["language"] = std::string(17, 'a');
+  expect_refused(body, ErrorCode::too_large, "'events[0].data.language'");
+  body = valid_body();
+  body["events"][0]["data"]["language"] = 40;
+  expect_refused(body, ErrorCode::wrong_type, "'events[0].data.language'");
 }
 
 }  // namespace

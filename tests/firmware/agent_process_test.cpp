@@ -212,7 +212,8 @@ TEST_F(AgentProcess, AnOfflineBoxFilesWithAProvisionalNumberAndPrintsTheReceipt)
   std::erase(canonical, '-');
   EXPECT_NE(receipt.find("qr: " + canonical), std::string::npos) << receipt;
   EXPECT_TRUE(
-      std::regex_match(lines[1], std::regex("status device=box-0001 pending=1 applied_through=0 "
+      // The filing and the door.opened journaled before its unlock.
+      std::regex_match(lines[1], std::regex("status device=box-0001 pending=2 applied_through=0 "
                                             "assignments=0 free_dropoff=1 free_pickup=2 faulty=- "
                                             "revoked=no")))
       << lines[1];
@@ -305,7 +306,9 @@ TEST_F(AgentProcess, ScriptActionsAnswerOneLineEach) {
       "",
       "error message=\"unknown action 'frobnicate'; actions are file, collect, scan, load, empty, "
       "sync, clock, status, self-test, renew\"",
-      "status device=box-0001 pending=7 applied_through=0 assignments=2 free_dropoff=2 "
+      // 7 outcomes, and a door.opened for each of the 7 doors opened (2 loads, 1 pickup, 2 filings,
+      // 2 compartments emptied).
+      "status device=box-0001 pending=14 applied_through=0 assignments=2 free_dropoff=2 "
       "free_pickup=1 faulty=- revoked=no",
   };
   ASSERT_EQ(lines.size(), expected.size()) << read_file(out_) << read_file(err_);
@@ -316,7 +319,7 @@ TEST_F(AgentProcess, ScriptActionsAnswerOneLineEach) {
   EXPECT_TRUE(std::regex_match(lines[9], std::regex("filed .* provisional=P-box-0001-000001 "
                                                     "compartment=1 receipt=.*")));
   EXPECT_TRUE(std::regex_match(lines[10], std::regex("filed .* compartment=2 receipt=.*")));
-  EXPECT_TRUE(std::regex_match(lines[14], std::regex("sync_failed pending=7 message=\".*\"")))
+  EXPECT_TRUE(std::regex_match(lines[14], std::regex("sync_failed pending=14 message=\".*\"")))
       << lines[14];
   auto receipt = last_receipt();
   EXPECT_NE(receipt.find("qr: https://track.example/t/"), std::string::npos) << receipt;

@@ -243,6 +243,22 @@ TEST(AgentConfig, TheBoxIdIsRequired) {
   EXPECT_NE(c.error().message.find("box.id"), std::string::npos);
 }
 
+TEST(AgentConfig, TheStatusIsSentEveryMinuteUnlessToldOtherwise) {
+  const std::string base = "[box]\nidentity = \"identity\"\n[sync]\n";
+  auto c = parse_agent_config(base, "/x");
+  ASSERT_TRUE(c.has_value()) << c.error().describe();
+  EXPECT_EQ(c->status_every_s, 60);
+  auto every_ten = parse_agent_config(base + "status_every = 10\n", "/x");
+  ASSERT_TRUE(every_ten.has_value()) << every_ten.error().describe();
+  EXPECT_EQ(every_ten->status_every_s, 10);
+  for (const char* bad : {"0", "-5", "86401", "\"60\"", "1.5"}) {
+    auto refused = parse_agent_config(base + "status_every = " + bad + "\n", "/x");
+    ASSERT_FALSE(refused.has_value()) << bad;
+    EXPECT_NE(refused.error().message.find("sync.status_every"), std::string::npos)
+        << refused.error().message;
+  }
+}
+
 TEST(AgentConfig, AnEnrolledBoxTakesItsIdentityFromTheFolderAndNothingBesideIt) {
   const char* enrolled = "[box]\nidentity = \"identity\"\n[sync]\nrenew_at = 0.5\n";
   auto c = parse_agent_config(enrolled, "/etc/civicbox");

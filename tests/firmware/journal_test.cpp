@@ -186,6 +186,32 @@ TEST_F(JournalTest, AnEventTheControllerCouldNotReadIsRefusedAndTheOutboxStaysCl
   EXPECT_EQ(*journal->append(alarm("after"), kNow, random_), 1u);
 }
 
+TEST_F(JournalTest, TheControllersClerksAreTheLastListPulledAlsoAfterARestart) {
+  {
+    auto journal = open();
+    EXPECT_EQ(journal->controller_staff()->version, 0u);
+    EXPECT_TRUE(journal->controller_staff()->clerks.empty());
+    wire::PullResponse pull;
+    pull.cursor = 1;
+    pull.config = wire::BoxConfig{"Town hall", {"request"}, "https://t/"};
+    pull.staff = wire::StaffList{3,
+                                 {{"CLERK-0042", "Ioana Rus", "pbkdf2-sha256$1$aa$bb"},
+                                  {"CLERK-0043", "Mihai Pop", "pbkdf2-sha256$1$cc$dd"}}};
+    ASSERT_TRUE(journal->apply_pull(pull));
+    // The next list replaces it: a clerk removed is gone.
+    pull.staff = wire::StaffList{4, {{"CLERK-0043", "Mihai Pop", "pbkdf2-sha256$1$cc$dd"}}};
+    ASSERT_TRUE(journal->apply_pull(pull));
+  }
+  auto journal = open();
+  auto staff = journal->controller_staff();
+  ASSERT_TRUE(staff) << staff.error().describe();
+  EXPECT_EQ(staff->version, 4u);
+  ASSERT_EQ(staff->clerks.size(), 1u);
+  EXPECT_EQ(staff->clerks[0].badge, "CLERK-0043");
+  EXPECT_EQ(staff->clerks[0].name, "Mihai Pop");
+  EXPECT_EQ(staff->clerks[0].pin_hash, "pbkdf2-sha256$1$cc$dd");
+}
+
 TEST_F(JournalTest, AnAssignmentThatWouldMakeEveryCodeCheckSlowIsIgnored) {
   auto journal = open();
   wire::PullResponse pull;

@@ -119,6 +119,95 @@ TEST_F(KioskTest, FilingOpensAFreeDropoffCompartmentAndRecordsTheSubmissionAfter
   EXPECT_EQ(find<Refuse>(full)->reason, RefuseReason::no_free_compartment);
 }
 
+// The door.opened journaled for the (only) unlock in `actions`: after the intent, before the
+// unlock, for the same compartment.
+wire::DoorOpened opening_of(const std::vector<Action>& actions) {
+  int intent = index_of<RecordIntent>(actions);
+  int unlock = index_of<Unlock>(actions);
+  EXPECT_GE(unlock, 0);
+  for (int i = 0; i < static_cast<int>(actions.size()); ++i) {
+    const auto* recorded = std::get_if<RecordEvents>(&actions[static_cast<std::size_t>(i)]);
+    if (recorded == nullptr || recorded->events.empty()) continue;
+    const auto* opened = std::get_if<wire::DoorOpened>(&recorded->events[0]);
+    if (opened == nullptr) continue;
+    EXPECT_LT(intent, i) << "the intent first";
+    EXPECT_LT(i, unlock) << "door.opened must be in the journal before the unlock";
+    EXPECT_FALSE(recorded->finishes_intent.has_value());
+    EXPECT_EQ(opened->compartment,
+              std::get<Unlock>(actions[static_cast<std::size_t>(unlock)]).compartment);
+    return *opened;
+  }
+  ADD_FAILURE() << "no door.opened before the unlock";
+  return {};
+}
+
+TEST_F(KioskTest, EveryDoorAFlowOpensIsJournaledWithWhoAndWhyBeforeItsUnlock) {
+  auto filing =
+      kiosk_.handle(FileDocument{"request", std::nullopt, std::string("hu")}, kNow, random_);
+  auto filed = opening_of(filing);
+  EXPECT_EQ(filed.by, "citizen");
+  EXPECT_EQ(filed.why, "filing");
+  EXPECT_EQ(filed.ref, find<RecordIntent>(filing)->intent.subject);
+  EXPECT_FALSE(filed.badge.has_value());
+  EXPECT_FALSE(filed.command.has_value());
+  // The receipt's language goes with the submission.
+  auto end = open_and_close(1);
+  EXPECT_EQ(std::get<wire::SubmissionFiled>(find<RecordEvents>(end)->events.at(0)).language, "hu");
+
+  auto code = assign("parcel-1", 6);
+  auto pickup = kiosk_.handle(CollectParcel{code.str()}, kNow, random_);
+  auto picked = opening_of(pickup);
+  EXPECT_EQ(picked.by, "citizen");
+  EXPECT_EQ(picked.why, "pickup");
+  EXPECT_EQ(picked.ref, "parcel-1");
+  EXPECT_EQ(picked.compartment, 6);
+  open_and_close(6);
+
+  assign("parcel-2", std::nullopt);
+  auto load = kiosk_.handle(LoadParcel{"parcel-2", std::string("CLERK-7")}, kNow, random_);
+  auto loaded = opening_of(load);
+  EXPECT_EQ(loaded.by, "clerk");
+  EXPECT_EQ(loaded.badge, "CLERK-7");
+  EXPECT_EQ(loaded.why, "loading");
+  EXPECT_EQ(loaded.ref, "parcel-2");
+  open_and_close(loaded.compartment);
+
+  // Emptying: one door.opened per compartment, each before its own unlock.
+  state_.submissions = {Submission{"code-1", "P-1", std::nullopt, 1},
+                        Submission{"code-2", "P-2", std::nullopt, 2}};
+  kiosk_.refresh(state_);
+  auto empty = kiosk_.handle(EmptyDropoff{std::string("CLERK-7")}, kNow, random_);
+  auto first = opening_of(empty);
+  EXPECT_EQ(first.by, "clerk");
+  EXPECT_EQ(first.badge, "CLERK-7");
+  EXPECT_EQ(first.why, "emptying");
+  EXPECT_EQ(first.compartment, 1);
+  kiosk_.handle(DoorOpened{1}, kNow, random_);
+  auto next = kiosk_.handle(DoorClosed{1}, kNow, random_);
+  auto second = opening_of(next);
+  EXPECT_EQ(second.compartment, 2);
+  EXPECT_EQ(second.why, "emptying");
+  EXPECT_EQ(second.badge, "CLERK-7");
+
+  // A refused flow opens nothing and journals no opening.
+  auto refused = kiosk_.handle(CollectParcel{PickupCode::generate(random_).str()}, kNow, random_);
+  EXPECT_EQ(count<Unlock>(refused), 0);
+  for (const auto& a : refused) {
+    if (const auto* r = std::get_if<RecordEvents>(&a)) {
+      for (const auto& e : r->events) EXPECT_FALSE(std::holds_alternative<wire::DoorOpened>(e));
+    }
+  }
+}
+
+TEST_F(KioskTest, ALanguageThatIsNotACodeIsLeftOffTheSubmission) {
+  auto start =
+      kiosk_.handle(FileDocument{"request", std::nullopt, std::string("Hu!")}, kNow, random_);
+  EXPECT_FALSE(find<RecordIntent>(start)->intent.language.has_value());
+  auto end = open_and_close(1);
+  EXPECT_FALSE(
+      std::get<wire::SubmissionFiled>(find<RecordEvents>(end)->events.at(0)).language.has_value());
+}
+
 TEST_F(KioskTest, FilingRefusesAKindTheBoxDoesNotTake) {
   auto actions = kiosk_.handle(FileDocument{"pizza", std::nullopt}, kNow, random_);
   EXPECT_EQ(count<Unlock>(actions), 0);

@@ -16,6 +16,7 @@
 #include "drivers/scanner/serial/serial_scanner.hpp"
 #include "firmware/agent.hpp"
 #include "hardware/sim/log_screen.hpp"
+#include "tests/support/flow_events.hpp"
 #include "tests/support/seeded_random.hpp"
 #include "tests/support/sim_lockers.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -155,6 +156,51 @@ TEST_F(SelfTestTest, OnAHealthyCabinetEveryPartPassesInOrderAndEachDoorIsOpenedO
   EXPECT_LE(result.started_ms, result.finished_ms);
 }
 
+TEST_F(SelfTestTest, EveryDoorTheTestOpensIsJournaledWithWhoOpenedItBeforeItsUnlock) {
+  auto agent = open_agent();
+  auto openings = [&] {
+    std::vector<wire::DoorOpened> out;
+    auto events = agent->journal().events_after(0, 1000);
+    EXPECT_TRUE(events);
+    if (!events) return out;
+    for (const auto& e : *events) {
+      if (const auto* d = std::get_if<wire::DoorOpened>(&e.body)) out.push_back(*d);
+    }
+    return out;
+  };
+  // Run by a technician logged in with their badge.
+  auto r = run();
+  r.badge = "TECH-01";
+  {
+    auto person = technician();
+    ASSERT_TRUE(agent->self_test(r).passed());
+  }
+  auto by_technician = openings();
+  ASSERT_EQ(by_technician.size(), 4u);
+  std::vector<int> doors;
+  for (const auto& d : by_technician) {
+    doors.push_back(d.compartment);
+    EXPECT_EQ(d.by, "technician");
+    EXPECT_EQ(d.badge, "TECH-01");
+    EXPECT_EQ(d.why, "self_test");
+    EXPECT_FALSE(d.command.has_value());
+  }
+  EXPECT_EQ(doors, (std::vector<int>{1, 2, 5, 6}));
+
+  // Run with no badge (right after enrolment, or from the command line).
+  {
+    auto person = technician();
+    ASSERT_TRUE(agent->self_test(run()).passed());
+  }
+  auto all = openings();
+  ASSERT_EQ(all.size(), 8u);
+  for (std::size_t i = 4; i < 8; ++i) {
+    EXPECT_EQ(all[i].by, "self_test");
+    EXPECT_FALSE(all[i].badge.has_value());
+    EXPECT_EQ(all[i].why, "self_test");
+  }
+}
+
 TEST_F(SelfTestTest, AJammedLockFailsItsOwnLineAndTheOthersStillPass) {
   cabinet_.command("jam 2 on");
   auto agent = open_agent();
@@ -196,7 +242,7 @@ TEST_F(SelfTestTest, ACompartmentHoldingADocumentOrAParcelIsSkippedAndNeverUnloc
   ASSERT_TRUE(agent->journal().apply_pull(pull));
   auto loaded = agent->load("parcel-1");
   ASSERT_FALSE(loaded.refused.has_value()) << loaded.refused->message;
-  ASSERT_EQ(std::get<wire::ParcelLoaded>(loaded.events.at(0)).compartment, 5);
+  ASSERT_EQ(testing::first_of<wire::ParcelLoaded>(loaded.events).compartment, 5);
   const int unlocks_1 = cabinet_.cabinet->unlocks_received(1);
   const int unlocks_5 = cabinet_.cabinet->unlocks_received(5);
 

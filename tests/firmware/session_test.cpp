@@ -293,6 +293,7 @@ TEST_F(SessionTest, ACitizenFilesWithAContactAndSeesTheReceiptWithTheTrackingCod
   ASSERT_NE(filing, nullptr);
   EXPECT_EQ(filing->kind, "request");
   EXPECT_EQ(filing->contact, std::optional<std::string>("+40 722 123 456"));
+  EXPECT_EQ(filing->language, view().language) << "the receipt's language is the screen's";
   EXPECT_EQ(view().screen, ScreenId::working);
   EXPECT_TRUE(session().flow_running());
 
@@ -771,6 +772,7 @@ TEST_F(SessionTest, AClerkLoadsAParcelByScanningItsLabel) {
   const auto* load = first<StartLoad>(started);
   ASSERT_NE(load, nullptr);
   EXPECT_EQ(load->parcel_id, tracking.str());
+  EXPECT_EQ(load->badge, "CLERK-0001") << "the opening is journaled with the clerk's badge";
 
   door(6);
   EXPECT_EQ(view().body_key, "door.load");
@@ -807,6 +809,7 @@ TEST_F(SessionTest, EmptyShowsTheCountConfirmed) {
   log_in("CLERK-0001", kClerkPin);
   auto started = touch("clerk:empty");
   EXPECT_EQ(count<StartEmpty>(started), 1);
+  EXPECT_EQ(first<StartEmpty>(started)->badge, "CLERK-0001");
   EXPECT_EQ(count<StartEmpty>(touch("clerk:empty")), 0);
   door(1);
   EXPECT_EQ(view().body_key, "door.empty");
@@ -1017,7 +1020,9 @@ TEST_F(SessionTest, WithoutEnrolConfiguredTheTechnicianScreenSaysToUseTheCommand
 
 TEST_F(SessionTest, CancellingTheSelfTestIsTheOneTouchThatActsWhileItRuns) {
   log_in("TECH-07", kTechnicianPin);
-  touch("self_test");
+  auto started = touch("self_test");
+  ASSERT_EQ(count<StartSelfTest>(started), 1);
+  EXPECT_EQ(first<StartSelfTest>(started)->badge, "TECH-07") << "who opens the doors";
   EXPECT_EQ(count<CancelSelfTest>(touch("self_test_cancel")), 1);
   EXPECT_EQ(view().body_key, "self_test.cancelling");
   SelfTestProgress progress;
@@ -1374,6 +1379,44 @@ TEST_F(SessionTest, TheViewNeverNamesACatalogueKeyThatEnglishLacks) {
     EXPECT_TRUE(screens_seen().count(static_cast<ScreenId>(id)))
         << screen_name(static_cast<ScreenId>(id)) << " was not visited";
   }
+}
+
+TEST_F(SessionTest, AClerkTheControllerManagesLogsInLikeALocalOneUntilRemovedFromTheList) {
+  facts.controller_clerks = {member("CLERK-0042", "Ioana Rus", StaffRole::clerk, "5521"),
+                             // A clash with agent.toml's CLERK-0001: the local entry wins.
+                             member("CLERK-0001", "Someone Else", StaffRole::clerk, "1111")};
+  log_in("CLERK-0042", "5521");
+  ASSERT_EQ(view().screen, ScreenId::clerk_menu);
+  EXPECT_EQ(session().staff_badge(), "CLERK-0042");
+  EXPECT_EQ(view().args.at("name"), "Ioana Rus");
+  auto started = touch("clerk:empty");
+  ASSERT_EQ(count<StartEmpty>(started), 1);
+  EXPECT_EQ(first<StartEmpty>(started)->badge, "CLERK-0042");
+  FlowResult emptied;
+  finish(emptied);
+  touch("logout");
+
+  log_in("CLERK-0001", "1111");
+  EXPECT_NE(view().screen, ScreenId::clerk_menu) << "the controller's PIN for a local badge";
+  touch("ok");
+  log_in("CLERK-0001", kClerkPin);
+  ASSERT_EQ(view().screen, ScreenId::clerk_menu);
+  EXPECT_EQ(view().args.at("name"), "Ana Pop");
+  touch("logout");
+
+  // Removed from the list (the next pull): the badge is not known any more.
+  facts.controller_clerks.erase(facts.controller_clerks.begin());
+  run(FactsChanged{facts});
+  scan("CBX-BADGE:CLERK-0042");
+  EXPECT_NE(view().screen, ScreenId::staff_pin);
+  EXPECT_EQ(view().body_key, "staff.unknown_badge");
+}
+
+TEST_F(SessionTest, TheControllerNeverMakesATechnician) {
+  facts.controller_clerks = {member("TECH-99", "Kiss Anna", StaffRole::technician, "2468")};
+  scan("CBX-BADGE:TECH-99");
+  EXPECT_NE(view().screen, ScreenId::staff_pin);
+  EXPECT_EQ(view().body_key, "staff.unknown_badge");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "firmware/agent.hpp"
 #include "hardware/sim/log_screen.hpp"
@@ -208,6 +209,207 @@ TEST_F(SyncClientTest, AnOnlineFilingPrintsTheRegistrationNumber) {
   EXPECT_NE(text.str().find("Primăria Cluj-Napoca"), std::string::npos);
   EXPECT_NE(text.str().find("https://t.example/t/" + *result.receipt_for), std::string::npos);
   EXPECT_EQ((*agent)->journal().sync_state()->pending(), 0u);
+}
+
+TEST_F(SyncClientTest, TheStatusGoesToItsRouteAndANotFoundSaysTheControllerDoesNotTakeItYet) {
+  wire::BoxStatus status;
+  status.at_ms = kNow;
+  status.compartments = {{1, "S", "dropoff", "free"}, {5, "L", "pickup", "occupied"}};
+  status.paper = "low";
+  status.faults = {{"scanner_missing", "the cabinet's QR scanner was not found"}};
+  status.version = "0.1.0";
+  std::string answer = R"({"status":"ok"})";
+  int code = 200;
+  test::TlsServer server(pki_, [&](const test::HttpRequest& r) {
+    if (r.method == "POST" && r.target == "/v1/device/status") {
+      return test::HttpResponse{code, answer};
+    }
+    return test::HttpResponse{500, "unexpected"};
+  });
+  SyncClient client(options(server));
+  auto sent = client.report_status(status);
+  ASSERT_TRUE(sent.has_value()) << sent.error().describe();
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].client_cn, "box-0001");
+  auto received = wire::parse_box_status(requests[0].body);
+  ASSERT_TRUE(received) << received.error().describe();
+  EXPECT_EQ(wire::to_json(*received), wire::to_json(status));
+
+  code = 404;
+  answer = R"({"error":"not_found","message":"no such path"})";
+  auto unknown = client.report_status(status);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, ErrorCode::not_found);
+
+  code = 200;
+  answer = R"({"status":"ok","extra":1})";
+  auto odd = client.report_status(status);
+  ASSERT_FALSE(odd.has_value());
+  EXPECT_EQ(odd.error().code, ErrorCode::unknown_field) << odd.error().describe();
+}
+
+// A controller that takes status reports (or, with `status_code` 404, one that does not know the
+// route yet), and an agent on the simulated cabinet talking to it.
+class StatusReportTest : public SyncClientTest {
+ protected:
+  void start(int status_code) {
+    server_ =
+        std::make_unique<test::TlsServer>(pki_, [this, status_code](const test::HttpRequest& r) {
+          if (r.target == "/v1/device/events") {
+            auto push = wire::parse_push_request(r.body);
+            wire::PushResponse resp;
+            resp.applied_through = push->events.back().seq;
+            return test::HttpResponse{200, wire::to_json(resp)};
+          }
+          if (r.target == "/v1/device/status") {
+            if (status_code != 200) {
+              return test::HttpResponse{status_code, R"({"error":"not_found","message":"no"})"};
+            }
+            return test::HttpResponse{200, R"({"status":"ok"})"};
+          }
+          wire::PullResponse pull;
+          pull.config = wire::BoxConfig{"Town hall", {"request"}, "https://t.example/t/"};
+          pull.commands = commands_;
+          return test::HttpResponse{200, wire::to_json(pull)};
+        });
+    AgentConfig config;
+    config.box_id = "box-0001";
+    config.data_dir = dir_.path() / "data";
+    config.controller_url = server_->url();
+    config.ca = pki_.ca_cert;
+    config.cert = cert_;
+    config.key = key_;
+    config.status_every_s = 1;
+    cabinet_ = testing::SimLockers::start(dir_.path() / "cabinet", {1, 2}, {5, 6}, 20ms);
+    apply_cabinet_profile(config, cabinet_.profile());
+    printer_ = std::make_unique<sim::ReceiptFilePrinter>(config.data_dir / "receipts");
+    auto agent = Agent::open(config, Devices{*cabinet_.lockers, *printer_, screen_}, random_);
+    ASSERT_TRUE(agent.has_value()) << agent.error().describe();
+    agent_ = std::move(*agent);
+  }
+  std::vector<wire::BoxStatus> statuses() {
+    std::vector<wire::BoxStatus> out;
+    for (const auto& r : server_->requests()) {
+      if (r.target != "/v1/device/status") continue;
+      auto parsed = wire::parse_box_status(r.body);
+      EXPECT_TRUE(parsed) << parsed.error().describe();
+      if (parsed) out.push_back(*parsed);
+    }
+    return out;
+  }
+  static std::string state_of(const wire::BoxStatus& s, int number) {
+    for (const auto& c : s.compartments) {
+      if (c.number == number) return c.state;
+    }
+    return "missing";
+  }
+
+  std::vector<wire::Command> commands_;  // what every pull carries
+  std::unique_ptr<test::TlsServer> server_;
+  testing::SimLockers cabinet_;
+  std::unique_ptr<sim::ReceiptFilePrinter> printer_;
+  sim::LogScreen screen_;
+  testing::SeededRandom random_{11};
+  std::unique_ptr<Agent> agent_;
+};
+
+TEST_F(StatusReportTest, TheBoxSaysHowItIsOnceOnlineWhenThatChangesAndWhenDue) {
+  start(200);
+  ASSERT_TRUE(agent_->sync_now().has_value());
+  auto sent = statuses();
+  ASSERT_EQ(sent.size(), 1u) << "sent at the first sync";
+  const auto& first = sent[0];
+  ASSERT_EQ(first.compartments.size(), 4u);
+  EXPECT_EQ(first.compartments[0].number, 1);
+  EXPECT_EQ(first.compartments[0].use, "dropoff");
+  EXPECT_EQ(first.compartments[3].number, 6);
+  EXPECT_EQ(first.compartments[3].use, "pickup");
+  for (const auto& c : first.compartments) {
+    EXPECT_EQ(c.state, "free") << c.number;
+    EXPECT_TRUE(c.size == "S" || c.size == "M" || c.size == "L") << c.size;
+  }
+  EXPECT_FALSE(first.version.empty());
+  // The simulated cabinet's profile has a QR scanner this agent was not given: its one fault.
+  ASSERT_EQ(first.faults.size(), 1u);
+  EXPECT_EQ(first.faults[0].what, "scanner_missing");
+  ASSERT_TRUE(agent_->last_status_sent().has_value());
+
+  // Nothing changed: not sent again before status_every.
+  ASSERT_TRUE(agent_->sync_now().has_value());
+  EXPECT_EQ(statuses().size(), 1u);
+
+  // A filing fills compartment 1 and the printer was looked at: sent at the next sync.
+  auto filed = agent_->file("request", std::nullopt);
+  ASSERT_FALSE(filed.refused.has_value()) << filed.refused->message;
+  ASSERT_TRUE(agent_->sync_now().has_value());
+  sent = statuses();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(state_of(sent[1], 1), "occupied");
+  EXPECT_EQ(state_of(sent[1], 2), "free");
+  EXPECT_EQ(sent[1].paper, "ok");
+
+  // Unchanged, but status_every (1 s here) has passed.
+  std::this_thread::sleep_for(1100ms);
+  ASSERT_TRUE(agent_->sync_now().has_value());
+  EXPECT_EQ(statuses().size(), 3u);
+}
+
+TEST_F(StatusReportTest, AControllerWithoutTheRouteIsAskedOnlyWhenDueAndTheSyncGoesOn) {
+  start(404);
+  for (int i = 0; i < 3; ++i) {
+    auto synced = agent_->sync_now();
+    ASSERT_TRUE(synced.has_value()) << synced.error().describe();
+  }
+  EXPECT_EQ(statuses().size(), 1u) << "not asked again at every sync";
+  EXPECT_FALSE(agent_->last_status_sent().has_value());
+  std::this_thread::sleep_for(1100ms);
+  ASSERT_TRUE(agent_->sync_now().has_value());
+  EXPECT_EQ(statuses().size(), 2u) << "asked again when due";
+}
+
+TEST_F(StatusReportTest, ACompartmentBehindABoardThatStoppedAnsweringIsAFault) {
+  start(200);
+  cabinet_.command("board 1 silent");
+  ASSERT_TRUE(agent_->sweep().has_value());
+  ASSERT_TRUE(agent_->sweep().has_value());
+  ASSERT_TRUE(agent_->sync_now().has_value());
+  auto sent = statuses();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(state_of(sent[0], 1), "fault");
+  bool board_fault = false;
+  for (const auto& f : sent[0].faults) board_fault = board_fault || f.what == "board_fault";
+  EXPECT_TRUE(board_fault);
+}
+
+TEST_F(StatusReportTest, ARemoteOpenFromAPullIsExecutedOnceAndItsOutcomeReachesTheController) {
+  wire::Command command;
+  command.id = "cmd-77";
+  command.compartment = 2;
+  command.reason = "maintenance visit";
+  command.by = "Ana Pop";
+  command.expires_at_ms = kNow * 10;
+  commands_ = {command};
+  start(200);
+  ASSERT_TRUE(agent_->sync_now().has_value());
+  auto done = agent_->run_remote_commands();
+  ASSERT_TRUE(done.has_value()) << done.error().describe();
+  ASSERT_EQ(done->size(), 1u);
+  EXPECT_EQ((*done)[0].outcome, "opened");
+  EXPECT_EQ(cabinet_.unlocks_settled(2, 1), 1);
+  // Pulled again with every sync: executed once.
+  ASSERT_TRUE(agent_->sync_now().has_value());
+  EXPECT_TRUE(agent_->run_remote_commands()->empty());
+  std::this_thread::sleep_for(200ms);  // an unlock sent now would have arrived
+  EXPECT_EQ(cabinet_.cabinet->unlocks_received(2), 1);
+  std::vector<std::string> pushed;
+  for (const auto& r : server_->requests()) {
+    if (r.target != "/v1/device/events") continue;
+    auto push = wire::parse_push_request(r.body);
+    ASSERT_TRUE(push) << push.error().describe();
+    for (const auto& e : push->events) pushed.emplace_back(wire::event_type(e.body));
+  }
+  EXPECT_EQ(pushed, (std::vector<std::string>{"door.opened", "command.done"}));
 }
 
 }  // namespace

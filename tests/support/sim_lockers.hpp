@@ -55,6 +55,20 @@ struct SimLockers {
 
   [[nodiscard]] const lockers::CabinetProfile& profile() const { return cabinet->profile(); }
 
+  // The unlock frames compartment's board received, once `expected` arrived or after `wait`:
+  // the driver sends an unlock without waiting for the board to take it, so a count read at
+  // once may be behind. A count other than `expected` is read after the whole wait.
+  [[nodiscard]] int unlocks_settled(
+      int compartment, int expected,
+      std::chrono::milliseconds wait = std::chrono::seconds(2)) const {
+    const auto until = std::chrono::steady_clock::now() + wait;
+    while (cabinet->unlocks_received(compartment) != expected &&
+           std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return cabinet->unlocks_received(compartment);
+  }
+
   // One simulator command ("jam 1 on", "open 5", "board 5 silent"); a test failure unless the
   // simulator answers "ok". Returns the answer.
   std::string command(std::string_view line) const {
