@@ -510,6 +510,7 @@ Response Service::issue_parcel(const Request& request) {
   parcel.reference = *reference;
   parcel.code_hash = hash_pickup_code(code, random_);
   parcel.expires_at_ms = now + days * 24 * 3600 * 1000;
+  parcel.pickup_code_for_notice = code.display();  // for the gateway's parcel.ready, if any
   if (auto added = storage_.add_parcel(parcel, now); !added) return from_error(added.error());
   spdlog::info("parcel {} issued for box {} (reference {})", parcel.parcel_id, parcel.device_id,
                parcel.reference);
