@@ -73,6 +73,7 @@ Expected<void> read_webhooks(const toml::table& root, const std::filesystem::pat
   CIVICBOX_CHECK(
       reader.integer("reminder_before_hours", 1, 24 * 30, config.webhook_reminder_before_hours));
   CIVICBOX_CHECK(reader.integer("max_attempts", 1, 1000, config.webhook_max_attempts));
+  CIVICBOX_CHECK(reader.integer("retry_base_seconds", 1, 3600, config.webhook_retry_base_s));
   CIVICBOX_CHECK(reader.finish());
 
   for (std::size_t i = 0; i < copies.size(); ++i) {

@@ -77,6 +77,7 @@ struct Config {
   std::vector<WebhookSubscriber> webhook_subscribers{};
   int webhook_reminder_before_hours = 24;  // parcel.reminder this long before the hold ends
   int webhook_max_attempts = 20;           // then the notification is dead (logged at error)
+  int webhook_retry_base_s = 10;           // the first retry's delay; doubled up to an hour
 };
 
 // The folder of the fleet CA: [ca] dir, or data_dir/ca.

@@ -103,6 +103,7 @@ std::chrono::milliseconds backoff(std::int64_t attempts, std::chrono::millisecon
 SenderOptions sender_options_of(const Config& config) {
   SenderOptions options;
   options.max_attempts = config.webhook_max_attempts;
+  options.base_delay = std::chrono::seconds(config.webhook_retry_base_s);
   options.reminder_before = std::chrono::hours(config.webhook_reminder_before_hours);
   return options;
 }
