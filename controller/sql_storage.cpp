@@ -819,7 +819,7 @@ class SqlStorage final : public Storage {
                                                     "loaded", loaded->compartment));
       if (outcome == "applied") {
         CIVICBOX_CHECK(webhooks::release_parcel_ready(db, loaded->parcel_id, device.str(),
-                                                      loaded->compartment, now_ms));
+                                                      loaded->compartment, event.at_ms, now_ms));
       }
       return outcome;
     }

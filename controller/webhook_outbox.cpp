@@ -59,7 +59,8 @@ Expected<void> enqueue(sql::Connection& db, const Routes& routes, std::string_vi
 }
 
 Expected<void> release_parcel_ready(sql::Connection& db, const std::string& parcel_id,
-                                    const std::string& box, int compartment, std::int64_t now_ms) {
+                                    const std::string& box, int compartment,
+                                    std::int64_t loaded_at_ms, std::int64_t now_ms) {
   CIVICBOX_TRY(auto rows, db.run("SELECT id, payload FROM webhook_outbox WHERE parcel_id = ?1 "
                                  "AND event = ?2 AND state = 'held'",
                                  {parcel_id, kParcelReady}));
@@ -68,7 +69,7 @@ Expected<void> release_parcel_ready(sql::Connection& db, const std::string& parc
     if (payload.is_discarded() || !payload.is_object()) payload = Json::object();
     payload["box"] = box;
     payload["compartment"] = compartment;
-    payload["loaded_at"] = rfc3339(now_ms);
+    payload["loaded_at"] = rfc3339(loaded_at_ms);
     CIVICBOX_CHECK(
         db.run("UPDATE webhook_outbox SET state = 'pending', due_at = ?2, payload = ?3 "
                "WHERE id = ?1",
@@ -165,6 +166,13 @@ Expected<bool> mark_failed(sql::Connection& db, std::int64_t id, const std::stri
                       {id, claim, retry_at_ms ? "pending" : "dead", retry_at_ms, payload, error,
                        static_cast<std::int64_t>(count_attempt ? 0 : 1)}));
   return done.changes == 1;
+}
+
+Expected<std::int64_t> prune_delivered(sql::Connection& db, std::int64_t before_ms) {
+  CIVICBOX_TRY(auto done, db.run("DELETE FROM webhook_outbox WHERE state = 'delivered' AND "
+                                 "delivered_at < ?1",
+                                 {before_ms}));
+  return done.changes;
 }
 
 Expected<std::vector<OutboxRow>> list_rows(sql::Connection& db) {

@@ -49,10 +49,11 @@ Expected<void> enqueue(sql::Connection& db, const Routes& routes, std::string_vi
                        const std::optional<std::string>& parcel_id = std::nullopt,
                        bool held = false);
 
-// The parcel's held parcel.ready rows become pending, due now, with the box and compartment
-// filled in (the box applied its parcel.loaded event).
+// The parcel's held parcel.ready rows become pending, due now, with the box, the compartment
+// and when the clerk loaded it (the box's event time) filled in.
 Expected<void> release_parcel_ready(sql::Connection& db, const std::string& parcel_id,
-                                    const std::string& box, int compartment, std::int64_t now_ms);
+                                    const std::string& box, int compartment,
+                                    std::int64_t loaded_at_ms, std::int64_t now_ms);
 
 // For the back office's "mark returned": the parcel went back to the town hall uncollected.
 // Any parcel.ready still held for it is dropped (with its pickup code).
@@ -95,6 +96,10 @@ Expected<bool> mark_delivered(sql::Connection& db, std::int64_t id, const std::s
 Expected<bool> mark_failed(sql::Connection& db, std::int64_t id, const std::string& claim,
                            const std::string& error, std::optional<std::int64_t> retry_at_ms,
                            bool count_attempt = true);
+
+// Forgets notifications delivered before `before_ms` (dead ones stay for the operator).
+// Returns how many.
+Expected<std::int64_t> prune_delivered(sql::Connection& db, std::int64_t before_ms);
 
 // Every row, oldest first (tests and the operator's eye).
 Expected<std::vector<OutboxRow>> list_rows(sql::Connection& db);

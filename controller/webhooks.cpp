@@ -169,6 +169,10 @@ Expected<int> WebhookSender::run_once() {
                    return enqueue_due_reminders(db, routes_, now, options_.reminder_before.count());
                  }));
     if (reminded > 0) spdlog::info("webhooks: {} pickup reminders queued", reminded);
+    CIVICBOX_TRY(std::int64_t pruned, in_transaction(database_, [&](sql::Connection& db) {
+                   return prune_delivered(db, now - options_.keep_delivered.count());
+                 }));
+    if (pruned > 0) spdlog::debug("webhooks: {} delivered notifications forgotten", pruned);
     next_reminders_ms_ = now + options_.reminder_interval.count();
   }
   // Long enough for the whole batch to be sent one after the other.

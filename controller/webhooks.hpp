@@ -53,9 +53,10 @@ struct SenderOptions {
   std::chrono::milliseconds reminder_before{24 * 3'600'000};
   std::chrono::milliseconds poll_interval{1'000};       // how often due rows are looked for
   std::chrono::milliseconds reminder_interval{60'000};  // how often reminders are looked for
-  std::chrono::milliseconds timeout{10'000};            // one POST, connection included
-  int batch = 16;                                       // rows claimed at once
-  std::function<std::int64_t()> clock{};                // Unix ms; default the system clock
+  std::chrono::milliseconds keep_delivered{30LL * 24 * 3'600'000};  // then a row is forgotten
+  std::chrono::milliseconds timeout{10'000};                        // one POST, connection included
+  int batch = 16;                                                   // rows claimed at once
+  std::function<std::int64_t()> clock{};  // Unix ms; default the system clock
 };
 
 SenderOptions sender_options_of(const Config& config);

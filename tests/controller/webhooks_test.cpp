@@ -288,6 +288,27 @@ TEST_P(WebhookTest, AParcelIsAnnouncedWithItsPickupCodeOnlyOnceTheBoxHasLoadedIt
   EXPECT_EQ(p["compartment"], 7);
   EXPECT_EQ(p["reference"], "ref-PARCEL1");
   EXPECT_EQ(p["expires_at"], "2026-09-24T14:13:20.000Z");
+  EXPECT_EQ(p["loaded_at"], "2026-09-21T14:13:20.000Z");  // the box's own time of the event
+}
+
+TEST_P(WebhookTest, DeliveredNotificationsArePrunedDeadOnesAreKeptForTheOperator) {
+  file(1);
+  file(2);
+  in_transaction([&](sql::Connection& db) {
+    auto claimed = webhooks::claim_due(db, kNow, 10, 60'000, "me");
+    ASSERT_TRUE(claimed);
+    ASSERT_EQ(claimed->size(), 2u);
+    EXPECT_FALSE(*webhooks::mark_delivered(db, claimed->at(0).id, "someone else", kNow))
+        << "a row another sender claimed is not touched";
+    EXPECT_TRUE(*webhooks::mark_delivered(db, claimed->at(0).id, "me", kNow));
+    EXPECT_TRUE(*webhooks::mark_failed(db, claimed->at(1).id, "me", "HTTP 500", std::nullopt));
+    auto pruned = webhooks::prune_delivered(db, kNow + 1);
+    ASSERT_TRUE(pruned);
+    EXPECT_EQ(*pruned, 1);
+  });
+  auto left = rows();
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].state, "dead");
 }
 
 TEST_P(WebhookTest, AReminderGoesOncePerParcelBeforeItsHoldEndsAlsoAfterARestart) {
