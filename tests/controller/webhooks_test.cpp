@@ -429,7 +429,14 @@ TEST_P(WebhookTest, NotificationsPendingWhenTheControllerStopsAreDeliveredAfterI
   file(1);
   file(2);
   file(3);
-  std::this_thread::sleep_for(200ms);
+  // Until each was tried at least once (an attempt counts from its claim; its error comes after).
+  for (auto until = std::chrono::steady_clock::now() + 20s;
+       std::chrono::steady_clock::now() < until;) {
+    auto all = rows();
+    if (std::all_of(all.begin(), all.end(), [](const auto& r) { return r.last_error.has_value(); }))
+      break;
+    std::this_thread::sleep_for(10ms);
+  }
   auto before = rows();
   ASSERT_EQ(before.size(), 3u);
   for (const auto& r : before) {
