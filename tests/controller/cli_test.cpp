@@ -16,10 +16,10 @@
 #include "tests/controller/events.hpp"
 #include "tests/controller/identity_support.hpp"
 #include "tests/controller/keep_alive_client.hpp"
-#include "tests/controller/webhook_receiver.hpp"
 #include "tests/support/https_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/webhook_receiver.hpp"
 
 namespace civicbox::controller {
 namespace {

@@ -16,10 +16,10 @@
 #include "controller/webhook_outbox.hpp"
 #include "controller/webhooks.hpp"
 #include "tests/controller/events.hpp"
-#include "tests/controller/webhook_receiver.hpp"
 #include "tests/support/ports.hpp"
 #include "tests/support/postgres_server.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/webhook_receiver.hpp"
 
 namespace civicbox::controller {
 namespace {

@@ -1,4 +1,4 @@
-#include "tests/controller/webhook_receiver.hpp"
+#include "tests/support/webhook_receiver.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
