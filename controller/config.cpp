@@ -57,7 +57,7 @@ bool is_loopback_http(std::string_view url) {
 // [webhooks] and its [[webhooks.subscribers]].
 Expected<void> read_webhooks(const toml::table& root, const std::filesystem::path& base,
                              Config& config) {
-  toml::table webhooks = config::section(root, "webhooks");
+  const toml::table& webhooks = config::section(root, "webhooks");
   std::vector<const toml::table*> subscribers;
   if (const toml::node* list = webhooks.get("subscribers")) {
     if (!list->is_array_of_tables()) {
@@ -66,19 +66,17 @@ Expected<void> read_webhooks(const toml::table& root, const std::filesystem::pat
     }
     subscribers = config::table_list(webhooks, "subscribers");
   }
-  std::vector<toml::table> copies;  // the tables outlive the erase below
-  for (const toml::table* t : subscribers) copies.push_back(*t);
-  webhooks.erase("subscribers");
   TableReader reader(webhooks, "webhooks");
+  reader.read_elsewhere("subscribers");
   CIVICBOX_CHECK(
       reader.integer("reminder_before_hours", 1, 24 * 30, config.webhook_reminder_before_hours));
   CIVICBOX_CHECK(reader.integer("max_attempts", 1, 1000, config.webhook_max_attempts));
   CIVICBOX_CHECK(reader.integer("retry_base_seconds", 1, 3600, config.webhook_retry_base_s));
   CIVICBOX_CHECK(reader.finish());
 
-  for (std::size_t i = 0; i < copies.size(); ++i) {
+  for (std::size_t i = 0; i < subscribers.size(); ++i) {
     const std::string prefix = "webhooks.subscribers[" + std::to_string(i) + "]";
-    TableReader sub(copies[i], prefix);
+    TableReader sub(*subscribers[i], prefix);
     WebhookSubscriber s;
     s.events.assign(webhooks::kEvents.begin(), webhooks::kEvents.end());
     std::filesystem::path secret_file;
@@ -88,7 +86,7 @@ Expected<void> read_webhooks(const toml::table& root, const std::filesystem::pat
     CIVICBOX_CHECK(sub.strings("events", s.events));
     CIVICBOX_CHECK(sub.path("ca_file", s.ca_file, base));
     CIVICBOX_CHECK(sub.finish());
-    const toml::node& at = copies[i];
+    const toml::node& at = *subscribers[i];
     if (s.name.empty()) {
       return error_at(ErrorCode::invalid_argument, prefix + ".name", at, "is required");
     }

@@ -178,6 +178,9 @@ TEST(ConfigTest, AWebhookSubscriberThatCannotWorkIsRefusedByName) {
     EXPECT_NE(config.error().message.find(c.names), std::string::npos)
         << c.toml << ": " << config.error().message;
   }
+  auto typo = parse_config(head + url + "secret_fil = \"ok.secret\"\n", dir.path());
+  ASSERT_FALSE(typo);
+  EXPECT_NE(typo.error().message.find("(line 4)"), std::string::npos) << typo.error().message;
   // http:// to this machine is allowed (a relay beside the controller).
   EXPECT_TRUE(parse_config(head + "url = \"http://localhost:8025/h\"\n" + secret, dir.path()));
 }
