@@ -74,6 +74,9 @@ class TableReader {
                                    std::vector<int>& out);
   // Errors: unknown_field naming the first key that was not read.
   Expected<void> finish() const;
+  // Counts `key` as read: its value is read by other means (a list of tables under this table,
+  // each read with a TableReader of its own).
+  void read_elsewhere(const char* key) { mark(key); }
 
   [[nodiscard]] const toml::node* node(const char* key) const { return table_.get(key); }
   [[nodiscard]] std::string name(const std::string& key) const { return prefix_ + "." + key; }

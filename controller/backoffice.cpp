@@ -494,6 +494,7 @@ Response BackOffice::issue_parcel(const Request& request, const Target&, Params,
   parcel.reference = reference;
   parcel.code_hash = hash_pickup_code(code, random_);
   parcel.expires_at_ms = now + days * kDayMs;
+  parcel.pickup_code_for_notice = code.display();  // for the gateway's parcel.ready, if any
   if (auto added = storage_.add_parcel(parcel, now, by); !added) {
     return from_error(added.error());
   }

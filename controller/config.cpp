@@ -1,5 +1,6 @@
 #include "controller/config.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <sstream>
 
 #include "common/toml_reader.hpp"
+#include "controller/webhook_outbox.hpp"
 
 namespace civicbox::controller {
 
@@ -35,6 +37,109 @@ Expected<void> read_endpoint(TableReader& table, const char* key, Endpoint& out)
   return {};
 }
 
+// The first line of a secret file, without trailing spaces (a file saved on Windows ends in CR).
+std::string first_line(std::ifstream& in) {
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+  return line;
+}
+
+// http:// is allowed to this machine only: a relay beside the controller (and tests).
+bool is_loopback_http(std::string_view url) {
+  for (std::string_view prefix : {"http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:",
+                                  "http://localhost/", "http://[::1]:", "http://[::1]/"}) {
+    if (url.starts_with(prefix)) return true;
+  }
+  return url == "http://127.0.0.1" || url == "http://localhost" || url == "http://[::1]";
+}
+
+// [webhooks] and its [[webhooks.subscribers]].
+Expected<void> read_webhooks(const toml::table& root, const std::filesystem::path& base,
+                             Config& config) {
+  const toml::table& webhooks = config::section(root, "webhooks");
+  std::vector<const toml::table*> subscribers;
+  if (const toml::node* list = webhooks.get("subscribers")) {
+    if (!list->is_array_of_tables()) {
+      return error_at(ErrorCode::invalid_argument, "webhooks.subscribers", *list,
+                      "must be a list of tables: [[webhooks.subscribers]]");
+    }
+    subscribers = config::table_list(webhooks, "subscribers");
+  }
+  TableReader reader(webhooks, "webhooks");
+  reader.read_elsewhere("subscribers");
+  CIVICBOX_CHECK(
+      reader.integer("reminder_before_hours", 1, 24 * 30, config.webhook_reminder_before_hours));
+  CIVICBOX_CHECK(reader.integer("max_attempts", 1, 1000, config.webhook_max_attempts));
+  CIVICBOX_CHECK(reader.integer("retry_base_seconds", 1, 3600, config.webhook_retry_base_s));
+  CIVICBOX_CHECK(reader.finish());
+
+  for (std::size_t i = 0; i < subscribers.size(); ++i) {
+    const std::string prefix = "webhooks.subscribers[" + std::to_string(i) + "]";
+    TableReader sub(*subscribers[i], prefix);
+    WebhookSubscriber s;
+    s.events.assign(webhooks::kEvents.begin(), webhooks::kEvents.end());
+    std::filesystem::path secret_file;
+    CIVICBOX_CHECK(sub.string("name", s.name));
+    CIVICBOX_CHECK(sub.string("url", s.url));
+    CIVICBOX_CHECK(sub.path("secret_file", secret_file, base));
+    CIVICBOX_CHECK(sub.strings("events", s.events));
+    CIVICBOX_CHECK(sub.path("ca_file", s.ca_file, base));
+    CIVICBOX_CHECK(sub.finish());
+    const toml::node& at = *subscribers[i];
+    if (s.name.empty()) {
+      return error_at(ErrorCode::invalid_argument, prefix + ".name", at, "is required");
+    }
+    for (const auto& other : config.webhook_subscribers) {
+      if (other.name == s.name) {
+        return error_at(ErrorCode::invalid_argument, prefix + ".name", *sub.node("name"),
+                        "'" + s.name + "' names two subscribers");
+      }
+    }
+    if (s.url.empty()) {
+      return error_at(ErrorCode::invalid_argument, prefix + ".url", at, "is required");
+    }
+    if (!s.url.starts_with("https://") && !is_loopback_http(s.url)) {
+      return error_at(ErrorCode::invalid_argument, prefix + ".url", *sub.node("url"),
+                      "must start with https:// (http:// only to 127.0.0.1, [::1] or localhost)");
+    }
+    if (s.events.empty()) {
+      return error_at(ErrorCode::invalid_argument, prefix + ".events", *sub.node("events"),
+                      "must name at least one event");
+    }
+    for (const auto& event : s.events) {
+      if (!webhooks::is_event(event)) {
+        std::string known;
+        for (const char* e : webhooks::kEvents) known += std::string(known.empty() ? "" : ", ") + e;
+        return error_at(ErrorCode::invalid_argument, prefix + ".events", *sub.node("events"),
+                        "'" + event + "' is not an event; events are " + known);
+      }
+    }
+    if (secret_file.empty()) {
+      return error_at(ErrorCode::invalid_argument, prefix + ".secret_file", at,
+                      "is required (a file holding the HMAC secret)");
+    }
+    const std::string where = prefix + ".secret_file: " + secret_file.string();
+    struct stat st {};
+    if (::stat(secret_file.c_str(), &st) != 0) {
+      return make_error(ErrorCode::io, where + " cannot be read");
+    }
+    if ((st.st_mode & S_IROTH) != 0) {
+      return make_error(ErrorCode::invalid_argument,
+                        where + " is readable by every user: chmod 600 it (or 640)");
+    }
+    std::ifstream in(secret_file);
+    if (!in) return make_error(ErrorCode::io, where + " cannot be read");
+    s.secret = first_line(in);
+    if (s.secret.size() < 16) {
+      return make_error(ErrorCode::invalid_argument,
+                        where + " must hold a secret of at least 16 characters on its first line");
+    }
+    config.webhook_subscribers.push_back(std::move(s));
+  }
+  return {};
+}
+
 }  // namespace
 
 Expected<Endpoint> parse_endpoint(std::string_view text) {
@@ -56,8 +161,8 @@ Expected<Endpoint> parse_endpoint(std::string_view text) {
 
 Expected<Config> parse_config(std::string_view toml_text, const std::filesystem::path& base) {
   CIVICBOX_TRY(const toml::table root, config::parse_document(toml_text));
-  CIVICBOX_CHECK(config::only_sections(
-      root, {"server", "tls", "storage", "institution", "backoffice", "pickup", "ca", "enrol"}));
+  CIVICBOX_CHECK(config::only_sections(root, {"server", "tls", "storage", "institution",
+                                              "backoffice", "pickup", "ca", "enrol", "webhooks"}));
   auto table = [&](const char* name) -> const toml::table& { return config::section(root, name); };
   Config config;
 
@@ -168,6 +273,8 @@ Expected<Config> parse_config(std::string_view toml_text, const std::filesystem:
   CIVICBOX_CHECK(enrol.integer("failures_per_minute", 1, 600, config.enrol_failures_per_minute));
   CIVICBOX_CHECK(enrol.integer("failure_burst", 1, 1000, config.enrol_failure_burst));
   CIVICBOX_CHECK(enrol.finish());
+
+  CIVICBOX_CHECK(read_webhooks(root, base, config));
   return config;
 }
 

@@ -17,6 +17,17 @@ struct Endpoint {
   std::uint16_t port = 0;  // 0: any free port (printed at start)
 };
 
+// One [[webhooks.subscribers]]: a gateway told of changes by signed HTTPS POSTs (webhooks.hpp).
+struct WebhookSubscriber {
+  std::string name;  // in logs and in the outbox; unique
+  // https://...; http:// only to this machine (127.0.0.1, ::1, localhost): a relay beside the
+  // controller. Redirects are not followed.
+  std::string url;
+  std::string secret;  // read from secret_file: the HMAC-SHA256 key of X-Civicbox-Signature
+  std::vector<std::string> events{};  // default: all five (webhook_outbox.hpp)
+  std::filesystem::path ca_file{};    // trust this CA (PEM) instead of the system's
+};
+
 struct Config {
   Endpoint device_listen{"127.0.0.1", 8443};  // mutual TLS: boxes only
   Endpoint public_listen{"127.0.0.1", 8444};  // server TLS: tracking, enrolment, back office
@@ -68,6 +79,11 @@ struct Config {
   // refilled at `enrol_failures_per_minute`; an empty bucket gets 429 with Retry-After.
   int enrol_failures_per_minute = 5;
   int enrol_failure_burst = 10;
+
+  std::vector<WebhookSubscriber> webhook_subscribers{};
+  int webhook_reminder_before_hours = 24;  // parcel.reminder this long before the hold ends
+  int webhook_max_attempts = 20;           // then the notification is dead (logged at error)
+  int webhook_retry_base_s = 10;           // the first retry's delay; doubled up to an hour
 };
 
 // The folder of the fleet CA: [ca] dir, or data_dir/ca.

@@ -18,6 +18,7 @@
 #include "controller/https_server.hpp"
 #include "controller/service.hpp"
 #include "controller/storage.hpp"
+#include "controller/webhooks.hpp"
 
 using namespace civicbox;
 using namespace civicbox::controller;
@@ -207,6 +208,14 @@ int main(int argc, char** argv) {
         }
       });
   if (!server) return fail(server.error().describe());
+  // Notifications to the town hall's gateway, from the outbox the storage writes.
+  std::unique_ptr<webhooks::WebhookSender> webhook_sender;
+  if (!config.webhook_subscribers.empty()) {
+    webhook_sender = std::make_unique<webhooks::WebhookSender>(
+        (*storage)->database(), config.webhook_subscribers, webhooks::sender_options_of(config),
+        &service.metrics());
+    webhook_sender->start();
+  }
   const Endpoint dev = (*server)->device_endpoint();
   const Endpoint pub = (*server)->public_endpoint();
   spdlog::info("serving institution {} from {}", config.institution_id, config.data_dir.string());
@@ -216,6 +225,7 @@ int main(int argc, char** argv) {
   int signal = 0;
   sigwait(&stop_signals, &signal);
   spdlog::info("signal {} received: stopping", signal);
+  if (webhook_sender) webhook_sender->stop();
   (*server)->stop();
   const ServerStats stats = (*server)->stats();
   spdlog::info("stopped after {} handshakes ({} refused) and {} requests", stats.handshakes,

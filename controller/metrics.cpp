@@ -47,6 +47,11 @@ std::string route_template(Listener listener, std::string_view path) {
   return "other";
 }
 
+void Metrics::webhook_delivery(std::string_view outcome) {
+  std::lock_guard lock(mutex_);
+  ++webhook_deliveries_[std::string(outcome)];
+}
+
 void Metrics::request(Listener listener, std::string_view route, int status, double seconds) {
   std::lock_guard lock(mutex_);
   ++requests_[{listener, std::string(route), status}];
@@ -105,6 +110,16 @@ std::string Metrics::render() const {
       "civicbox_start_time_seconds {}\n",
       events_applied_.load(), registrations_.load(), enrolments_.load(),
       static_cast<double>(start_unix_ms_) / 1000.0);
+  out +=
+      "# HELP civicbox_webhook_deliveries_total Webhook attempts by outcome (delivered, failed "
+      "and retried later, dead).\n"
+      "# TYPE civicbox_webhook_deliveries_total counter\n";
+  {  // mutex_ is held since the first map
+    for (const auto& [outcome, count] : webhook_deliveries_) {
+      out +=
+          fmt::format("civicbox_webhook_deliveries_total{{outcome=\"{}\"}} {}\n", outcome, count);
+    }
+  }
   return out;
 }
 

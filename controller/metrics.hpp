@@ -7,6 +7,8 @@
 //   civicbox_registrations_total                          filings given a registration number
 //   civicbox_enrolments_total                             certificates issued by enrolment
 //   civicbox_start_time_seconds                           when this instance started (Unix)
+//   civicbox_webhook_deliveries_total{outcome}            webhook attempts: delivered, failed
+//                                                         (to be retried), dead, unrouted
 //
 // `route` is the route's template ("/v1/track/{code}", "/v1/backoffice/boxes/{id}/revoke"),
 // never the path itself, so that the number of series stays small whatever clients send; a
@@ -37,6 +39,7 @@ class Metrics {
   void events_applied(std::uint64_t count) { events_applied_ += count; }
   void registrations(std::uint64_t count) { registrations_ += count; }
   void enrolment() { ++enrolments_; }
+  void webhook_delivery(std::string_view outcome);
 
   // The exposition text.
   [[nodiscard]] std::string render() const;
@@ -53,9 +56,10 @@ class Metrics {
   };
 
   std::int64_t start_unix_ms_;
-  mutable std::mutex mutex_;  // guards the two maps
+  mutable std::mutex mutex_;  // guards the maps
   std::map<std::tuple<Listener, std::string, int>, std::uint64_t> requests_;
   std::map<Listener, Histogram> latency_;
+  std::map<std::string, std::uint64_t, std::less<>> webhook_deliveries_;
   std::atomic<std::uint64_t> events_applied_{0};
   std::atomic<std::uint64_t> registrations_{0};
   std::atomic<std::uint64_t> enrolments_{0};

@@ -27,6 +27,8 @@
 #include "controller/config.hpp"
 #include "controller/sql.hpp"
 #include "controller/storage.hpp"
+#include "controller/webhook_events.hpp"
+#include "controller/webhook_outbox.hpp"
 
 namespace civicbox::controller {
 
@@ -195,6 +197,26 @@ CREATE TABLE api_tokens(
   role TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   revoked_at INTEGER);
+)SQL"},
+                                           // 3: notifications for the town hall's gateway
+                                           // (controller/webhook_outbox.hpp).
+                                           {3, R"SQL(
+CREATE TABLE webhook_outbox(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  subscriber TEXT NOT NULL,
+  event TEXT NOT NULL,
+  parcel_id TEXT,
+  payload TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  due_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL CHECK (state IN ('held', 'pending', 'delivered', 'dead')),
+  claim TEXT,
+  last_error TEXT,
+  delivered_at INTEGER);
+CREATE INDEX webhook_outbox_due ON webhook_outbox(state, due_at);
+CREATE INDEX webhook_outbox_by_parcel ON webhook_outbox(parcel_id);
+CREATE TABLE webhook_reminders(parcel_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
 )SQL"}};
 
 constexpr Migration kPostgresMigrations[] = {{1, R"SQL(
@@ -354,6 +376,26 @@ CREATE TABLE api_tokens(
   role TEXT NOT NULL,
   created_at BIGINT NOT NULL,
   revoked_at BIGINT);
+)SQL"},
+                                             // 3: notifications for the town hall's gateway
+                                             // (controller/webhook_outbox.hpp).
+                                             {3, R"SQL(
+CREATE TABLE webhook_outbox(
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  subscriber TEXT NOT NULL,
+  event TEXT NOT NULL,
+  parcel_id TEXT,
+  payload TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  due_at BIGINT NOT NULL,
+  attempts BIGINT NOT NULL DEFAULT 0,
+  state TEXT NOT NULL CHECK (state IN ('held', 'pending', 'delivered', 'dead')),
+  claim TEXT,
+  last_error TEXT,
+  delivered_at BIGINT);
+CREATE INDEX webhook_outbox_due ON webhook_outbox(state, due_at);
+CREATE INDEX webhook_outbox_by_parcel ON webhook_outbox(parcel_id);
+CREATE TABLE webhook_reminders(parcel_id TEXT PRIMARY KEY, at BIGINT NOT NULL);
 )SQL"}};
 
 constexpr const char* kTokenColumns =
@@ -446,8 +488,12 @@ constexpr int kAttempts = 5;
 
 class SqlStorage final : public Storage {
  public:
-  SqlStorage(std::unique_ptr<sql::Pool> pool, std::string institution)
-      : pool_(std::move(pool)), institution_(std::move(institution)) {}
+  SqlStorage(std::unique_ptr<sql::Pool> pool, std::string institution, webhooks::Routes routes)
+      : pool_(std::move(pool)),
+        institution_(std::move(institution)),
+        webhook_routes_(std::move(routes)) {}
+
+  sql::Pool& database() override { return *pool_; }
 
   Expected<ApplyResult> apply_events(const DeviceId& device, const std::vector<wire::Event>& events,
                                      std::int64_t now_ms) override {
@@ -597,6 +643,9 @@ class SqlStorage final : public Storage {
       CIVICBOX_CHECK(add_history(db, code.str(), to, now_ms));
       CIVICBOX_CHECK(audit(db, by, now_ms, "submission.move", code.str(),
                            {{"from", to_string(record->state)}, {"to", to_string(to)}}));
+      CIVICBOX_CHECK(webhooks::enqueue(db, webhook_routes_, webhooks::kStatusChanged,
+                                       webhooks::status_changed_payload(*record, code, to, now_ms),
+                                       now_ms));
       record->state = to;
       record->history.push_back({to, now_ms});
       return std::move(*record);
@@ -636,6 +685,10 @@ class SqlStorage final : public Storage {
         return make_error(ErrorCode::conflict, "parcel id already used: " + p.parcel_id);
       }
       CIVICBOX_CHECK(done);
+      // Held until the box reports the parcel loaded (release_parcel_ready).
+      CIVICBOX_CHECK(webhooks::enqueue(db, webhook_routes_, webhooks::kParcelReady,
+                                       webhooks::parcel_ready_payload(p), now_ms, p.parcel_id,
+                                       true));
       return audit(
           db, by, now_ms, "parcel.issue", p.parcel_id,
           {{"box", p.device_id}, {"reference", p.reference}, {"expires_at_ms", p.expires_at_ms}});
@@ -703,6 +756,11 @@ class SqlStorage final : public Storage {
                  "WHERE parcel_id = ?4",
                  {p.state, p.expires_at_ms, seq, parcel_id}));
       detail["to"] = p.state;
+      if (change == ParcelChange::cancel) CIVICBOX_CHECK(webhooks::drop_held(db, parcel_id));
+      if (change == ParcelChange::returned) {
+        CIVICBOX_CHECK(webhooks::enqueue_parcel_returned(db, webhook_routes_, parcel_id,
+                                                         p.device_id, p.reference, now_ms));
+      }
       CIVICBOX_CHECK(audit(db, by, now_ms, action, parcel_id, std::move(detail)));
       return p;
     });
@@ -1211,7 +1269,13 @@ class SqlStorage final : public Storage {
       return file_submission(db, device, *filed, event.at_ms, now_ms, registered);
     }
     if (const auto* loaded = std::get_if<wire::ParcelLoaded>(&event.body)) {
-      return move_parcel(db, device, loaded->parcel_id, "issued", "loaded", loaded->compartment);
+      CIVICBOX_TRY(std::string outcome, move_parcel(db, device, loaded->parcel_id, "issued",
+                                                    "loaded", loaded->compartment));
+      if (outcome == "applied") {
+        CIVICBOX_CHECK(webhooks::release_parcel_ready(db, loaded->parcel_id, device.str(),
+                                                      loaded->compartment, event.at_ms, now_ms));
+      }
+      return outcome;
     }
     if (const auto* collected = std::get_if<wire::ParcelCollected>(&event.body)) {
       return move_parcel(db, device, collected->parcel_id, "loaded", "collected",
@@ -1273,6 +1337,9 @@ class SqlStorage final : public Storage {
                "VALUES (?1, ?2, ?3), (?1, ?4, ?5)",
                {s.tracking_code.str(), to_string(SubmissionState::received), filed_at_ms,
                 to_string(SubmissionState::registered), now_ms}));
+    CIVICBOX_CHECK(webhooks::enqueue(
+        db, webhook_routes_, webhooks::kRegistered,
+        webhooks::registered_payload(s, registration, device.str(), filed_at_ms), now_ms));
     registered = registration;
     return std::string("applied");
   }
@@ -1487,11 +1554,13 @@ class SqlStorage final : public Storage {
 
   std::unique_ptr<sql::Pool> pool_;
   std::string institution_;
+  webhooks::Routes webhook_routes_;  // who is told of what, in the transaction of the change
 };
 
 Expected<std::unique_ptr<Storage>> open_storage(std::unique_ptr<sql::Pool> pool,
                                                 const StorageOptions& options) {
-  auto storage = std::make_unique<SqlStorage>(std::move(pool), options.institution_id);
+  auto storage =
+      std::make_unique<SqlStorage>(std::move(pool), options.institution_id, options.webhook_routes);
   auto migrated = storage->migrate();
   if (!migrated) return migrated.error().context("creating the controller's tables");
   return std::unique_ptr<Storage>(std::move(storage));
@@ -1518,7 +1587,8 @@ Expected<std::unique_ptr<Storage>> open_postgres_storage(const std::string& conn
 }
 
 Expected<std::unique_ptr<Storage>> open_configured_storage(const Config& config) {
-  const StorageOptions options{config.institution_id, true};
+  StorageOptions options{config.institution_id, true};
+  options.webhook_routes = webhooks::routes_of(config);
   if (!config.postgres.empty()) {
     return open_postgres_storage(config.postgres, options, config.postgres_connections);
   }

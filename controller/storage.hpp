@@ -18,6 +18,8 @@
 #include "common/submission_state.hpp"
 #include "common/wire.hpp"
 #include "controller/revocation.hpp"
+#include "controller/sql.hpp"
+#include "controller/webhook_outbox.hpp"
 
 namespace civicbox::controller {
 
@@ -70,6 +72,9 @@ struct NewParcel {
   std::string reference;  // the back office's own reference
   PickupHash code_hash;
   std::int64_t expires_at_ms = 0;
+  // The code itself, for the parcel.ready notification alone (webhook_outbox.hpp): kept in the
+  // outbox until it is delivered, never in the parcel. Empty: no code in the notification.
+  std::string pickup_code_for_notice{};
 };
 
 struct ParcelRecord {
@@ -380,11 +385,18 @@ class Storage {
   // The latest first.
   virtual Expected<std::vector<SelfTestRecord>> list_self_tests(const DeviceId& device,
                                                                 int limit) = 0;
+
+  // The database itself, for the webhook sender (webhooks.hpp), which claims and marks outbox
+  // rows in transactions of its own.
+  virtual sql::Pool& database() = 0;
 };
 
 struct StorageOptions {
   std::string institution_id;
   bool durable = true;  // synchronous=FULL; false only in throwaway tests
+  // Who is told of which changes ([[webhooks.subscribers]]): outbox rows are written in the
+  // change's own transaction. Empty: none.
+  webhooks::Routes webhook_routes{};
 };
 
 // The embedded default: one SQLite file, data_dir/controller.db.

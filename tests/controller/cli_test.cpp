@@ -11,12 +11,15 @@
 #include <sstream>
 
 #include "common/identity_wire.hpp"
+#include "controller/webhooks.hpp"
 #include "drivers/scanner/qr/qr_code.hpp"
+#include "tests/controller/events.hpp"
 #include "tests/controller/identity_support.hpp"
 #include "tests/controller/keep_alive_client.hpp"
 #include "tests/support/https_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/webhook_receiver.hpp"
 
 namespace civicbox::controller {
 namespace {
@@ -228,6 +231,80 @@ TEST_F(ControllerCliTest, RevokingFromTheCommandLineClosesTheRunningServersConne
   server.signal(SIGTERM);
   auto stopped = server.wait(20s);
   EXPECT_TRUE(stopped && stopped->ok()) << server.stderr_text();
+}
+
+TEST_F(ControllerCliTest, ANotificationPendingWhenTheControllerStopsIsSentAfterItStartsAgain) {
+  ASSERT_EQ(controller({"ca", "init"}).code, 0);
+  // The gateway is broken at first (503), then mended while the controller is stopped.
+  std::atomic<int> answer{503};
+  testing::WebhookReceiver gateway([&](const auto&) { return answer.load(); });
+  const std::string secret = "cli-test-gateway-secret-0123456789";
+  std::ofstream(dir_.path() / "gateway.secret") << secret << "\n";
+  std::filesystem::permissions(dir_.path() / "gateway.secret", std::filesystem::perms::owner_read);
+  std::ofstream(config_, std::ios::app)
+      << "[webhooks]\nretry_base_seconds = 1\n[[webhooks.subscribers]]\nname = \"gateway\"\n"
+      << "url = \"" << gateway.url() << "\"\nsecret_file = \"gateway.secret\"\n"
+      << "events = [\"submission.registered\"]\n";
+
+  auto start = [&] {
+    auto server = std::make_unique<testing::Process>(testing::ProcessOptions{
+        {CIVICBOX_CONTROLLER_BIN, "-c", config_.string(), "--log-level", "info"}, {}, {}, false});
+    auto line = server->read_line(20s);
+    EXPECT_TRUE(line && line->rfind("listening ", 0) == 0) << server->stderr_text();
+    const auto at = line.value_or("").find("device=");
+    const auto colon = line.value_or("").find(':', at);
+    const auto port = static_cast<std::uint16_t>(std::stoi(line.value_or("").substr(colon + 1)));
+    const auto public_at = line.value_or("").find("public=");
+    const auto public_colon = line.value_or("").find(':', public_at);
+    const auto public_port =
+        static_cast<std::uint16_t>(std::stoi(line.value_or("").substr(public_colon + 1)));
+    return std::make_tuple(std::move(server), port, public_port);
+  };
+  auto stop = [](testing::Process& server) {
+    server.signal(SIGTERM);
+    auto stopped = server.wait(20s);
+    EXPECT_TRUE(stopped && stopped->ok()) << server.stderr_text();
+  };
+
+  auto [server, device_port, public_port] = start();
+  Finished made = controller(
+      {"token", "create", "--site", "s1", "--box", "box-0011", "--cabinet", "kerong-12"});
+  ASSERT_EQ(made.code, 0) << made.err;
+  const testing::BoxKey key = testing::BoxKey::make();
+  auto enrolled = testing::https(
+      "POST", "https://127.0.0.1:" + std::to_string(public_port) + "/v1/enrol",
+      {fleet() / "ca.crt", {}, {}},
+      wire::to_json(wire::EnrolRequest{made.value("token"), key.csr("box-0011"), std::nullopt}));
+  ASSERT_EQ(enrolled.status, 200) << enrolled.error << enrolled.body;
+  testing::write_text(dir_.path() / "box.key", key.key_pem);
+  testing::write_text(dir_.path() / "box.crt",
+                      wire::parse_enrol_response(enrolled.body)->certificate.certificate_pem);
+  const testing::TlsFiles box{fleet() / "ca.crt", dir_.path() / "box.crt", dir_.path() / "box.key"};
+  SystemRandom random;
+  auto pushed = testing::https(
+      "POST", "https://127.0.0.1:" + std::to_string(device_port) + "/v1/device/events", box,
+      wire::to_json(wire::PushRequest{{testing::filed_event(1, random)}}));
+  ASSERT_EQ(pushed.status, 200) << pushed.body;
+
+  ASSERT_TRUE(gateway.wait_for(1)) << server->stderr_text();
+  stop(*server);
+  const std::size_t refused = gateway.requests().size();
+  answer = 200;
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(gateway.requests().size(), refused) << "nothing is sent while the controller is down";
+
+  auto [again, device_again, public_again] = start();
+  ASSERT_TRUE(gateway.wait_for(refused + 1)) << again->stderr_text();
+  stop(*again);
+  const auto got = gateway.requests();
+  const auto& delivered = got.back();
+  EXPECT_EQ(delivered.header("x-civicbox-delivery"), got.front().header("x-civicbox-delivery"));
+  EXPECT_EQ(delivered.header("x-civicbox-event"), "submission.registered");
+  EXPECT_EQ(delivered.header("x-civicbox-signature"),
+            webhooks::signature(secret, std::stoll(delivered.header("x-civicbox-timestamp")),
+                                delivered.body));
+  EXPECT_EQ(json::parse(delivered.body)["box"], "box-0011");
+  EXPECT_EQ(gateway.requests().size(), refused + 1) << "delivered once, then never again";
 }
 
 }  // namespace

@@ -121,7 +121,8 @@ ControllerProcess::ControllerProcess(ControllerOptions options)
                          << "document_kinds = [\"request\", \"complaint\", \"other\"]\n"
                          << "[backoffice]\ntoken = \"" << kBackofficeToken << "\"\n"
                          << "[pickup]\nhold_days = " << options_.hold_days << "\n"
-                         << "[ca]\ndir = " << toml_path(pki.dir()) << "\n";
+                         << "[ca]\ndir = " << toml_path(pki.dir()) << "\n"
+                         << options_.extra_toml;
   device_port_ = options_.device_port;
   start();
 }

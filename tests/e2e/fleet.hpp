@@ -63,7 +63,8 @@ struct ControllerOptions {
   const DevPki* pki = nullptr;
   int device_port = 0;  // 0: any free port
   int hold_days = 7;
-  std::string postgres;  // a libpq connection string: [storage] postgres (else SQLite)
+  std::string postgres;      // a libpq connection string: [storage] postgres (else SQLite)
+  std::string extra_toml{};  // appended to controller.toml ([webhooks] ...)
 };
 
 inline constexpr const char* kBackofficeToken = "e2e-backoffice-token-0123456789";
