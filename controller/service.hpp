@@ -11,6 +11,8 @@
 //     POST /v1/device/selftest        a self-test report, stored
 //   public  (server TLS)
 //     GET  /v1/track/{code}           a filed document's status, no personal data
+//     GET  /track/{code}[?lang=xx]    the same as an HTML page for the citizen's phone (the
+//                                     receipt's QR opens it; track_page.hpp)
 //     POST /v1/enrol                  a token and a CSR: a certificate (fleet_identity.hpp);
 //                                     failures are throttled per source address
 //     /v1/backoffice/...              bearer token from the configuration: parcels,
@@ -25,6 +27,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/ids.hpp"
 #include "common/random.hpp"
@@ -42,7 +46,8 @@ struct Request {
   std::string content_type;   // the Content-Type header, may be empty
   std::string authorization;  // the Authorization header, may be empty
   std::string body;
-  std::string peer_address{};  // the source IP address, e.g. "203.0.113.7" (for throttling)
+  std::string peer_address{};     // the source IP address, e.g. "203.0.113.7" (for throttling)
+  std::string accept_language{};  // the Accept-Language header, may be empty (/track/{code})
 };
 
 struct Response {
@@ -52,6 +57,8 @@ struct Response {
   int retry_after_s = 0;                          // for 429: the Retry-After header
   bool close_connection = false;                  // answer, then close (a revoked certificate)
   std::string content_type = "application/json";  // /metrics: Prometheus' text format
+  // Further headers, written as they are (the tracking page's Content-Security-Policy...).
+  std::vector<std::pair<std::string, std::string>> headers{};
 };
 
 struct Target;  // a request target split into path and query, in service.cpp
@@ -79,6 +86,7 @@ class Service {
   Response push_events(const DeviceId& device, const Request& request);
   Response pull(const DeviceId& device, const Target& target);
   Response track(std::string_view code);
+  Response track_page(const Request& request, const Target* target, std::string_view code);
   Response backoffice(const Request& request, const Target& target, std::string_view path);
   Response issue_parcel(const Request& request);
   Response list_parcels(const Target& target);

@@ -44,6 +44,8 @@ struct SubmissionRecord {
   SubmissionState state = SubmissionState::registered;
   std::int64_t filed_at_ms = 0;
   std::vector<HistoryStep> history;
+  // The receipt's language (ISO 639-1), the tracking page's default; empty: unknown.
+  std::string language{};
 };
 
 struct SubmissionFilter {
