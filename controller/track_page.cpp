@@ -334,9 +334,16 @@ std::string render_track_page(const SubmissionRecord& record, const TrackPageSet
               "</span></li>\n";
     }
   }
+  // The zone, and its offset from UTC as of the latest step (summer time moves it).
+  std::string zone = "UTC";
+  if (!settings.timezone.empty()) {
+    const std::int64_t latest =
+        record.history.empty() ? record.filed_at_ms : record.history.back().at_ms;
+    const std::string machine = when(latest, settings, w.date_order).machine;
+    zone = settings.timezone + " (UTC" + machine.substr(machine.size() - 6) + ")";
+  }
   html += "</ol>\n<p class=\"note\">";
-  html += html_escape(replace_all(std::string(w.times_in), "{zone}",
-                                  settings.timezone.empty() ? "UTC" : settings.timezone));
+  html += html_escape(replace_all(std::string(w.times_in), "{zone}", zone));
   html += "</p>\n";
   close_page(html, w);
   return html;

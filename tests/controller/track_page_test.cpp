@@ -2,6 +2,8 @@
 // words of the receipt, nothing personal, nothing a stranger could inject.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <set>
 
@@ -132,6 +134,28 @@ TEST(TrackPage, EachStepHasItsTimeInUtcClearlyMarked) {
   const std::string en = render_track_page(record(SubmissionState::resolved), settings(), "en");
   EXPECT_TRUE(contains(en, "21/09/2026, 14:13"));
   EXPECT_TRUE(contains(en, "Times are in UTC."));
+}
+
+// main() sets TZ from [institution] timezone; the page then shows the town hall's own time.
+TEST(TrackPage, WithATimeZoneTheStepsAreInTheTownHallsTimeAndTheZoneIsNamed) {
+  const char* before = std::getenv("TZ");
+  const std::string saved = before ? before : "";
+  ::setenv("TZ", "Europe/Bucharest", 1);
+  ::tzset();
+  auto s = settings();
+  s.timezone = "Europe/Bucharest";
+  const std::string html = render_track_page(record(SubmissionState::resolved), s, "en");
+  if (before) {
+    ::setenv("TZ", saved.c_str(), 1);
+  } else {
+    ::unsetenv("TZ");
+  }
+  ::tzset();
+  // 14:13 UTC in September is 17:13 in Bucharest (summer time, UTC+3).
+  EXPECT_TRUE(
+      contains(html, "<time datetime=\"2026-09-21T17:13:20+03:00\">21/09/2026, 17:13</time>"))
+      << html;
+  EXPECT_TRUE(contains(html, "Times are in Europe/Bucharest (UTC+03:00)."));
 }
 
 TEST(TrackPage, TheStepsStillAheadAreShownAfterTheDoneOnes) {
