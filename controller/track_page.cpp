@@ -46,7 +46,7 @@ constexpr std::string_view kStyle =
     "ol li{position:relative;padding:0 0 16px 24px;border-left:3px solid #1d6b35}"
     "ol li.now,ol li.next{border-left-color:#8a8a8a}"
     "ol li:last-child{border-left-color:transparent;padding-bottom:4px}"
-    "ol li::before{content:'';position:absolute;left:-13px;top:3px;width:23px;height:23px;"
+    "ol li::before{content:'';position:absolute;left:-13px;top:0;width:23px;height:23px;"
     "border-radius:50%;background:#1d6b35;border:3px solid #f3f3ef}"
     "ol li.next{color:#555}"
     "ol li.next::before{background:#f3f3ef;border-color:#8a8a8a}"
