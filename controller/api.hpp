@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,7 +26,8 @@ struct Request {
   std::string content_type;   // the Content-Type header, may be empty
   std::string authorization;  // the Authorization header, may be empty
   std::string body;
-  std::string peer_address{};  // the source IP address, e.g. "203.0.113.7" (for throttling)
+  std::string peer_address{};     // the source IP address, e.g. "203.0.113.7" (for throttling)
+  std::string accept_language{};  // the Accept-Language header, may be empty (/track/{code})
 };
 
 struct Response {
@@ -34,6 +37,8 @@ struct Response {
   int retry_after_s = 0;                          // for 429: the Retry-After header
   bool close_connection = false;                  // answer, then close (a revoked certificate)
   std::string content_type = "application/json";  // /metrics: Prometheus' text format
+  // Further headers, written as they are (the tracking page's Content-Security-Policy...).
+  std::vector<std::pair<std::string, std::string>> headers{};
 };
 
 // A request target split once, at routing: the decoded path and its query parameters.

@@ -52,7 +52,7 @@ struct Config {
 
   std::string institution_id = "town-hall";
   std::string institution_name = "Town hall";
-  std::string track_url = "https://127.0.0.1:8444/v1/track/";
+  std::string track_url = "https://127.0.0.1:8444/track/";  // the tracking page
   // The town hall's time zone (IANA name, e.g. "Europe/Bucharest"): the registry's year turns
   // at its midnight. Empty: the machine's local time.
   std::string timezone;

@@ -308,6 +308,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.target = std::string(msg.target());
     request.content_type = std::string(msg[http::field::content_type]);
     request.authorization = std::string(msg[http::field::authorization]);
+    request.accept_language = std::string(msg[http::field::accept_language]);
     request.body = msg.body();
     request.peer_address = peer_address_;
     Response response;
@@ -344,6 +345,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->set(http::field::content_type, response.content_type);
     res->set(http::field::cache_control, "no-store");
     if (!response.allow.empty()) res->set(http::field::allow, response.allow);
+    for (const auto& [name, value] : response.headers) res->set(name, value);
     if (response.status == 401) res->set(http::field::www_authenticate, "Bearer");
     if (response.retry_after_s > 0) {
       res->set(http::field::retry_after, std::to_string(response.retry_after_s));

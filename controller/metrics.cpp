@@ -23,6 +23,7 @@ std::string route_template(Listener listener, std::string_view path) {
   }
   if (path == "/metrics" || path == "/v1/enrol") return std::string(path);
   if (path.starts_with("/v1/track/")) return "/v1/track/{code}";
+  if (path.starts_with("/track/")) return "/track/{code}";
   constexpr std::string_view kBackoffice = "/v1/backoffice/";
   if (path.starts_with(kBackoffice)) {
     std::string_view rest = path.substr(kBackoffice.size());

@@ -17,6 +17,7 @@
 #include "controller/encoding.hpp"
 #include "controller/qr_png.hpp"
 #include "controller/revocation.hpp"
+#include "controller/track_page.hpp"
 
 namespace civicbox::controller {
 
@@ -116,8 +117,16 @@ Response Service::route_device(const DeviceIdentity& box, const Request& request
 }
 
 Response Service::route_public(const Request& request) {
+  constexpr std::string_view kTrackPage = "/track/";
   auto target = parse_target(request.target);
-  if (!target) return from_error(target.error());
+  if (!target) {
+    // A citizen's garbled link still gets a page that says what to do, not JSON.
+    if (std::string_view(request.target).starts_with(kTrackPage)) {
+      if (request.method != "GET") return method_not_allowed("GET");
+      return track_page(request, nullptr, "");
+    }
+    return from_error(target.error());
+  }
   std::string_view path = target->path;
   if (path == "/healthz") return json_response(200, {{"status", "ok"}});
   if (path == "/readyz") return ready();
@@ -138,6 +147,10 @@ Response Service::route_public(const Request& request) {
   if (path.starts_with(kTrack)) {
     if (request.method != "GET") return method_not_allowed("GET");
     return track(path.substr(kTrack.size()));
+  }
+  if (path.starts_with(kTrackPage)) {
+    if (request.method != "GET") return method_not_allowed("GET");
+    return track_page(request, &*target, path.substr(kTrackPage.size()));
   }
   constexpr std::string_view kBackoffice = "/v1/backoffice/";
   if (path.starts_with(kBackoffice)) {
@@ -217,6 +230,50 @@ Response Service::track(std::string_view text) {
                              {"kind", known_kind ? r.kind : std::string("other")},
                              {"filed_at", rfc3339(r.filed_at_ms)},
                              {"history", history_json(r)}});
+}
+
+// The HTML twin of track(): the same three problems with the same statuses, as pages a citizen
+// understands. Unknown query parameters are ignored (a QR reader or a messenger may add some).
+Response Service::track_page(const Request& request, const Target* target, std::string_view text) {
+  TrackPageSettings settings{config_.institution_name, config_.document_kinds, config_.languages,
+                             config_.timezone};
+  std::string_view asked;
+  if (target) asked = param(*target, "lang").value_or("");
+  const std::string fallback = default_language_of(config_);
+  auto page = [](int status, std::string html, const std::string& language) {
+    Response r{status, std::move(html), {}};
+    r.content_type = "text/html; charset=utf-8";
+    r.headers = {
+        {"Content-Security-Policy",
+         "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+         "frame-ancestors 'none'"},
+        {"X-Content-Type-Options", "nosniff"},
+        {"Referrer-Policy", "no-referrer"},
+        {"Content-Language", language},
+        {"Vary", "Accept-Language"},
+    };
+    return r;
+  };
+  auto problem = [&](int status, TrackProblem what) {
+    const std::string language =
+        choose_track_language(asked, "", request.accept_language, fallback);
+    return page(status, render_track_problem(what, text, settings, language), language);
+  };
+  auto code = TrackingCode::parse(text);
+  if (!code) {
+    return problem(400, code.error().code == ErrorCode::bad_check ? TrackProblem::mistyped_code
+                                                                  : TrackProblem::malformed_code);
+  }
+  auto found = storage_.find_submission(*code);
+  if (!found) {
+    const Response answer = from_error(found.error());  // logs it
+    return problem(answer.status >= 500 ? answer.status : 500, TrackProblem::unavailable);
+  }
+  if (!*found) return problem(404, TrackProblem::unknown_code);
+  const SubmissionRecord& record = **found;
+  const std::string language =
+      choose_track_language(asked, record.language, request.accept_language, fallback);
+  return page(200, render_track_page(record, settings, language), language);
 }
 
 }  // namespace civicbox::controller

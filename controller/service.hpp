@@ -12,6 +12,8 @@
 //     POST /v1/device/status          the box's state (doors, paper, faults): its health
 //   public  (server TLS)
 //     GET  /v1/track/{code}           a filed document's status, no personal data
+//     GET  /track/{code}[?lang=xx]    the same as an HTML page for the citizen's phone (the
+//                                     receipt's QR opens it; track_page.hpp)
 //     POST /v1/enrol                  a token and a CSR: a certificate (fleet_identity.hpp);
 //                                     failures are throttled per source address
 //     /v1/backoffice/...              a bearer token with a role (backoffice.hpp)
@@ -24,6 +26,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/ids.hpp"
 #include "common/random.hpp"
@@ -62,6 +66,7 @@ class Service {
   Response record_status(const DeviceId& device, const Request& request);
   Response pull(const DeviceId& device, const Target& target);
   Response track(std::string_view code);
+  Response track_page(const Request& request, const Target* target, std::string_view code);
   Response enrol(const Request& request);
   Response renew(const DeviceIdentity& box, const Request& request);
   Response record_self_test(const DeviceIdentity& box, const Request& request);

@@ -53,8 +53,8 @@ struct SubmissionRecord {
   SubmissionState state = SubmissionState::registered;
   std::int64_t filed_at_ms = 0;
   std::vector<HistoryStep> history;
-  std::string language;   // the receipt's language (empty: the box did not say)
-  std::string reference;  // the back office's own reference (empty: none attached)
+  std::string language{};   // the receipt's language (ISO 639-1), the tracking page's default
+  std::string reference{};  // the back office's own reference (empty: none attached)
 };
 
 struct SubmissionFilter {
