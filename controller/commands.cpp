@@ -7,6 +7,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/random.hpp"
+#include "controller/backoffice.hpp"
 #include "controller/fleet_ca.hpp"
 #include "controller/fleet_identity.hpp"
 #include "controller/qr_png.hpp"
@@ -199,6 +200,44 @@ int run_revoke(const Config& config, const std::string& box, const std::string& 
                "now is refused.\n"
             << "A running controller closes the box's connections within a few seconds. To put "
                "the box back into service, create a new token for it and re-enrol it.\n";
+  return 0;
+}
+
+int run_api_token_create(const Config& config, const std::string& name, const std::string& role) {
+  if (auto ok = check_api_token_name(name); !ok)
+    return fail(ok.error().context("--name").describe());
+  if (auto ok = parse_role(role); !ok) return fail(ok.error().context("--role").describe());
+  auto office = open_office(config);
+  if (!office) return fail(office.error().describe());
+  NewApiToken made = make_api_token(office->get()->random);
+  auto added = (*office)->storage->add_api_token(made.sha256_hex, name, role, wall_clock_ms(),
+                                                 command_line_actor());
+  if (!added) return fail(added.error().context("api-token create").describe());
+  std::cout << "name: " << name << "\nrole: " << role << "\ntoken: " << made.token << "\n"
+            << "Give it to whoever calls the back office as 'Authorization: Bearer <token>'. It is "
+               "shown this once: the controller keeps only its SHA-256.\n";
+  return 0;
+}
+
+int run_api_token_list(const Config& config) {
+  auto office = open_office(config);
+  if (!office) return fail(office.error().describe());
+  auto tokens = (*office)->storage->list_api_tokens();
+  if (!tokens) return fail(tokens.error().context("api-token list").describe());
+  for (const auto& t : *tokens) {
+    std::cout << t.name << "  " << t.role << "  created " << rfc3339(t.created_at_ms)
+              << (t.revoked_at_ms ? "  revoked " + rfc3339(*t.revoked_at_ms) : std::string())
+              << "\n";
+  }
+  return 0;
+}
+
+int run_api_token_revoke(const Config& config, const std::string& name) {
+  auto office = open_office(config);
+  if (!office) return fail(office.error().describe());
+  auto revoked = (*office)->storage->revoke_api_token(name, wall_clock_ms(), command_line_actor());
+  if (!revoked) return fail(revoked.error().context("api-token revoke").describe());
+  std::cout << "API token " << name << " revoked: the next request with it gets 401.\n";
   return 0;
 }
 

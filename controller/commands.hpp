@@ -38,4 +38,9 @@ int run_token_list(const Config& config, const std::optional<std::string>& box);
 int run_certs_list(const Config& config, const std::optional<std::string>& box);
 int run_revoke(const Config& config, const std::string& box, const std::string& reason);
 
+// Back-office API tokens (backoffice.hpp): made with a role, shown once; listed; revoked.
+int run_api_token_create(const Config& config, const std::string& name, const std::string& role);
+int run_api_token_list(const Config& config);
+int run_api_token_revoke(const Config& config, const std::string& name);
+
 }  // namespace civicbox::controller

@@ -60,6 +60,11 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "I/O threads")->check(CLI::Range(1, 64));
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format,
+                 "text, or json: one JSON object per line (ts, level, program, thread, msg) for a "
+                 "log collector; CIVICBOX_LOG_FORMAT overrides it")
+      ->check(CLI::IsMember({"text", "json"}));
 
   CLI::App* ca = app.add_subcommand("ca", "The fleet CA that signs the boxes' certificates");
   ca->require_subcommand(1);
@@ -144,9 +149,27 @@ int main(int argc, char** argv) {
   revoke->add_option("--reason", revoke_reason,
                      "Why, for the log and the box's technician (up to 200 bytes)");
 
+  std::string api_token_name;
+  std::string api_token_role;
+  CLI::App* api_token =
+      app.add_subcommand("api-token", "Bearer tokens for the back office, each with a role");
+  api_token->require_subcommand(1);
+  CLI::App* api_token_create = api_token->add_subcommand("create", "Make a token, shown once");
+  api_token_create->footer(
+      "Roles: operator (everything), clerk (reads; moves submissions, attaches references,\n"
+      "issues and changes parcels), auditor (reads only: lists, the audit trail, the doors'\n"
+      "trail, the dashboard's figures). Every change made with a token is in the audit trail\n"
+      "under its name. Prints 'token: ...' once; the controller keeps only its SHA-256.");
+  api_token_create->add_option("--name", api_token_name, "Whose it is, e.g. registry or dashboard")
+      ->required();
+  api_token_create->add_option("--role", api_token_role, "operator, clerk or auditor")->required();
+  CLI::App* api_token_list = api_token->add_subcommand("list", "The tokens, never the secret");
+  CLI::App* api_token_revoke = api_token->add_subcommand("revoke", "Stop a token at once");
+  api_token_revoke->add_option("--name", api_token_name, "The token's name")->required();
+
   CLI11_PARSE(app, argc, argv);
 
-  setup_logging("controller", log_level);
+  setup_logging("controller", log_level, log_format);
 
   auto loaded = load_config(config_file);
   if (!loaded) return fail(loaded.error().context("reading " + config_file).describe());
@@ -160,6 +183,11 @@ int main(int argc, char** argv) {
   if (token_list->parsed()) return run_token_list(config, list_box);
   if (certs_list->parsed()) return run_certs_list(config, list_box);
   if (revoke->parsed()) return run_revoke(config, revoke_box, revoke_reason);
+  if (api_token_create->parsed()) {
+    return run_api_token_create(config, api_token_name, api_token_role);
+  }
+  if (api_token_list->parsed()) return run_api_token_list(config);
+  if (api_token_revoke->parsed()) return run_api_token_revoke(config, api_token_name);
 
   if (!device_listen.empty()) {
     auto ep = parse_endpoint(device_listen);

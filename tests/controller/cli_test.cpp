@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "common/identity_wire.hpp"
+#include "controller/encoding.hpp"
+#include "controller/storage.hpp"
 #include "controller/webhooks.hpp"
 #include "drivers/scanner/qr/qr_code.hpp"
 #include "tests/controller/events.hpp"
@@ -162,6 +164,57 @@ TEST_F(ControllerCliTest, CaInitImportsAnExistingCaAndRefusesSomethingThatIsNoCa
   ASSERT_EQ(imported.code, 0) << imported.err;
   EXPECT_EQ(read_file(dir_.path() / "imported" / "ca.crt"), read_file(fleet() / "ca.crt"));
   EXPECT_TRUE(std::filesystem::exists(dir_.path() / "imported" / "controller.crt"));
+}
+
+TEST_F(ControllerCliTest, ApiTokensAreMadeListedAndRevokedAndTheTrailNamesTheCommandLine) {
+  Finished made = controller({"api-token", "create", "--name", "dashboard", "--role", "auditor"});
+  ASSERT_EQ(made.code, 0) << made.err;
+  const std::string token = made.value("token");
+  ASSERT_EQ(token.size(), 43u) << made.text();
+  {
+    auto storage = open_sqlite_storage(dir_.path() / "data", {"x", false});
+    ASSERT_TRUE(storage);
+    auto found = (*storage)->find_api_token(sha256_hex(token));
+    ASSERT_TRUE(found && *found);
+    EXPECT_EQ((*found)->role, "auditor");
+    auto trail = (*storage)->list_audit({});
+    ASSERT_TRUE(trail && !trail->empty());
+    EXPECT_EQ(trail->front().action, "api_token.create");
+    EXPECT_EQ(trail->front().actor.rfind("cli:", 0), 0u) << trail->front().actor;
+  }
+  Finished listed = controller({"api-token", "list"});
+  ASSERT_EQ(listed.code, 0);
+  EXPECT_NE(listed.text().find("dashboard  auditor"), std::string::npos) << listed.text();
+  EXPECT_EQ(listed.text().find(token), std::string::npos) << "shown once only";
+  EXPECT_EQ(controller({"api-token", "create", "--name", "x", "--role", "admin"}).code, 1);
+  EXPECT_EQ(controller({"api-token", "create", "--name", "dashboard", "--role", "clerk"}).code, 1);
+  ASSERT_EQ(controller({"api-token", "revoke", "--name", "dashboard"}).code, 0);
+  Finished again = controller({"api-token", "revoke", "--name", "dashboard"});
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.err.find("no API token"), std::string::npos) << again.err;
+}
+
+TEST_F(ControllerCliTest, JsonLogsAreOneObjectPerLineEvenWithANewlineInWhatIsLogged) {
+  Finished revoked = controller({"--log-format", "json", "revoke", "--box", "box-0009",
+                                 "--reason", "lost \"in transit\"\nsecond line"});
+  ASSERT_EQ(revoked.code, 0) << revoked.err;
+  std::istringstream lines(revoked.err);
+  std::string line;
+  int warnings = 0;
+  while (std::getline(lines, line)) {
+    json entry = json::parse(line, nullptr, false);
+    ASSERT_FALSE(entry.is_discarded()) << "not one JSON object: " << line;
+    EXPECT_EQ(entry.at("program"), "controller");
+    EXPECT_TRUE(entry.at("ts").get<std::string>().ends_with("Z"));
+    if (entry.at("level") == "warning") {
+      ++warnings;
+      EXPECT_NE(entry.at("msg").get<std::string>().find("\"in transit\"\nsecond line"),
+                std::string::npos)
+          << line;
+    }
+  }
+  EXPECT_EQ(warnings, 1) << revoked.err;
+  EXPECT_EQ(controller({"--log-format", "xml", "api-token", "list"}).code, 105) << "CLI11 refuses it";
 }
 
 TEST_F(ControllerCliTest, TokenCreateWritesAQrCodeThatScansToTheToken) {
