@@ -190,6 +190,21 @@ Expected<std::optional<std::int64_t>> optional_until(const Target& target) {
   return std::optional<std::int64_t>{*to + (whole_day ? kDayMs : 1)};
 }
 
+// The from, to and limit query parameters of a list.
+struct Window {
+  std::optional<std::int64_t> from;
+  std::optional<std::int64_t> before;
+  int limit = 100;
+};
+
+Expected<Window> parse_window(const Target& target) {
+  Window w;
+  CIVICBOX_TRY(w.from, optional_time(target, "from"));
+  CIVICBOX_TRY(w.before, optional_until(target));
+  CIVICBOX_TRY(w.limit, parse_limit(target));
+  return w;
+}
+
 std::optional<std::string> optional_param(const Target& target, std::string_view name) {
   auto text = param(target, name);
   if (!text) return std::nullopt;
@@ -386,15 +401,11 @@ Response BackOffice::list_submissions(const Request&, const Target& target, Para
   }
   filter.device_id = optional_param(target, "box");
   filter.kind = optional_param(target, "kind");
-  auto from = optional_time(target, "from");
-  if (!from) return from_error(from.error());
-  filter.filed_from_ms = *from;
-  auto to = optional_until(target);
-  if (!to) return from_error(to.error());
-  filter.filed_before_ms = *to;
-  auto limit = parse_limit(target);
-  if (!limit) return from_error(limit.error());
-  filter.limit = *limit;
+  auto window = parse_window(target);
+  if (!window) return from_error(window.error());
+  filter.filed_from_ms = window->from;
+  filter.filed_before_ms = window->before;
+  filter.limit = window->limit;
   auto found = storage_.list_submissions(filter);
   if (!found) return from_error(found.error());
   Json items = Json::array();
@@ -669,17 +680,9 @@ Response BackOffice::list_doors(const Request&, const Target& target, Params, co
   if (auto ok = only_params(target, {"box", "from", "to", "limit"}); !ok) {
     return from_error(ok.error());
   }
-  DoorFilter filter;
-  filter.device_id = optional_param(target, "box");
-  auto from = optional_time(target, "from");
-  if (!from) return from_error(from.error());
-  filter.from_ms = *from;
-  auto to = optional_until(target);
-  if (!to) return from_error(to.error());
-  filter.before_ms = *to;
-  auto limit = parse_limit(target);
-  if (!limit) return from_error(limit.error());
-  filter.limit = *limit;
+  auto window = parse_window(target);
+  if (!window) return from_error(window.error());
+  DoorFilter filter{optional_param(target, "box"), window->from, window->before, window->limit};
   auto doors = storage_.list_door_openings(filter);
   if (!doors) return from_error(doors.error());
   Json items = Json::array();
@@ -701,18 +704,10 @@ Response BackOffice::list_audit(const Request&, const Target& target, Params, co
   if (auto ok = only_params(target, {"actor", "target", "from", "to", "limit"}); !ok) {
     return from_error(ok.error());
   }
-  AuditFilter filter;
-  filter.actor = optional_param(target, "actor");
-  filter.target = optional_param(target, "target");
-  auto from = optional_time(target, "from");
-  if (!from) return from_error(from.error());
-  filter.from_ms = *from;
-  auto to = optional_until(target);
-  if (!to) return from_error(to.error());
-  filter.before_ms = *to;
-  auto limit = parse_limit(target);
-  if (!limit) return from_error(limit.error());
-  filter.limit = *limit;
+  auto window = parse_window(target);
+  if (!window) return from_error(window.error());
+  AuditFilter filter{optional_param(target, "actor"), optional_param(target, "target"),
+                     window->from, window->before, window->limit};
   auto entries = storage_.list_audit(filter);
   if (!entries) return from_error(entries.error());
   Json items = Json::array();

@@ -125,6 +125,39 @@ class Pool {
   virtual void give_back(Connection* connection) = 0;
 };
 
+// How often a transaction the database aborted (deadlock, serialization) is run again.
+inline constexpr int kTransactionAttempts = 5;
+
+// Runs `body` in a transaction on a leased connection; again from the start when PostgreSQL
+// aborted it for a deadlock, a serialization failure or a unique key another transaction took
+// meanwhile, or the connection broke before the commit (the server restarted): each of those
+// rolled everything back. Whether a COMMIT that got no answer took effect is unknown: it is not
+// run again (an insert run twice would say "conflict"); the caller hears unavailable and asks
+// again itself, as a box does with its batch.
+template <class Body>
+auto in_transaction(Pool& pool, Body&& body) -> decltype(body(std::declval<Connection&>())) {
+  using Result = decltype(body(std::declval<Connection&>()));
+  for (int attempt = 1;; ++attempt) {
+    auto lease = pool.acquire();
+    if (!lease) return Result(lease.error());
+    Connection& db = **lease;
+    if (auto begun = db.begin(); !begun) {
+      if (db.retryable() && attempt < kTransactionAttempts) continue;
+      return Result(begun.error());
+    }
+    Result result = body(db);
+    if (result) {
+      auto committed = db.commit();
+      if (committed) return result;
+      db.rollback();
+      return Result(committed.error());
+    }
+    const bool again = db.retryable() && attempt < kTransactionAttempts;
+    db.rollback();
+    if (!again) return result;
+  }
+}
+
 // SQLite: the file `file`, WAL, synchronous=FULL unless !durable; one connection.
 Expected<std::unique_ptr<Pool>> open_sqlite(const std::filesystem::path& file, bool durable);
 

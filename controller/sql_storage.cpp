@@ -483,9 +483,6 @@ int registry_year(std::int64_t now_ms) {
   return tm.tm_year + 1900;
 }
 
-// How often a transaction PostgreSQL aborted (deadlock, serialization) is run again.
-constexpr int kAttempts = 5;
-
 class SqlStorage final : public Storage {
  public:
   SqlStorage(std::unique_ptr<sql::Pool> pool, std::string institution, webhooks::Routes routes)
@@ -1144,35 +1141,10 @@ class SqlStorage final : public Storage {
   }
 
  private:
-  // Runs `body` in a transaction on a leased connection; again from the start when PostgreSQL
-  // aborted it for a deadlock, a serialization failure or a unique key another transaction took
-  // meanwhile, or the connection broke before the commit (the server restarted): each of those
-  // rolled everything back.
+  // In a transaction, run again when the database says it is worth it (sql::in_transaction).
   template <class Body>
   auto transaction(Body&& body) -> decltype(body(std::declval<Connection&>())) {
-    using Result = decltype(body(std::declval<Connection&>()));
-    for (int attempt = 1;; ++attempt) {
-      auto lease = pool_->acquire();
-      if (!lease) return Result(lease.error());
-      Connection& db = **lease;
-      if (auto begun = db.begin(); !begun) {
-        if (db.retryable() && attempt < kAttempts) continue;
-        return Result(begun.error());
-      }
-      Result result = body(db);
-      if (result) {
-        auto committed = db.commit();
-        if (committed) return result;
-        // Whether a COMMIT that got no answer took effect is unknown: not run again (an
-        // add_parcel run twice would say "conflict"); the caller hears unavailable and asks
-        // again itself, as a box does with its batch.
-        db.rollback();
-        return Result(committed.error());
-      }
-      const bool again = db.retryable() && attempt < kAttempts;
-      db.rollback();
-      if (!again) return result;
-    }
+    return sql::in_transaction(*pool_, std::forward<Body>(body));
   }
 
   // Runs `body` on a leased connection, outside any transaction (one consistent statement each).
@@ -1207,7 +1179,7 @@ class SqlStorage final : public Storage {
       auto lease = pool_->acquire();
       if (!lease) return Result(lease.error());
       Result result = body(**lease);
-      if (result || !(*lease)->retryable() || attempt >= kAttempts) return result;
+      if (result || !(*lease)->retryable() || attempt >= sql::kTransactionAttempts) return result;
     }
   }
 

@@ -16,35 +16,7 @@ namespace civicbox::controller::webhooks {
 
 namespace {
 
-// How often a transaction PostgreSQL aborted (deadlock, serialization) is run again.
-constexpr int kAttempts = 5;
-
-// `body` in a transaction on a leased connection, again from the start when the database says
-// it is worth it (as the storage does).
-template <class Body>
-auto in_transaction(sql::Pool& pool, Body&& body)
-    -> decltype(body(std::declval<sql::Connection&>())) {
-  using Result = decltype(body(std::declval<sql::Connection&>()));
-  for (int attempt = 1;; ++attempt) {
-    auto lease = pool.acquire();
-    if (!lease) return Result(lease.error());
-    sql::Connection& db = **lease;
-    if (auto begun = db.begin(); !begun) {
-      if (db.retryable() && attempt < kAttempts) continue;
-      return Result(begun.error());
-    }
-    Result result = body(db);
-    if (result) {
-      auto committed = db.commit();
-      if (committed) return result;
-      db.rollback();
-      return Result(committed.error());
-    }
-    const bool again = db.retryable() && attempt < kAttempts;
-    db.rollback();
-    if (!again) return result;
-  }
-}
+using sql::in_transaction;
 
 std::size_t discard_body(char* /*data*/, std::size_t size, std::size_t count, void* user) {
   auto* seen = static_cast<std::size_t*>(user);
