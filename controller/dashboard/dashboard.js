@@ -143,10 +143,11 @@
 
   // ---- plots
 
-  function niceMax(v) {
-    if (v <= 0) return 1;
-    const p = Math.pow(10, Math.floor(Math.log10(v)));
-    for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  // A round step for four grid lines at or above v (whole numbers when `whole`).
+  function niceStep(v, whole) {
+    const raw = Math.max(v, whole ? 1 : 0.1) / 4;
+    const p = Math.pow(10, Math.floor(Math.log10(raw)));
+    for (const m of [1, 2, 5, 10]) if (m * p >= raw && (!whole || m * p >= 1)) return m * p;
     return 10 * p;
   }
   function legend(items) {
@@ -159,14 +160,15 @@
     const box = $('days-plot');
     box.replaceChildren();
     const W = 560, H = 240, L = 40, R = 10, T = 10, B = 40;
-    const max = niceMax(Math.max(1, ...days.map((d) => Math.max(d.filed, d.collected))));
+    const step = niceStep(Math.max(1, ...days.map((d) => Math.max(d.filed, d.collected))), true);
+    const max = step * 4;
     const total = days.reduce((a, d) => a + d.filed, 0), picked = days.reduce((a, d) => a + d.collected, 0);
     const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', id: 'days-svg',
       'aria-label': `Per day over ${days.length} days: ${total} filed, ${picked} picked up` });
     for (let i = 0; i <= 4; i++) {
       const y = T + (H - T - B) * (1 - i / 4);
       s.append(svg('line', { x1: L, x2: W - R, y1: y, y2: y, class: 'grid' }));
-      s.append(svg('text', { x: L - 6, y: y + 4, 'text-anchor': 'end' }, Math.round(max * i / 4 * 10) / 10));
+      s.append(svg('text', { x: L - 6, y: y + 4, 'text-anchor': 'end' }, step * i));
     }
     const slot = (W - L - R) / Math.max(days.length, 1);
     const bar = Math.max(1, slot / 2 - 1);
@@ -179,7 +181,7 @@
         r.append(svg('title', {}, `${d.date}: ${d[k]} ${k === 'filed' ? 'filed' : 'picked up'}`));
         s.append(r);
       }
-      if (i % every === 0 || i === days.length - 1) {
+      if ((days.length - 1 - i) % every === 0) {
         s.append(svg('text', { x: x + slot / 2, y: H - B + 16, 'text-anchor': 'middle' }, d.date.slice(5)));
       }
     });
@@ -197,7 +199,8 @@
     }
     const W = 560, L = 150, R = 60, T = 24, row = 34;
     const H = T + rows.length * row + 30;
-    const max = niceMax(Math.max(...rows.map((r) => r.p90_hours)));
+    const step = niceStep(Math.max(...rows.map((r) => r.p90_hours)), false);
+    const max = step * 4;
     const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', id: 'resolution-svg',
       'aria-label': 'Hours from filing to resolution per kind: ' +
         rows.map((r) => `${r.kind} median ${r.median_hours.toFixed(1)}, 90th percentile ${r.p90_hours.toFixed(1)}`).join('; ') });
@@ -205,9 +208,9 @@
     for (let i = 0; i <= 4; i++) {
       const gx = x(max * i / 4);
       s.append(svg('line', { x1: gx, x2: gx, y1: T - 6, y2: H - 26, class: 'grid' }));
-      s.append(svg('text', { x: gx, y: H - 10, 'text-anchor': 'middle' }, Math.round(max * i / 4 * 10) / 10));
+      s.append(svg('text', { x: gx, y: H - 10, 'text-anchor': 'middle' }, +(step * i).toFixed(1)));
     }
-    s.append(svg('text', { x: W - R + 4, y: H - 10 }, 'hours'));
+    s.append(svg('text', { x: L - 8, y: H - 10, 'text-anchor': 'end' }, 'hours'));
     rows.forEach((r, i) => {
       const y = T + i * row;
       const label = r.kind.length > 20 ? r.kind.slice(0, 19) + '…' : r.kind;
@@ -237,7 +240,7 @@
     for (const s of items) {
       body.append(el('tr', { class: 'trouble' }, el('td', {}, el('code', {}, s.tracking_code)),
         el('td', {}, s.registration_number || s.provisional_number || '—'), el('td', {}, s.kind),
-        el('td', {}, s.box), el('td', { class: 'num' }, s.waiting_days)));
+        el('td', { class: 'nowrap' }, s.box), el('td', { class: 'num' }, s.waiting_days)));
     }
   }
 
@@ -252,7 +255,7 @@
     for (const s of data.submissions) {
       body.append(el('tr', {}, el('td', {}, el('code', {}, s.tracking_code)),
         el('td', {}, s.registration_number || s.provisional_number || '—'), el('td', {}, s.kind),
-        el('td', {}, s.box), el('td', {}, s.state.replace(/_/g, ' ')), el('td', {}, when(s.filed_at))));
+        el('td', { class: 'nowrap' }, s.box), el('td', {}, s.state.replace(/_/g, ' ')), el('td', {}, when(s.filed_at))));
     }
   }
 

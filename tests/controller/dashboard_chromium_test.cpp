@@ -196,6 +196,12 @@ class DashboardChromium : public ::testing::Test {
     EXPECT_TRUE(browser_->value_of(kOverflow).get<bool>())
         << name << ": wider than the window: "
         << browser_->value_of("document.documentElement.scrollWidth");
+    // No table needs its own sideways scrolling either: every column is in sight.
+    EXPECT_EQ(browser_->value_of("[...document.querySelectorAll('.scroll')]"
+                                 ".filter(e => e.scrollWidth > e.clientWidth).map(e => e.id ||"
+                                 " e.firstElementChild.id).join(',')"),
+              "")
+        << name;
     // Nothing fetched besides the page's own three files and the back office's JSON.
     EXPECT_EQ(browser_->value_of("performance.getEntriesByType('resource')"
                                  ".filter(e => !e.name.startsWith(location.origin)).length"),
@@ -284,6 +290,7 @@ TEST_F(DashboardChromium, ShowsTheBoxesTheFiguresAndWhatWaitsThenFiltersByBox) {
   // A tablet, upright: still no sideways scrolling.
   browser_->set_viewport({768, 1024, 2, true});
   EXPECT_TRUE(wait_for(kOverflow));
+  expect_fits("tablet");
   browser_->screenshot(kScreens / "dashboard-tablet.png");
 
   // Signing out forgets the token.
