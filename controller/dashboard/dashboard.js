@@ -35,7 +35,10 @@
     if (!iso) return '—';
     const d = new Date(iso);
     if (isNaN(d)) return iso;
-    return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    // Short, and the year only when it is not this one: the tables stay narrow on a tablet.
+    const options = { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' };
+    if (d.getFullYear() !== new Date().getFullYear()) options.year = 'numeric';
+    return d.toLocaleString(undefined, options);
   }
 
   class Unauthorized extends Error {}

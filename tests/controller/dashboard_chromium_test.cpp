@@ -300,6 +300,35 @@ TEST_F(DashboardChromium, ShowsTheBoxesTheFiguresAndWhatWaitsThenFiltersByBox) {
   EXPECT_EQ(browser_->value_of("sessionStorage.length"), 0);
 }
 
+TEST_F(DashboardChromium, TheFilesComeWithTheirTypesAndAStrictPolicy) {
+  auto header = [](const Response& r, const std::string& name) {
+    for (const auto& [key, value] : r.headers) {
+      if (key == name) return value;
+    }
+    return std::string();
+  };
+  for (const auto& [path, type] : std::vector<std::pair<std::string, std::string>>{
+           {"/dashboard", "text/html; charset=utf-8"},
+           {"/dashboard/", "text/html; charset=utf-8"},
+           {"/dashboard/dashboard.css", "text/css; charset=utf-8"},
+           {"/dashboard/dashboard.js", "text/javascript; charset=utf-8"}}) {
+    Response r = service_->handle_public({"GET", path, "", "", ""});
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_EQ(r.content_type, type) << path;
+    EXPECT_FALSE(r.body.empty()) << path;
+    EXPECT_EQ(header(r, "Cache-Control"), "no-cache") << path;
+    EXPECT_EQ(header(r, "Content-Security-Policy"),
+              "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; "
+              "script-src 'self'; frame-ancestors 'none'")
+        << path;
+  }
+  EXPECT_EQ(service_->handle_public({"POST", "/dashboard", "", "", ""}).status, 405);
+  EXPECT_EQ(service_->handle_public({"GET", "/dashboard/other.js", "", "", ""}).status, 404);
+  // The browser enforces that policy: the page still works under it (no inline script or style).
+  ASSERT_NO_FATAL_FAILURE(sign_in());
+  EXPECT_EQ(browser_->value_of("document.querySelectorAll('#boxes tbody tr').length"), 3);
+}
+
 TEST_F(DashboardChromium, ARefusedTokenAsksAgain) {
   browser_->navigate(url("/dashboard/"));
   ASSERT_TRUE(wait_for("!document.getElementById('signin').hidden"));
