@@ -24,6 +24,10 @@ std::string route_template(Listener listener, std::string_view path) {
   if (path == "/metrics" || path == "/v1/enrol") return std::string(path);
   if (path.starts_with("/v1/track/")) return "/v1/track/{code}";
   if (path.starts_with("/track/")) return "/track/{code}";
+  for (std::string_view known : {"/dashboard", "/dashboard/", "/dashboard/index.html",
+                                 "/dashboard/dashboard.css", "/dashboard/dashboard.js"}) {
+    if (path == known) return std::string(known);
+  }
   constexpr std::string_view kBackoffice = "/v1/backoffice/";
   if (path.starts_with(kBackoffice)) {
     std::string_view rest = path.substr(kBackoffice.size());

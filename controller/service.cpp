@@ -14,6 +14,7 @@
 #include "common/json_strict.hpp"
 #include "common/pickup_hash.hpp"
 #include "common/wire.hpp"
+#include "controller/dashboard.hpp"
 #include "controller/encoding.hpp"
 #include "controller/qr_png.hpp"
 #include "controller/revocation.hpp"
@@ -151,6 +152,20 @@ Response Service::route_public(const Request& request) {
   if (path.starts_with(kTrackPage)) {
     if (request.method != "GET") return method_not_allowed("GET");
     return track_page(request, &*target, path.substr(kTrackPage.size()));
+  }
+  if (auto file = dashboard_file(path)) {
+    if (request.method != "GET") return method_not_allowed("GET");
+    Response r{200, std::string(file->body), {}};
+    r.content_type = std::string(file->content_type);
+    r.headers = {
+        {"Content-Security-Policy",
+         "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; "
+         "script-src 'self'; frame-ancestors 'none'"},
+        {"Cache-Control", "no-cache"},
+        {"X-Content-Type-Options", "nosniff"},
+        {"Referrer-Policy", "no-referrer"},
+    };
+    return r;
   }
   constexpr std::string_view kBackoffice = "/v1/backoffice/";
   if (path.starts_with(kBackoffice)) {
