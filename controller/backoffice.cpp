@@ -132,7 +132,8 @@ Json box_json(const BoxRecord& b, std::int64_t now_ms, int offline_after_s, bool
   return out;
 }
 
-Json command_json(const CommandRecord& c) {
+// A command never reported and past its time is "expired": the box will not get it any more.
+Json command_json(const CommandRecord& c, std::int64_t now_ms) {
   Json out = {{"id", c.id},
               {"box", c.device_id},
               {"kind", c.kind},
@@ -141,14 +142,17 @@ Json command_json(const CommandRecord& c) {
               {"issued_by", c.issued_by},
               {"created_at", rfc3339(c.created_at_ms)},
               {"expires_at", rfc3339(c.expires_at_ms)}};
-  out["outcome"] = optional_json(c.outcome);
+  out["outcome"] =
+      !c.outcome && c.expires_at_ms <= now_ms ? Json("expired") : optional_json(c.outcome);
   out["detail"] = optional_json(c.detail);
   out["done_at"] = c.done_at_ms ? Json(rfc3339(*c.done_at_ms)) : Json(nullptr);
   return out;
 }
 
-// "2026-11-23" (the town hall's midnight) or "2026-11-23T08:00:00Z".
-Expected<std::int64_t> parse_time(std::string_view name, std::string_view text) {
+// "2026-11-23" (the town hall's midnight, or the next one with `day_after`) or
+// "2026-11-23T08:00:00Z". mktime counts a day of 23 or 25 hours (a clock change) right.
+Expected<std::int64_t> parse_time(std::string_view name, std::string_view text,
+                                  bool day_after = false) {
   std::tm tm{};
   const std::string s(text);
   const bool date_only = s.size() == 10;
@@ -159,6 +163,7 @@ Expected<std::int64_t> parse_time(std::string_view name, std::string_view text) 
                                                        "(2026-11-23T08:00:00Z)");
   }
   if (date_only) {
+    if (day_after) ++tm.tm_mday;  // mktime normalises the 32nd
     tm.tm_isdst = -1;
     return static_cast<std::int64_t>(std::mktime(&tm)) * 1000;
   }
@@ -184,10 +189,11 @@ Expected<std::optional<std::int64_t>> optional_time(const Target& target, std::s
 
 // "to": a day counts whole (before the next local midnight); an instant is included.
 Expected<std::optional<std::int64_t>> optional_until(const Target& target) {
-  CIVICBOX_TRY(auto to, optional_time(target, "to"));
-  if (!to) return to;
-  const bool whole_day = param(target, "to")->size() == 10;
-  return std::optional<std::int64_t>{*to + (whole_day ? kDayMs : 1)};
+  auto text = param(target, "to");
+  if (!text) return std::optional<std::int64_t>{};
+  CIVICBOX_TRY(auto until, parse_time("to", *text, true));
+  const bool whole_day = text->size() == 10;
+  return std::optional<std::int64_t>{whole_day ? until : until + 1};
 }
 
 // The from, to and limit query parameters of a list.
@@ -541,7 +547,8 @@ Response BackOffice::parcel_change(const Request& request, const std::string& id
         return Expected<void>{};
       });
   if (!read) return from_error(read.error());
-  auto changed = storage_.change_parcel(id, change, static_cast<int>(days), clock_(), by);
+  auto changed =
+      storage_.change_parcel(id, change, static_cast<int>(days), reason.value_or(""), clock_(), by);
   if (!changed) return from_error(changed.error());
   spdlog::info("parcel {} is now {} (by {}{}{})", id, changed->state, by.name, reason ? ": " : "",
                reason.value_or(""));
@@ -632,7 +639,8 @@ Response BackOffice::list_commands(const Request&, const Target& target, Params 
   auto commands = storage_.list_commands(*device);
   if (!commands) return from_error(commands.error());
   Json items = Json::array();
-  for (const auto& c : *commands) items.push_back(command_json(c));
+  const std::int64_t now = clock_();
+  for (const auto& c : *commands) items.push_back(command_json(c, now));
   return json_response(200, {{"box", device->str()}, {"commands", items}});
 }
 

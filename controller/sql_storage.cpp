@@ -706,7 +706,8 @@ class SqlStorage final : public Storage {
   }
 
   Expected<ParcelRecord> change_parcel(const std::string& parcel_id, ParcelChange change, int days,
-                                       std::int64_t now_ms, const Actor& by) override {
+                                       const std::string& reason, std::int64_t now_ms,
+                                       const Actor& by) override {
     return transaction([&](Connection& db) -> Expected<ParcelRecord> {
       // Locks the row: a box's parcel.loaded or parcel.collected and this change are ordered.
       CIVICBOX_CHECK(db.run("UPDATE parcels SET state = state WHERE parcel_id = ?1", {parcel_id}));
@@ -718,6 +719,7 @@ class SqlStorage final : public Storage {
       const bool waiting = p.state == "issued" || p.state == "loaded";
       std::string action;
       Json detail = {{"from", p.state}};
+      if (!reason.empty()) detail["reason"] = reason;
       if (change == ParcelChange::cancel) {
         if (!waiting) {
           return make_error(ErrorCode::conflict,
@@ -1246,12 +1248,22 @@ class SqlStorage final : public Storage {
       if (outcome == "applied") {
         CIVICBOX_CHECK(webhooks::release_parcel_ready(db, loaded->parcel_id, device.str(),
                                                       loaded->compartment, event.at_ms, now_ms));
+        return outcome;
       }
-      return outcome;
+      // Cancelled before the box heard of it, and loaded meanwhile: it stays cancelled, but it
+      // is in a compartment now, for a clerk to take out and the back office to mark returned.
+      CIVICBOX_TRY(std::string late, move_parcel(db, device, loaded->parcel_id, "cancelled",
+                                                 "cancelled", loaded->compartment));
+      return late == "applied" ? std::string("applied: loaded after it was cancelled") : outcome;
     }
     if (const auto* collected = std::get_if<wire::ParcelCollected>(&event.body)) {
-      return move_parcel(db, device, collected->parcel_id, "loaded", "collected",
-                         collected->compartment);
+      CIVICBOX_TRY(std::string outcome, move_parcel(db, device, collected->parcel_id, "loaded",
+                                                    "collected", collected->compartment));
+      if (outcome == "applied") return outcome;
+      // Collected before the box heard of a cancel: the citizen has it, whatever was decided.
+      CIVICBOX_TRY(std::string late, move_parcel(db, device, collected->parcel_id, "cancelled",
+                                                 "collected", collected->compartment));
+      return late == "applied" ? std::string("applied: collected after it was cancelled") : outcome;
     }
     if (const auto* opened = std::get_if<wire::DoorOpened>(&event.body)) {
       CIVICBOX_CHECK(db.run(
@@ -1477,20 +1489,35 @@ class SqlStorage final : public Storage {
   Expected<Statistics> figures(Connection& db, std::int64_t now_ms, int days,
                                int waiting_after_days) {
     constexpr std::int64_t kDay = 24 * 3600 * 1000;
-    const std::int64_t since = now_ms - std::int64_t{days} * kDay;
     Statistics st;
     std::map<std::string, DayCount> by_date;
+    // Calendar days back from today, counted on the calendar (noon, then mktime): a day of
+    // 23 or 25 hours is neither skipped nor counted twice.
+    const std::time_t now_s = static_cast<std::time_t>(now_ms / 1000);
+    std::tm today{};
+    localtime_r(&now_s, &today);
     for (int d = days - 1; d >= 0; --d) {
-      std::string date = local_date(now_ms - std::int64_t{d} * kDay);
+      std::tm day = today;
+      day.tm_mday -= d;
+      day.tm_hour = 12;
+      day.tm_min = day.tm_sec = 0;
+      day.tm_isdst = -1;
+      std::string date = local_date(static_cast<std::int64_t>(std::mktime(&day)) * 1000);
       by_date.emplace(date, DayCount{date, 0, 0});
     }
+    // From the oldest day's midnight.
+    std::tm first = today;
+    first.tm_mday -= days - 1;
+    first.tm_hour = first.tm_min = first.tm_sec = 0;
+    first.tm_isdst = -1;
+    const std::int64_t since = static_cast<std::int64_t>(std::mktime(&first)) * 1000;
     CIVICBOX_TRY(auto filed,
                  db.run("SELECT filed_at FROM submissions WHERE filed_at >= ?1", {since}));
     for (const Row& q : filed) {
       if (auto it = by_date.find(local_date(q.integer(0))); it != by_date.end()) ++it->second.filed;
     }
     CIVICBOX_TRY(auto collected, db.run("SELECT at FROM events WHERE type = 'parcel.collected' "
-                                        "AND at >= ?1",
+                                        "AND outcome LIKE 'applied%' AND at >= ?1",
                                         {since}));
     for (const Row& q : collected) {
       if (auto it = by_date.find(local_date(q.integer(0))); it != by_date.end()) {

@@ -297,10 +297,14 @@ class Storage {
   virtual Expected<std::optional<ParcelRecord>> find_parcel(const std::string& parcel_id) = 0;
   virtual Expected<std::vector<ParcelRecord>> list_parcels(
       const std::optional<std::string>& device) = 0;
-  // `days` is for extend (1..365). The box hears of a cancel or an extension at its next pull.
+  // `days` is for extend (1..365); `reason` (may be empty) goes to the audit trail. The box
+  // hears of a cancel or an extension at its next pull. A box that loaded or handed over a
+  // parcel before it heard of its cancel is believed: loaded, it stays cancelled in its
+  // compartment (to be marked returned); collected, it is collected.
   // Errors: not_found, conflict (the parcel's state does not allow it).
   virtual Expected<ParcelRecord> change_parcel(const std::string& parcel_id, ParcelChange change,
-                                               int days, std::int64_t now_ms, const Actor& by) = 0;
+                                               int days, const std::string& reason,
+                                               std::int64_t now_ms, const Actor& by) = 0;
 
   // Boxes: their own reports, their alarms, their doors, commands to them.
   virtual Expected<void> record_box_status(const DeviceId& device, const wire::BoxStatus& status,

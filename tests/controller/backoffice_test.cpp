@@ -2,6 +2,7 @@
 // boxes and their doors, clerks, the dashboard's figures, and the OpenAPI file kept true.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -425,7 +426,11 @@ TEST_F(BackOfficeTest, TheFiguresCountPerDayAndMeasureTheTimeToResolve) {
     ok("POST", "/v1/backoffice/submissions/" + requests[i].str() + "/state",
        R"({"state":"resolved"})");
   }
-  push("box-a", {event(5, wire::ParcelCollected{"P-1", 2, false})});
+  const std::string parcel =
+      ok("POST", "/v1/backoffice/parcels", R"({"box":"box-a","reference":"P"})", 201)["parcel_id"];
+  push("box-a", {event(5, wire::ParcelLoaded{parcel, 2})});
+  push("box-a", {event(6, wire::ParcelCollected{parcel, 2, false})});
+  push("box-a", {event(7, wire::ParcelCollected{"NO-SUCH-PARCEL", 3, false})});  // not counted
   now_ = kStart + 20 * kDay;
 
   json figures = ok("GET", "/v1/backoffice/stats?days=30");
@@ -446,6 +451,74 @@ TEST_F(BackOfficeTest, TheFiguresCountPerDayAndMeasureTheTimeToResolve) {
   EXPECT_EQ(figures["waiting"][0].at("tracking_code"), complaint.display());
   EXPECT_EQ(figures["waiting"][0].at("waiting_days"), 20);
   EXPECT_EQ(call("GET", "/v1/backoffice/stats?days=0", kOperator).status, 400);
+}
+
+TEST_F(BackOfficeTest, ABoxThatActedBeforeItHeardOfACancelIsBelieved) {
+  pull("box-a");
+  const std::string loaded =
+      ok("POST", "/v1/backoffice/parcels", R"({"box":"box-a","reference":"L"})", 201)["parcel_id"];
+  const std::string collected =
+      ok("POST", "/v1/backoffice/parcels", R"({"box":"box-a","reference":"C"})", 201)["parcel_id"];
+  push("box-a", {event(1, wire::ParcelLoaded{collected, 2})});
+  ok("POST", "/v1/backoffice/parcels/" + loaded + "/cancel", R"({"reason":"issued twice"})");
+  ok("POST", "/v1/backoffice/parcels/" + collected + "/cancel", "{}");
+  // The box had not pulled yet: a clerk loads one, a citizen collects the other.
+  push("box-a", {event(2, wire::ParcelLoaded{loaded, 5}),
+                 event(3, wire::ParcelCollected{collected, 2, false})});
+  json in_box = ok("GET", "/v1/backoffice/parcels/" + loaded);
+  EXPECT_EQ(in_box.at("state"), "cancelled");
+  EXPECT_EQ(in_box.at("compartment"), 5);
+  EXPECT_EQ(ok("POST", "/v1/backoffice/parcels/" + loaded + "/returned", "{}").at("state"),
+            "returned");
+  EXPECT_EQ(ok("GET", "/v1/backoffice/parcels/" + collected).at("state"), "collected");
+  EXPECT_EQ(
+      call("POST", "/v1/backoffice/parcels/" + collected + "/returned", kOperator, "{}").status,
+      409);
+  // The cancel's reason is in the trail.
+  json trail = ok("GET", "/v1/backoffice/audit?target=" + loaded)["audit"];
+  ASSERT_EQ(trail.size(), 3u);
+  EXPECT_EQ(trail[1]["detail"].at("reason"), "issued twice");
+  // A collection the controller refused (another box's parcel) is not counted.
+  push("box-b", {event(1, wire::ParcelCollected{loaded, 1, false})});
+  int pickups = 0;
+  const json figures = ok("GET", "/v1/backoffice/stats?days=2");
+  for (const auto& d : figures.at("days")) {
+    pickups += d.at("collected").get<int>();
+  }
+  EXPECT_EQ(pickups, 1);
+}
+
+TEST_F(BackOfficeTest, ACommandNeverCarriedOutIsShownExpired) {
+  pull("box-a");
+  ok("POST", "/v1/backoffice/boxes/box-a/open", R"({"compartment":1,"reason":"check"})", 202);
+  EXPECT_TRUE(
+      ok("GET", "/v1/backoffice/boxes/box-a/commands")["commands"][0].at("outcome").is_null());
+  now_ += (config_.remote_open_valid_minutes + 1) * 60'000LL;
+  EXPECT_EQ(ok("GET", "/v1/backoffice/boxes/box-a/commands")["commands"][0].at("outcome"),
+            "expired");
+}
+
+// The town hall's days, also across a clock change: 25 October 2026 has 25 hours in Bucharest.
+TEST_F(BackOfficeTest, DaysAreTheTownHallsCalendarDaysAcrossAClockChange) {
+  const char* old = std::getenv("TZ");
+  const std::string saved = old != nullptr ? old : "";
+  ::setenv("TZ", "Europe/Bucharest", 1);
+  ::tzset();
+  now_ = 1'792'963'800'000;  // 2026-10-25T23:30:00+02:00: 24 hours earlier is still the 25th
+  file("box-a", 1, "request");
+  json days = ok("GET", "/v1/backoffice/stats?days=3")["days"];
+  ASSERT_EQ(days.size(), 3u);
+  EXPECT_EQ(days[0].at("date"), "2026-10-23");
+  EXPECT_EQ(days[2].at("date"), "2026-10-25");
+  EXPECT_EQ(days[2].at("filed"), 1);
+  EXPECT_EQ(ok("GET", "/v1/backoffice/submissions?to=2026-10-25")["submissions"].size(), 1u);
+  EXPECT_EQ(ok("GET", "/v1/backoffice/submissions?from=2026-10-26")["submissions"].size(), 0u);
+  if (old != nullptr) {
+    ::setenv("TZ", saved.c_str(), 1);
+  } else {
+    ::unsetenv("TZ");
+  }
+  ::tzset();
 }
 
 TEST_F(BackOfficeTest, UnknownRoutesAndMethodsAreTold) {

@@ -228,7 +228,8 @@ TEST_P(WebhookTest, AFilingAndItsStatusChangesAreAnnouncedToTheSubscribersThatAs
   EXPECT_EQ(registered["contact"], "+40712345678");
   EXPECT_EQ(registered["filed_at"], "2026-09-21T14:13:20.000Z");
 
-  ASSERT_TRUE(storage_->move_submission(code, SubmissionState::in_progress, kNow + kHour, {"test", "clerk"}));
+  ASSERT_TRUE(storage_->move_submission(code, SubmissionState::in_progress, kNow + kHour,
+                                        {"test", "clerk"}));
   auto after_move = rows();
   ASSERT_EQ(after_move.size(), 3u);
   for (std::size_t i = 1; i < 3; ++i) {
@@ -243,7 +244,8 @@ TEST_P(WebhookTest, AFilingAndItsStatusChangesAreAnnouncedToTheSubscribersThatAs
   EXPECT_EQ(after_move[1].subscriber == "sms" || after_move[2].subscriber == "sms", true);
 
   // A move the back office may not make changes nothing and announces nothing.
-  EXPECT_FALSE(storage_->move_submission(code, SubmissionState::registered, kNow, {"test", "clerk"}));
+  EXPECT_FALSE(
+      storage_->move_submission(code, SubmissionState::registered, kNow, {"test", "clerk"}));
   EXPECT_EQ(rows().size(), 3u);
 }
 
@@ -352,14 +354,14 @@ TEST_P(WebhookTest, AReturnedParcelIsAnnouncedAndACancelledOnesCodeIsNeverSent) 
   const Actor clerk{"front-desk", "clerk"};
   // Cancelled before loading: the held parcel.ready, with its code, is dropped.
   issue("NEVERLOADED", PickupCode::generate(random_), kNow + 20 * kHour);
-  ASSERT_TRUE(storage_->change_parcel("NEVERLOADED", ParcelChange::cancel, 0, kNow, clerk));
+  ASSERT_TRUE(storage_->change_parcel("NEVERLOADED", ParcelChange::cancel, 0, "", kNow, clerk));
   EXPECT_TRUE(rows().empty()) << "the code of a cancelled parcel is never announced";
 
   // Loaded, not collected, the hold over: the back office marks it returned.
   issue("UNCOLLECTED", PickupCode::generate(random_), kNow + 20 * kHour);
   apply(1, wire::ParcelLoaded{"UNCOLLECTED", 2});
   const std::size_t before = rows().size();
-  auto returned = storage_->change_parcel("UNCOLLECTED", ParcelChange::returned, 0,
+  auto returned = storage_->change_parcel("UNCOLLECTED", ParcelChange::returned, 0, "",
                                           kNow + 21 * kHour, clerk);
   ASSERT_TRUE(returned) << returned.error().describe();
   auto all = rows();
