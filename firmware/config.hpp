@@ -25,7 +25,8 @@
 //                be shut again), scan_wait_s (for the test receipt's QR to be shown)
 //   [ui]         default_language, idle_after_s, idle_countdown_s, helpline, counter_hours
 //                (the touchscreen's session: see firmware/session.hpp)
-//   [[staff]]    badge, name, role ("clerk" | "technician"), pin_hash (hash_pin() in common/pin_hash.hpp);
+//   [[staff]]    badge, name, role ("clerk" | "technician"), pin_hash (hash_pin() in
+//   common/pin_hash.hpp);
 //                one table per clerk or technician, badges distinct
 #pragma once
 

@@ -195,8 +195,8 @@ TEST_F(ControllerCliTest, ApiTokensAreMadeListedAndRevokedAndTheTrailNamesTheCom
 }
 
 TEST_F(ControllerCliTest, JsonLogsAreOneObjectPerLineEvenWithANewlineInWhatIsLogged) {
-  Finished revoked = controller({"--log-format", "json", "revoke", "--box", "box-0009",
-                                 "--reason", "lost \"in transit\"\nsecond line"});
+  Finished revoked = controller({"--log-format", "json", "revoke", "--box", "box-0009", "--reason",
+                                 "lost \"in transit\"\nsecond line"});
   ASSERT_EQ(revoked.code, 0) << revoked.err;
   std::istringstream lines(revoked.err);
   std::string line;
@@ -214,7 +214,8 @@ TEST_F(ControllerCliTest, JsonLogsAreOneObjectPerLineEvenWithANewlineInWhatIsLog
     }
   }
   EXPECT_EQ(warnings, 1) << revoked.err;
-  EXPECT_EQ(controller({"--log-format", "xml", "api-token", "list"}).code, 105) << "CLI11 refuses it";
+  EXPECT_EQ(controller({"--log-format", "xml", "api-token", "list"}).code, 105)
+      << "CLI11 refuses it";
 }
 
 TEST_F(ControllerCliTest, TokenCreateWritesAQrCodeThatScansToTheToken) {

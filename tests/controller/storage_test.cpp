@@ -250,8 +250,8 @@ TEST_P(StorageTest, TheBackOfficeMovesSubmissionsOnlyAlongTheAllowedPath) {
   ASSERT_FALSE(back);
   EXPECT_EQ(back.error().code, ErrorCode::conflict);
   ASSERT_TRUE(storage_->move_submission(code, SubmissionState::resolved, kNow + 3, kOperator_));
-  auto unknown =
-      storage_->move_submission(TrackingCode::generate(random_), SubmissionState::resolved, kNow, kOperator_);
+  auto unknown = storage_->move_submission(TrackingCode::generate(random_),
+                                           SubmissionState::resolved, kNow, kOperator_);
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, ErrorCode::not_found);
   SubmissionFilter resolved;
@@ -274,10 +274,12 @@ CertificateRecord certificate_of(const std::string& serial, const std::string& b
 }
 
 TEST_P(StorageTest, ATokenEnrolsOnceTheLoserOfARaceChangesNothing) {
-  ASSERT_TRUE(
-      storage_->add_enrolment_token({"hash-1", "box-a", "site", "kerong-12", kNow + 1000}, kNow, kOperator_));
+  ASSERT_TRUE(storage_->add_enrolment_token({"hash-1", "box-a", "site", "kerong-12", kNow + 1000},
+                                            kNow, kOperator_));
   EXPECT_EQ(
-      storage_->add_enrolment_token({"hash-1", "box-b", "s", "c", kNow + 1000}, kNow, kOperator_).error().code,
+      storage_->add_enrolment_token({"hash-1", "box-b", "s", "c", kNow + 1000}, kNow, kOperator_)
+          .error()
+          .code,
       ErrorCode::conflict);
   ASSERT_TRUE(storage_->complete_enrolment("hash-1", certificate_of("aa", "box-a", kNow), kNow));
   auto second = storage_->complete_enrolment("hash-1", certificate_of("bb", "box-a", kNow), kNow);
@@ -291,7 +293,8 @@ TEST_P(StorageTest, ATokenEnrolsOnceTheLoserOfARaceChangesNothing) {
 }
 
 TEST_P(StorageTest, AnExpiredTokenOrOneForAnotherBoxNeverCompletes) {
-  ASSERT_TRUE(storage_->add_enrolment_token({"hash-2", "box-a", "site", "k", kNow + 1000}, kNow, kOperator_));
+  ASSERT_TRUE(storage_->add_enrolment_token({"hash-2", "box-a", "site", "k", kNow + 1000}, kNow,
+                                            kOperator_));
   EXPECT_FALSE(
       storage_->complete_enrolment("hash-2", certificate_of("cc", "box-a", kNow), kNow + 1000));
   EXPECT_FALSE(storage_->complete_enrolment("hash-2", certificate_of("cc", "box-b", kNow), kNow));
@@ -300,7 +303,8 @@ TEST_P(StorageTest, AnExpiredTokenOrOneForAnotherBoxNeverCompletes) {
 }
 
 TEST_P(StorageTest, RevocationsSurviveARestartAndMoveTheVersion) {
-  ASSERT_TRUE(storage_->add_enrolment_token({"h", "box-a", "s", "k", kNow + 1000}, kNow, kOperator_));
+  ASSERT_TRUE(
+      storage_->add_enrolment_token({"h", "box-a", "s", "k", kNow + 1000}, kNow, kOperator_));
   ASSERT_TRUE(storage_->complete_enrolment("h", certificate_of("aa", "box-a", kNow), kNow));
   ASSERT_TRUE(storage_->record_certificate(certificate_of("ab", "box-a", kNow + 1)));
   const std::int64_t v0 = *storage_->revocation_version();
@@ -317,7 +321,8 @@ TEST_P(StorageTest, RevocationsSurviveARestartAndMoveTheVersion) {
   EXPECT_TRUE(list.boxes.at("box-a").issued_since.empty());
 
   // Re-enrolment lifts the box's revocation and its new certificate is the only one it holds.
-  ASSERT_TRUE(storage_->add_enrolment_token({"h2", "box-a", "s", "k", kNow + 9000}, kNow, kOperator_));
+  ASSERT_TRUE(
+      storage_->add_enrolment_token({"h2", "box-a", "s", "k", kNow + 9000}, kNow, kOperator_));
   ASSERT_TRUE(storage_->complete_enrolment("h2", certificate_of("ac", "box-a", kNow + 30), kNow));
   EXPECT_GT(*storage_->revocation_version(), v1);
   list = *storage_->revocations();
@@ -326,7 +331,8 @@ TEST_P(StorageTest, RevocationsSurviveARestartAndMoveTheVersion) {
 }
 
 TEST_P(StorageTest, ARevokedBoxGetsNoRenewedCertificateUntilItIsEnrolledAgain) {
-  ASSERT_TRUE(storage_->add_enrolment_token({"h", "box-a", "s", "k", kNow + 1000}, kNow, kOperator_));
+  ASSERT_TRUE(
+      storage_->add_enrolment_token({"h", "box-a", "s", "k", kNow + 1000}, kNow, kOperator_));
   ASSERT_TRUE(storage_->complete_enrolment("h", certificate_of("aa", "box-a", kNow), kNow));
   ASSERT_TRUE(storage_->revoke_device(device("box-a"), "stolen", kNow + 10, kOperator_));
   // A renewal signed before the revocation but recorded after it (a race): refused, nothing kept.
@@ -336,7 +342,8 @@ TEST_P(StorageTest, ARevokedBoxGetsNoRenewedCertificateUntilItIsEnrolledAgain) {
   EXPECT_FALSE(*storage_->find_certificate("ab"));
   EXPECT_TRUE(storage_->revocations()->boxes.at("box-a").issued_since.empty());
   // A new enrolment lifts the revocation; renewals work again.
-  ASSERT_TRUE(storage_->add_enrolment_token({"h2", "box-a", "s", "k", kNow + 9000}, kNow, kOperator_));
+  ASSERT_TRUE(
+      storage_->add_enrolment_token({"h2", "box-a", "s", "k", kNow + 9000}, kNow, kOperator_));
   ASSERT_TRUE(storage_->complete_enrolment("h2", certificate_of("ac", "box-a", kNow + 30), kNow));
   EXPECT_TRUE(storage_->record_certificate(certificate_of("ad", "box-a", kNow + 40)));
 }
