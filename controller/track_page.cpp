@@ -69,22 +69,6 @@ const TrackWords& words_or_default(std::string_view language) {
   return *track_words("ro");
 }
 
-const StateWords& state_words(const TrackWords& w, SubmissionState state) {
-  switch (state) {
-    case SubmissionState::received:
-      return w.received;
-    case SubmissionState::registered:
-      return w.registered;
-    case SubmissionState::in_progress:
-      return w.in_progress;
-    case SubmissionState::resolved:
-      return w.resolved;
-    case SubmissionState::rejected:
-      return w.rejected;
-  }
-  return w.received;
-}
-
 const ProblemWords& problem_words(const TrackWords& w, TrackProblem problem) {
   switch (problem) {
     case TrackProblem::mistyped_code:
@@ -215,6 +199,22 @@ constexpr std::array<SubmissionState, 4> kUsualPath{
     SubmissionState::resolved};
 
 }  // namespace
+
+const StateWords& state_words(const TrackWords& w, SubmissionState state) {
+  switch (state) {
+    case SubmissionState::received:
+      return w.received;
+    case SubmissionState::registered:
+      return w.registered;
+    case SubmissionState::in_progress:
+      return w.in_progress;
+    case SubmissionState::resolved:
+      return w.resolved;
+    case SubmissionState::rejected:
+      return w.rejected;
+  }
+  return w.received;
+}
 
 std::string html_escape(std::string_view text) {
   std::string out;

@@ -75,6 +75,8 @@ struct TrackWords {
 std::span<const TrackWords> track_catalog();
 // The entry for `language`, nullptr when the page does not speak it.
 const TrackWords* track_words(std::string_view language);
+// The words of one state in a catalog entry.
+const StateWords& state_words(const TrackWords& words, SubmissionState state);
 // Every phrase of an entry with its key ("state.received.name", ...), for the catalog test.
 std::vector<std::pair<std::string_view, std::string_view>> phrases_of(const TrackWords& words);
 

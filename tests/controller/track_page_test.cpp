@@ -53,22 +53,6 @@ TrackPageSettings settings() {
   return {"Primăria Cluj", {"request", "complaint", "building_permit"}, {}, {}};
 }
 
-const StateWords& words_for(const TrackWords& w, SubmissionState state) {
-  switch (state) {
-    case SubmissionState::received:
-      return w.received;
-    case SubmissionState::registered:
-      return w.registered;
-    case SubmissionState::in_progress:
-      return w.in_progress;
-    case SubmissionState::resolved:
-      return w.resolved;
-    case SubmissionState::rejected:
-      return w.rejected;
-  }
-  return w.received;
-}
-
 constexpr SubmissionState kStates[] = {SubmissionState::received, SubmissionState::registered,
                                        SubmissionState::in_progress, SubmissionState::resolved,
                                        SubmissionState::rejected};
@@ -107,8 +91,8 @@ TEST(TrackPage, EveryStateIsNamedAndExplainedInEveryLanguage) {
       const std::string html = render_track_page(record(state), settings(), w.language);
       SCOPED_TRACE(std::string(w.language) + " " + std::string(to_string(state)));
       EXPECT_TRUE(contains(html, "<html lang=\"" + std::string(w.language) + "\">"));
-      EXPECT_TRUE(contains(html, html_escape(words_for(w, state).name)));
-      EXPECT_TRUE(contains(html, html_escape(words_for(w, state).meaning)));
+      EXPECT_TRUE(contains(html, html_escape(state_words(w, state).name)));
+      EXPECT_TRUE(contains(html, html_escape(state_words(w, state).meaning)));
       EXPECT_TRUE(contains(html, html_escape(w.title)));
       EXPECT_TRUE(contains(html, the_code().display()));
       EXPECT_TRUE(contains(html, html_escape(w.kind_request)));
